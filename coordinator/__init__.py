@@ -1,0 +1,58 @@
+"""coordinator: second-round interview loops for hiring teams."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from coordinator.config import load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application; tests pass their own settings in `config`."""
+    app = Flask(
+        __name__,
+        instance_path=str((config or {}).get("INSTANCE_PATH") or PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from coordinator import errors, web
+    from coordinator.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    _register_models()
+    web.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+
+    from coordinator import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _register_models() -> None:
+    """Import every model module so SQLAlchemy and Alembic see the whole schema."""
+    from coordinator.auth import models as _auth  # noqa: F401
+    from coordinator.hiring import models as _hiring  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from coordinator.auth.views import bp as auth_bp
+    from coordinator.hiring.views import bp as hiring_bp
+    from coordinator.home.views import bp as home_bp
+
+    app.register_blueprint(home_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(hiring_bp)

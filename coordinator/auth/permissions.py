@@ -1,0 +1,87 @@
+"""Who may see and do what: the one place every view, download and listing asks.
+
+Rules:
+- admin: manages users; may see and correct every job and candidate (to reassign owners).
+- recruiter: coordinates the jobs they recruit for; creates jobs and candidates.
+- hiring manager: sees and edits the jobs they own and those jobs' candidates.
+- interviewer: sees only what they take part in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask import abort
+from sqlalchemy import Select, false, or_, select
+
+from coordinator.auth.roles import Role
+
+if TYPE_CHECKING:
+    from coordinator.auth.models import User
+    from coordinator.hiring.models import Candidate, Job
+
+
+def require(allowed: bool) -> None:
+    """Stop the request with a 403 page when a rule says no."""
+    if not allowed:
+        abort(403)
+
+
+def can_manage_users(user: User) -> bool:
+    return user.is_authenticated and user.has_role(Role.ADMIN)
+
+
+def can_create_job(user: User) -> bool:
+    return user.has_role(Role.ADMIN, Role.RECRUITER)
+
+
+def can_create_candidate(user: User) -> bool:
+    return user.has_role(Role.ADMIN, Role.RECRUITER)
+
+
+def can_view_job(user: User, job: Job) -> bool:
+    if user.has_role(Role.ADMIN):
+        return True
+    if user.has_role(Role.RECRUITER) and job.recruiter_id == user.id:
+        return True
+    return user.has_role(Role.HIRING_MANAGER) and job.hiring_manager_id == user.id
+
+
+def can_edit_job(user: User, job: Job) -> bool:
+    return can_view_job(user, job)
+
+
+def can_view_candidate(user: User, candidate: Candidate) -> bool:
+    return can_view_job(user, candidate.job)
+
+
+def can_edit_candidate(user: User, candidate: Candidate) -> bool:
+    return can_view_job(user, candidate.job)
+
+
+def can_add_candidate_to_job(user: User, job: Job) -> bool:
+    return can_create_candidate(user) and can_edit_job(user, job)
+
+
+def visible_jobs(user: User) -> Select:
+    """A query of the jobs the user may see, for listings and choice fields."""
+    from coordinator.hiring.models import Job
+
+    query = select(Job)
+    if user.has_role(Role.ADMIN):
+        return query
+    conditions = []
+    if user.has_role(Role.RECRUITER):
+        conditions.append(Job.recruiter_id == user.id)
+    if user.has_role(Role.HIRING_MANAGER):
+        conditions.append(Job.hiring_manager_id == user.id)
+    if not conditions:
+        return query.where(false())
+    return query.where(or_(*conditions))
+
+
+def visible_candidates(user: User) -> Select:
+    from coordinator.hiring.models import Candidate
+
+    jobs = visible_jobs(user).subquery()
+    return select(Candidate).where(Candidate.job_id.in_(select(jobs.c.id)))

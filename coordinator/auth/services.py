@@ -1,0 +1,156 @@
+"""Account rules: creating users, signing in, passwords, working hours. No request objects here."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import time
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from coordinator.auth.models import User, WorkingHours
+from coordinator.auth.passwords import hash_password, password_problem, verify_password
+from coordinator.auth.roles import Role
+from coordinator.extensions import db
+from coordinator.timeutil import is_valid_timezone, now_utc
+
+DEFAULT_WORKING_HOURS: dict[int, tuple[time, time]] = {d: (time(9), time(17)) for d in range(5)}
+
+
+class AccountError(ValueError):
+    """A rule about accounts was broken; `field` names the form field to show it on."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class UserData:
+    email: str
+    name: str
+    job_title: str
+    timezone: str
+    roles: frozenset[Role]
+    is_enabled: bool = True
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def _check(data: UserData, user: User | None = None) -> None:
+    if not is_valid_timezone(data.timezone):
+        raise AccountError("Choose a time zone from the list.", "timezone")
+    if not data.roles:
+        raise AccountError("Give the user at least one role.", "roles")
+    existing = find_user_by_email(data.email)
+    if existing is not None and existing is not user:
+        raise AccountError("Another user already has this email address.", "email")
+
+
+def create_user(data: UserData, password: str | None = None,
+                working_hours: dict[int, tuple[time, time]] | None = None) -> User:
+    _check(data)
+    user = User(
+        email=normalise_email(data.email), name=data.name.strip(), job_title=data.job_title.strip(),
+        timezone=data.timezone, is_enabled=data.is_enabled,
+    )
+    user.set_roles(set(data.roles))
+    if password is not None:
+        set_password(user, password)
+    set_working_hours(user, DEFAULT_WORKING_HOURS if working_hours is None else working_hours)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(user: User, data: UserData) -> None:
+    _check(data, user)
+    user.email = normalise_email(data.email)
+    user.name = data.name.strip()
+    user.job_title = data.job_title.strip()
+    user.timezone = data.timezone
+    user.set_roles(set(data.roles))
+    if user.is_enabled and not data.is_enabled:
+        user.revoke_sessions()  # a disabled user must not stay signed in on an old cookie
+    user.is_enabled = data.is_enabled
+    db.session.flush()
+
+
+def set_password(user: User, password: str) -> None:
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem, "password")
+    user.password_hash = hash_password(password)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user for these credentials, or None; unknown email and wrong password are indistinguishable."""
+    user = find_user_by_email(email) if email else None
+    if user is None:
+        verify_password(None, password)
+        return None
+    if not verify_password(user.password_hash, password) or not user.is_enabled:
+        return None
+    user.last_login_dt = now_utc()
+    return user
+
+
+def set_working_hours(user: User, hours: dict[int, tuple[time, time]]) -> None:
+    """Replace the user's weekly working hours (local times in their zone)."""
+    for weekday, (start, end) in hours.items():
+        if not 0 <= weekday <= 6:
+            raise AccountError("Unknown weekday.", "working_hours")
+        if start >= end:
+            raise AccountError("Working hours must end after they start.", "working_hours")
+    by_day = {wh.weekday: wh for wh in user.working_hours}
+    for weekday, row in by_day.items():
+        if weekday not in hours:
+            user.working_hours.remove(row)
+    for weekday, (start, end) in sorted(hours.items()):
+        row = by_day.get(weekday)
+        if row is None:
+            user.working_hours.append(WorkingHours(weekday=weekday, start_time=start, end_time=end))
+        else:
+            row.start_time, row.end_time = start, end
+
+
+def working_hours_dict(user: User) -> dict[int, tuple[time, time]]:
+    return {wh.weekday: (wh.start_time, wh.end_time) for wh in user.working_hours}
+
+
+# --- set-password links -------------------------------------------------------------------------------------
+# The token carries a fingerprint of the current password hash: once a password is set the link stops working.
+
+_LINK_SALT = "coordinator.set-password"
+
+
+def _fingerprint(user: User) -> str:
+    return hashlib.sha256((user.password_hash or "unset").encode()).hexdigest()[:16]
+
+
+def make_password_token(user: User, secret_key: str) -> str:
+    return URLSafeTimedSerializer(secret_key, salt=_LINK_SALT).dumps([user.id, _fingerprint(user)])
+
+
+def user_for_password_token(token: str, secret_key: str, max_age_hours: int) -> User | None:
+    try:
+        user_id, fingerprint = URLSafeTimedSerializer(secret_key, salt=_LINK_SALT).loads(
+            token, max_age=max_age_hours * 3600
+        )
+    except (BadSignature, SignatureExpired, ValueError, TypeError):
+        return None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.is_enabled or _fingerprint(user) != fingerprint:
+        return None
+    return user
+
+
+def count_users() -> int:
+    return db.session.scalar(select(func.count(User.id))) or 0

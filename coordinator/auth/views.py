@@ -1,0 +1,181 @@
+"""Sign-in, sign-out, the profile and user administration."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from coordinator.auth import services
+from coordinator.auth.forms import LoginForm, ProfileForm, SetPasswordForm, UserForm
+from coordinator.auth.models import User
+from coordinator.auth.permissions import can_manage_users, require
+from coordinator.auth.roles import Role
+from coordinator.extensions import db
+from coordinator.timeutil import now_utc
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths, so the login page cannot be used to redirect elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("home.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append("Wrong email or password.")
+        else:
+            session.clear()  # a fresh session at sign-in: nothing from before carries over
+            session.permanent = True
+            login_user(user)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form), 200 if request.method == "GET" or not form.errors else 400
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    if request.method == "GET":
+        form.fill_hours(services.working_hours_dict(current_user))
+    if form.validate_on_submit():
+        current_user.name = form.name.data
+        current_user.job_title = form.job_title.data or ""
+        current_user.timezone = form.timezone.data
+        services.set_working_hours(current_user, form.hours_dict())
+        db.session.commit()
+        flash("Your profile is saved.", "success")
+        return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+def set_password(token: str):
+    user = services.user_for_password_token(
+        token, current_app.config["SECRET_KEY"], current_app.config["PASSWORD_LINK_HOURS"]
+    )
+    if user is None:
+        abort(404)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        services.set_password(user, form.password.data)
+        user.revoke_sessions()
+        db.session.commit()
+        flash("Your password is set. Sign in with it now.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/set_password.html", form=form, user=user), 400 if form.errors else 200
+
+
+# --- user administration -------------------------------------------------------------------------------------
+
+@bp.route("/users")
+@login_required
+def users():
+    require(can_manage_users(current_user))
+    rows = db.session.scalars(select(User).order_by(User.name)).all()
+    return render_template("auth/users.html", users=rows)
+
+
+def _user_data(form: UserForm) -> services.UserData:
+    return services.UserData(
+        email=form.email.data, name=form.name.data, job_title=form.job_title.data or "",
+        timezone=form.timezone.data, roles=frozenset(Role(r) for r in form.roles.data),
+        is_enabled=form.is_enabled.data,
+    )
+
+
+def _apply_account_error(form: UserForm, exc: services.AccountError) -> None:
+    field = getattr(form, exc.field or "", None)
+    if field is not None:
+        field.errors = [*field.errors, str(exc)]
+    else:
+        form.form_errors.append(str(exc))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@login_required
+def add_user():
+    require(can_manage_users(current_user))
+    form = UserForm()
+    if request.method == "GET":
+        form.timezone.data = current_app.config["DEFAULT_TIMEZONE"]
+        form.roles.data = [Role.INTERVIEWER.value]
+        form.fill_hours(services.DEFAULT_WORKING_HOURS)
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(_user_data(form), password=form.password.data or None,
+                                        working_hours=form.hours_dict())
+        except services.AccountError as exc:
+            db.session.rollback()
+            _apply_account_error(form, exc)
+        else:
+            db.session.commit()
+            if user.password_hash is None:
+                return _show_password_link(user)
+            flash(f"{user.name} can now sign in with the one-time password you set.", "success")
+            return redirect(url_for("auth.users"))
+    return render_template("auth/user_form.html", form=form, user=None), 400 if form.errors or form.form_errors else 200
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_user(user_id: int):
+    require(can_manage_users(current_user))
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user)
+    if request.method == "GET":
+        form.roles.data = [r.value for r in user.roles]
+        form.fill_hours(services.working_hours_dict(user))
+    if form.validate_on_submit():
+        if user.id == current_user.id and (Role.ADMIN.value not in form.roles.data or not form.is_enabled.data):
+            form.roles.errors = [*form.roles.errors, "You cannot remove your own admin role or disable yourself."]
+        else:
+            try:
+                services.update_user(user, _user_data(form))
+                services.set_working_hours(user, form.hours_dict())
+                if form.password.data:
+                    services.set_password(user, form.password.data)
+            except services.AccountError as exc:
+                db.session.rollback()
+                _apply_account_error(form, exc)
+            else:
+                db.session.commit()
+                flash(f"{user.name} is saved.", "success")
+                return redirect(url_for("auth.users"))
+    return render_template("auth/user_form.html", form=form, user=user), 400 if form.errors or form.form_errors else 200
+
+
+@bp.route("/users/<int:user_id>/password-link", methods=["POST"])
+@login_required
+def password_link(user_id: int):
+    require(can_manage_users(current_user))
+    user = db.get_or_404(User, user_id)
+    return _show_password_link(user)
+
+
+def _show_password_link(user: User):
+    token = services.make_password_token(user, current_app.config["SECRET_KEY"])
+    link = url_for("auth.set_password", token=token, _external=True)
+    hours = current_app.config["PASSWORD_LINK_HOURS"]
+    return render_template("auth/password_link.html", user=user, link=link, hours=hours, now=now_utc())

@@ -1,0 +1,82 @@
+"""Settings, read from COORDINATOR_* environment variables.
+
+Development needs nothing: SQLite and a generated secret key live in the instance folder. Production
+(COORDINATOR_ENV=production) refuses to start without an explicit secret key.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "COORDINATOR_"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot work; the message says which setting to fix."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(ENV_PREFIX + name)
+    return value if value not in (None, "") else default
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _dev_secret_key(instance_path: Path) -> str:
+    """Generate a secret once and keep it, so sessions survive restarts in development."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(instance_path: str) -> dict[str, Any]:
+    """Build the settings dict from the environment."""
+    instance = Path(instance_path)
+    env = _env("ENV", "development")
+    is_production = env == "production"
+    secret_key = _env("SECRET_KEY")
+    if not secret_key:
+        if is_production:
+            raise ConfigError("COORDINATOR_SECRET_KEY must be set when COORDINATOR_ENV=production")
+        secret_key = _dev_secret_key(instance)
+    database_url = _env("DATABASE_URL") or f"sqlite:///{instance / 'coordinator.sqlite3'}"
+    if database_url.startswith("postgresql://"):
+        # psycopg 3 is the driver we ship; plain postgresql:// would ask SQLAlchemy for psycopg2.
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    return {
+        "ENV_NAME": env,
+        "IS_PRODUCTION": is_production,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(_env("SECURE_COOKIES"), default=is_production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool(_env("SECURE_COOKIES"), default=is_production),
+        "PERMANENT_SESSION_LIFETIME": int(_env("SESSION_HOURS", "8")) * 3600,  # type: ignore[arg-type]
+        "WTF_CSRF_TIME_LIMIT": None,  # the session bounds the token's life
+        "MAX_CONTENT_LENGTH": int(_env("MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))),  # type: ignore[arg-type]
+        "BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),
+        "DEFAULT_TIMEZONE": _env("DEFAULT_TIMEZONE", "Europe/Berlin"),
+        "PASSWORD_LINK_HOURS": int(_env("PASSWORD_LINK_HOURS", "72")),  # type: ignore[arg-type]
+        "SMTP_HOST": _env("SMTP_HOST"),
+        "SMTP_PORT": int(_env("SMTP_PORT", "587")),  # type: ignore[arg-type]
+        "SMTP_SECURITY": _env("SMTP_SECURITY", "starttls"),  # starttls | tls | none
+        "SMTP_USERNAME": _env("SMTP_USERNAME"),
+        "SMTP_PASSWORD": _env("SMTP_PASSWORD"),
+        "MAIL_FROM": _env("MAIL_FROM", "coordinator@localhost"),
+    }

@@ -1,0 +1,129 @@
+"""A realistic demo organisation: people in three time zones, three open jobs, eight candidates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+
+from sqlalchemy import delete
+
+from coordinator.auth.models import User
+from coordinator.auth.roles import Role
+from coordinator.auth.services import UserData, count_users, create_user
+from coordinator.extensions import db
+from coordinator.hiring.models import CandidateStage
+from coordinator.hiring.services import CandidateData, JobData, create_candidate, create_job
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed for the person trying the demo; never for production
+
+NY, BERLIN, KOLKATA, LONDON = "America/New_York", "Europe/Berlin", "Asia/Kolkata", "Europe/London"
+
+
+def _hours(start: int, end: int, days: range = range(5)) -> dict[int, tuple[time, time]]:
+    return {d: (time(start), time(end)) for d in days}
+
+
+# email local part, name, job title, zone, roles, working hours
+PEOPLE: list[tuple[str, str, str, str, set[Role], dict[int, tuple[time, time]]]] = [
+    ("admin", "Alex Admin", "People Operations", BERLIN, {Role.ADMIN}, _hours(9, 17)),
+    ("rita", "Rita Okafor", "Senior Recruiter", BERLIN, {Role.RECRUITER}, _hours(8, 17)),
+    ("sam", "Sam Whitfield", "Recruiting Coordinator", NY, {Role.RECRUITER}, _hours(9, 18)),
+    ("hannah", "Hannah Berg", "Engineering Manager, Data Platform", BERLIN,
+     {Role.HIRING_MANAGER, Role.INTERVIEWER}, _hours(9, 17)),
+    ("marcus", "Marcus Lee", "Director of Product", NY, {Role.HIRING_MANAGER, Role.INTERVIEWER}, _hours(9, 17)),
+    ("anjali", "Anjali Rao", "Engineering Manager, Payments", KOLKATA,
+     {Role.HIRING_MANAGER, Role.INTERVIEWER}, _hours(10, 18)),
+    ("jonas", "Jonas Weber", "Staff Engineer", BERLIN, {Role.INTERVIEWER}, _hours(9, 17)),
+    ("lena", "Lena Fischer", "Senior Data Engineer", BERLIN, {Role.INTERVIEWER}, _hours(8, 16)),
+    ("tobias", "Tobias Schmidt", "Principal Engineer", BERLIN, {Role.INTERVIEWER}, _hours(10, 18)),
+    ("claire", "Claire Dubois", "Product Designer", LONDON, {Role.INTERVIEWER}, _hours(9, 17)),
+    ("david", "David Kim", "Senior Product Manager", NY, {Role.INTERVIEWER}, _hours(9, 17)),
+    ("emily", "Emily Johnson", "Engineering Manager", NY, {Role.INTERVIEWER}, _hours(8, 16)),
+    ("carlos", "Carlos Mendez", "Senior Software Engineer", NY, {Role.INTERVIEWER}, _hours(10, 18)),
+    ("rachel", "Rachel Green", "VP Engineering", NY, {Role.INTERVIEWER}, _hours(9, 17)),
+    ("priya", "Priya Nair", "Senior Backend Engineer", KOLKATA, {Role.INTERVIEWER}, _hours(10, 19)),
+    ("arjun", "Arjun Mehta", "Staff Engineer, Payments", KOLKATA, {Role.INTERVIEWER}, _hours(11, 19)),
+    ("deepa", "Deepa Iyer", "QA Lead", KOLKATA, {Role.INTERVIEWER}, _hours(9, 17)),
+    ("vikram", "Vikram Singh", "Site Reliability Engineer", KOLKATA, {Role.INTERVIEWER}, _hours(12, 20)),
+    ("tom", "Tom Becker", "Software Engineer (in training)", BERLIN, {Role.INTERVIEWER}, _hours(9, 17)),
+]
+
+JOBS = [
+    ("Senior Data Engineer", "Data Platform", "hannah", "rita"),
+    ("Product Manager, Growth", "Product", "marcus", "sam"),
+    ("Backend Engineer, Payments", "Payments", "anjali", "rita"),
+]
+
+CANDIDATES = [
+    ("Ada Lovelace", "ada.lovelace@example.org", LONDON, 0, CandidateStage.TO_SCHEDULE,
+     "Designed a streaming pipeline at a fintech; strong on Kafka and data modelling.",
+     "Depth of distributed-systems knowledge beyond Kafka; how she handles on-call incidents."),
+    ("Kwame Mensah", "kwame.mensah@example.org", "Africa/Accra", 0, CandidateStage.TO_SCHEDULE,
+     "Led a migration from Hadoop to Spark on Kubernetes; mentoring two juniors.",
+     "Stakeholder management; data quality practices."),
+    ("Sofia García", "sofia.garcia@example.org", "Europe/Madrid", 0, CandidateStage.SCHEDULED,
+     "Strong SQL and dbt; built the analytics layer of a marketplace.",
+     "System design at larger scale; leadership in ambiguous projects."),
+    ("Liam O'Connor", "liam.oconnor@example.org", NY, 1, CandidateStage.TO_SCHEDULE,
+     "Grew activation 18% with onboarding experiments; solid analytics.",
+     "Prioritisation under conflicting stakeholder demands; technical fluency."),
+    ("Mei Chen", "mei.chen@example.org", "America/Los_Angeles", 1, CandidateStage.DEBRIEF,
+     "PM for a B2B SaaS growth team; strong experimentation background.",
+     "Strategy beyond experiments; working with design."),
+    ("Rohan Gupta", "rohan.gupta@example.org", KOLKATA, 2, CandidateStage.TO_SCHEDULE,
+     "Built a UPI payment integration; knows idempotency and reconciliation well.",
+     "Concurrency and failure handling; code review culture."),
+    ("Fatima Zahra", "fatima.zahra@example.org", "Asia/Dubai", 2, CandidateStage.SCHEDULED,
+     "Backend engineer at a card issuer; PCI DSS experience.",
+     "API design; collaboration across time zones."),
+    ("Noah Williams", "noah.williams@example.org", "America/Chicago", 2, CandidateStage.TO_SCHEDULE,
+     "Go and Python services; led an incident review process.",
+     "Depth in payments domain; ownership of ambiguous problems."),
+]
+
+DEMO_DOMAIN = "demo.coordinator.test"
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    logins: list[tuple[str, str, str]]  # (role labels, email, password)
+    jobs: int
+    candidates: int
+
+
+class DemoAlreadyLoaded(RuntimeError):
+    pass
+
+
+def demo_email(local: str) -> str:
+    return f"{local}@{DEMO_DOMAIN}"
+
+
+def reset_all_data() -> None:
+    """Delete every row of every table, children first."""
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(delete(table))
+    db.session.flush()
+
+
+def seed_demo(reset: bool = False) -> DemoSummary:
+    if count_users() and not reset:
+        raise DemoAlreadyLoaded("The database already has users; pass --reset to wipe it and load the demo again.")
+    if reset:
+        reset_all_data()
+    users: dict[str, User] = {}
+    for local, name, title, zone, roles, hours in PEOPLE:
+        users[local] = create_user(
+            UserData(email=demo_email(local), name=name, job_title=title, timezone=zone, roles=frozenset(roles)),
+            password=DEMO_PASSWORD, working_hours=hours,
+        )
+    jobs = []
+    for title, department, manager, recruiter in JOBS:
+        jobs.append(create_job(JobData(title=title, department=department,
+                                       hiring_manager_id=users[manager].id, recruiter_id=users[recruiter].id)))
+    for name, email, zone, job_index, stage, emphasis, probe in CANDIDATES:
+        create_candidate(CandidateData(name=name, email=email, timezone=zone, job_id=jobs[job_index].id,
+                                       stage=stage.value, first_interview_emphasis=emphasis, probe_further=probe))
+    logins = [(", ".join(users[local].role_labels), users[local].email, DEMO_PASSWORD)
+              for local in ("admin", "rita", "hannah", "jonas")]
+    return DemoSummary(logins=logins, jobs=len(jobs), candidates=len(CANDIDATES))

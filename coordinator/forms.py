@@ -1,0 +1,38 @@
+"""Fields and validators shared by every feature's forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import Field, SelectField, SelectMultipleField, widgets
+from wtforms.validators import ValidationError
+
+from coordinator.timeutil import all_timezones, is_valid_timezone
+
+
+class TimezoneField(SelectField):
+    """An IANA zone chosen from the list; anything else is a field error, not a crash."""
+
+    def __init__(self, label: str | None = None, validators: Any = None, **kwargs: Any) -> None:
+        super().__init__(label, validators, choices=[(z, z.replace("_", " ")) for z in all_timezones()],
+                         validate_choice=False, **kwargs)
+
+    def pre_validate(self, form: Any) -> None:
+        if not is_valid_timezone(self.data):
+            raise ValidationError("Choose a time zone from the list.")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def strip_filter(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def no_control_characters(form: Any, field: Field) -> None:
+    """Names and titles are single lines; a newline or control byte would break invites and logs."""
+    value = field.data or ""
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValidationError("Use a single line without control characters.")

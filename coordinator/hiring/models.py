@@ -1,0 +1,114 @@
+"""Jobs (requisitions) and the candidates in their second round."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordinator.auth.models import User
+from coordinator.dbtypes import UTCDateTime
+from coordinator.extensions import db
+from coordinator.timeutil import now_utc
+
+
+class JobStatus(StrEnum):
+    OPEN = "open"
+    ON_HOLD = "on_hold"
+    FILLED = "filled"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return {"open": "Open", "on_hold": "On hold", "filled": "Filled", "closed": "Closed"}[self.value]
+
+
+class CandidateStage(StrEnum):
+    """Where the candidate is in the second round; coordinator starts once the first round is passed."""
+
+    TO_SCHEDULE = "to_schedule"
+    SCHEDULED = "scheduled"
+    DEBRIEF = "debrief"
+    OFFER = "offer"
+    HIRED = "hired"
+    NOT_HIRED = "not_hired"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self) -> str:
+        return CANDIDATE_STAGE_LABELS[self]
+
+
+CANDIDATE_STAGE_LABELS = {
+    CandidateStage.TO_SCHEDULE: "To schedule",
+    CandidateStage.SCHEDULED: "Scheduled",
+    CandidateStage.DEBRIEF: "In debrief",
+    CandidateStage.OFFER: "Offer",
+    CandidateStage.HIRED: "Hired",
+    CandidateStage.NOT_HIRED: "Not hired",
+    CandidateStage.WITHDRAWN: "Withdrawn",
+}
+
+
+def _in(values: type[StrEnum]) -> str:
+    return ", ".join(f"'{v.value}'" for v in values)
+
+
+class Job(db.Model):
+    __tablename__ = "jobs"
+    __table_args__ = (CheckConstraint(f"status IN ({_in(JobStatus)})", name="status_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the role as advertised ("Senior Data Engineer")
+    title: Mapped[str] = mapped_column(String(160))
+    #: owning department ("Data Platform")
+    department: Mapped[str] = mapped_column(String(120))
+    #: owns the job: sees its loops and all of their feedback, records the decision
+    hiring_manager_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    #: coordinates the job's loops
+    recruiter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    #: one of JobStatus
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.OPEN.value)
+    #: when the requisition was opened here
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    hiring_manager: Mapped[User] = relationship(foreign_keys=[hiring_manager_id])
+    recruiter: Mapped[User] = relationship(foreign_keys=[recruiter_id])
+    candidates: Mapped[list[Candidate]] = relationship(back_populates="job", order_by="Candidate.name")
+
+    @property
+    def status_label(self) -> str:
+        return JobStatus(self.status).label
+
+
+class Candidate(db.Model):
+    __tablename__ = "candidates"
+    __table_args__ = (CheckConstraint(f"stage IN ({_in(CandidateStage)})", name="stage_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: full name as the candidate writes it
+    name: Mapped[str] = mapped_column(String(160))
+    #: where invites and the candidate's private link go
+    email: Mapped[str] = mapped_column(String(254))
+    #: the candidate's IANA zone; their itinerary is shown in it
+    timezone: Mapped[str] = mapped_column(String(64))
+    #: the job they interview for
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="RESTRICT"), index=True)
+    #: one of CandidateStage
+    stage: Mapped[str] = mapped_column(String(16), default=CandidateStage.TO_SCHEDULE.value, index=True)
+    #: what the first interview emphasised (skills, projects the candidate spoke about)
+    first_interview_emphasis: Mapped[str] = mapped_column(Text, default="")
+    #: what the second round should probe further
+    probe_further: Mapped[str] = mapped_column(Text, default="")
+    #: when the candidate was added
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: last change to the record
+    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+    job: Mapped[Job] = relationship(back_populates="candidates")
+
+    @property
+    def stage_label(self) -> str:
+        return CandidateStage(self.stage).label

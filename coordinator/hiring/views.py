@@ -1,0 +1,196 @@
+"""Jobs and candidates: lists, detail pages and forms."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from coordinator.auth.permissions import (
+    can_add_candidate_to_job,
+    can_create_candidate,
+    can_create_job,
+    can_edit_candidate,
+    can_edit_job,
+    can_view_candidate,
+    can_view_job,
+    require,
+    visible_candidates,
+    visible_jobs,
+)
+from coordinator.auth.roles import Role
+from coordinator.extensions import db
+from coordinator.hiring import services
+from coordinator.hiring.forms import CandidateForm, JobForm
+from coordinator.hiring.models import CANDIDATE_STAGE_LABELS, Candidate, Job
+
+bp = Blueprint("hiring", __name__)
+
+
+def _status(form) -> int:
+    return 400 if form.errors else 200
+
+
+def _apply_error(form, exc: services.HiringError) -> None:
+    field = getattr(form, exc.field or "", None)
+    if field is not None:
+        field.errors = [*field.errors, str(exc)]
+    else:
+        form.form_errors.append(str(exc))
+
+
+# --- jobs ------------------------------------------------------------------------------------------------------
+
+@bp.route("/jobs")
+@login_required
+def jobs():
+    rows = db.session.scalars(visible_jobs(current_user).order_by(Job.status, Job.title)).all()
+    return render_template("hiring/jobs.html", jobs=rows, can_create=can_create_job(current_user))
+
+
+def _job_form(job: Job | None = None) -> JobForm:
+    form = JobForm(obj=job)
+    form.hiring_manager_id.choices = [(u.id, u.name) for u in services.users_with_role(Role.HIRING_MANAGER)]
+    form.recruiter_id.choices = [(u.id, u.name) for u in services.users_with_role(Role.RECRUITER)]
+    if job is None and request.method == "GET" and current_user.has_role(Role.RECRUITER):
+        form.recruiter_id.data = current_user.id
+    return form
+
+
+def _job_data(form: JobForm) -> services.JobData:
+    return services.JobData(title=form.title.data, department=form.department.data,
+                            hiring_manager_id=form.hiring_manager_id.data, recruiter_id=form.recruiter_id.data,
+                            status=form.status.data)
+
+
+@bp.route("/jobs/new", methods=["GET", "POST"])
+@login_required
+def add_job():
+    require(can_create_job(current_user))
+    form = _job_form()
+    if form.validate_on_submit():
+        try:
+            job = services.create_job(_job_data(form))
+        except services.HiringError as exc:
+            db.session.rollback()
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"The job “{job.title}” is created.", "success")
+            return redirect(url_for("hiring.job", job_id=job.id))
+    return render_template("hiring/job_form.html", form=form, job=None), _status(form)
+
+
+@bp.route("/jobs/<int:job_id>")
+@login_required
+def job(job_id: int):
+    job = db.get_or_404(Job, job_id)
+    require(can_view_job(current_user, job))
+    return render_template("hiring/job.html", job=job, can_edit=can_edit_job(current_user, job),
+                           can_add_candidate=can_add_candidate_to_job(current_user, job))
+
+
+@bp.route("/jobs/<int:job_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_job(job_id: int):
+    job = db.get_or_404(Job, job_id)
+    require(can_edit_job(current_user, job))
+    form = _job_form(job)
+    if form.validate_on_submit():
+        try:
+            services.update_job(job, _job_data(form))
+        except services.HiringError as exc:
+            db.session.rollback()
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash("The job is saved.", "success")
+            return redirect(url_for("hiring.job", job_id=job.id))
+    return render_template("hiring/job_form.html", form=form, job=job), _status(form)
+
+
+# --- candidates ------------------------------------------------------------------------------------------------
+
+@bp.route("/candidates")
+@login_required
+def candidates():
+    text = request.args.get("q", "")[:100]
+    stage = request.args.get("stage", "")
+    job_id = request.args.get("job", type=int)
+    query = services.search_candidates(visible_candidates(current_user), text, stage, job_id)
+    rows = db.session.scalars(query.limit(200)).all()
+    jobs = db.session.scalars(visible_jobs(current_user).order_by(Job.title)).all()
+    return render_template("hiring/candidates.html", candidates=rows, q=text, stage=stage, job_id=job_id,
+                           jobs=jobs, stages=CANDIDATE_STAGE_LABELS,
+                           can_create=can_create_candidate(current_user))
+
+
+def _candidate_form(candidate: Candidate | None = None) -> CandidateForm:
+    form = CandidateForm(obj=candidate)
+    jobs = db.session.scalars(visible_jobs(current_user).order_by(Job.title)).all()
+    form.job_id.choices = [(j.id, f"{j.title} — {j.department}") for j in jobs]
+    return form
+
+
+def _candidate_data(form: CandidateForm) -> services.CandidateData:
+    return services.CandidateData(
+        name=form.name.data, email=form.email.data, timezone=form.timezone.data, job_id=form.job_id.data,
+        stage=form.stage.data, first_interview_emphasis=form.first_interview_emphasis.data or "",
+        probe_further=form.probe_further.data or "",
+    )
+
+
+def _check_job_choice(form: CandidateForm) -> bool:
+    job = db.session.get(Job, form.job_id.data) if form.job_id.data else None
+    if job is None or not can_add_candidate_to_job(current_user, job):
+        form.job_id.errors = [*form.job_id.errors, "Choose one of your jobs."]
+        return False
+    return True
+
+
+@bp.route("/candidates/new", methods=["GET", "POST"])
+@login_required
+def add_candidate():
+    require(can_create_candidate(current_user))
+    form = _candidate_form()
+    if request.method == "GET":
+        form.job_id.data = request.args.get("job", type=int)
+        form.timezone.data = current_user.timezone
+    if form.validate_on_submit() and _check_job_choice(form):
+        try:
+            candidate = services.create_candidate(_candidate_data(form))
+        except services.HiringError as exc:
+            db.session.rollback()
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash(f"{candidate.name} is added.", "success")
+            return redirect(url_for("hiring.candidate", candidate_id=candidate.id))
+    return render_template("hiring/candidate_form.html", form=form, candidate=None), _status(form)
+
+
+@bp.route("/candidates/<int:candidate_id>")
+@login_required
+def candidate(candidate_id: int):
+    candidate = db.get_or_404(Candidate, candidate_id)
+    require(can_view_candidate(current_user, candidate))
+    return render_template("hiring/candidate.html", candidate=candidate,
+                           can_edit=can_edit_candidate(current_user, candidate))
+
+
+@bp.route("/candidates/<int:candidate_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_candidate(candidate_id: int):
+    candidate = db.get_or_404(Candidate, candidate_id)
+    require(can_edit_candidate(current_user, candidate))
+    form = _candidate_form(candidate)
+    if form.validate_on_submit() and _check_job_choice(form):
+        try:
+            services.update_candidate(candidate, _candidate_data(form))
+        except services.HiringError as exc:
+            db.session.rollback()
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash("The candidate is saved.", "success")
+            return redirect(url_for("hiring.candidate", candidate_id=candidate.id))
+    return render_template("hiring/candidate_form.html", form=form, candidate=candidate), _status(form)

@@ -1,0 +1,117 @@
+"""Request-wide plumbing: the login loader, SQLite pragmas, template helpers and security headers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, g
+from flask_login import current_user
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
+
+from coordinator.extensions import db, login_manager
+from coordinator.timeutil import now_utc, to_local
+
+DATETIME_FORMAT = "%a %d %b %Y, %H:%M"
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(session_token: str):
+        from coordinator.auth.models import User
+
+        user = db.session.scalar(select(User).where(User.session_token == session_token))
+        return user if user is not None and user.is_enabled else None
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+    app.jinja_env.filters["localtime"] = format_local
+    app.jinja_env.filters["localdate"] = lambda dt, tz=None: format_local(dt, tz, "%a %d %b %Y")
+    app.jinja_env.globals["now_utc"] = now_utc
+
+    @app.context_processor
+    def navigation():
+        return {"nav_items": nav_items()}
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if current_user and getattr(current_user, "is_authenticated", False):
+            # Pages behind the login show personal data: never keep them in a shared cache.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.teardown_request
+    def _rollback_on_error(exc):  # a failed request must not leave a half-done transaction open
+        if exc is not None:
+            db.session.rollback()
+
+
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # pragma: no cover - trivial
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def viewer_timezone() -> str:
+    from flask import current_app
+
+    if current_user and getattr(current_user, "is_authenticated", False):
+        return current_user.timezone
+    return current_app.config["DEFAULT_TIMEZONE"]
+
+
+def format_local(dt: datetime | None, tz: str | None = None, fmt: str = DATETIME_FORMAT) -> str:
+    """An instant as the viewer (or the named zone) reads it, with the zone's abbreviation."""
+    if dt is None:
+        return "—"
+    local = to_local(dt, tz or viewer_timezone())
+    text = local.strftime(fmt)
+    if "%H" in fmt:
+        text += f" {local.tzname()}"
+    return text
+
+
+# (endpoint, label, endpoints that count as being in that section)
+_SECTIONS = {
+    "home.index": ("Home", {"home.index"}),
+    "hiring.jobs": ("Jobs", {"hiring.jobs", "hiring.job", "hiring.add_job", "hiring.edit_job"}),
+    "hiring.candidates": ("Candidates", {"hiring.candidates", "hiring.candidate", "hiring.add_candidate",
+                                         "hiring.edit_candidate"}),
+    "auth.users": ("Users", {"auth.users", "auth.add_user", "auth.edit_user", "auth.password_link"}),
+}
+
+
+def nav_items() -> list[dict]:
+    """The navigation for the signed-in user's roles, with the current section marked."""
+    from flask import request, url_for
+
+    from coordinator.auth.permissions import can_manage_users
+    from coordinator.auth.roles import Role
+
+    if not (current_user and getattr(current_user, "is_authenticated", False)):
+        return []
+    cached = g.get("_nav_items")
+    if cached is not None:
+        return cached
+    endpoints = ["home.index"]
+    if current_user.has_role(Role.ADMIN, Role.RECRUITER, Role.HIRING_MANAGER):
+        endpoints += ["hiring.jobs", "hiring.candidates"]
+    if can_manage_users(current_user):
+        endpoints.append("auth.users")
+    items = []
+    for endpoint in endpoints:
+        label, section = _SECTIONS[endpoint]
+        items.append({"url": url_for(endpoint), "label": label, "active": request.endpoint in section})
+    g._nav_items = items
+    return items
