@@ -103,7 +103,7 @@ def reset_all_data() -> None:
     """Delete every row of every table, children first."""
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(delete(table))
-    db.session.flush()
+    db.session.expunge_all()  # forget the objects whose rows are gone
 
 
 def seed_demo(reset: bool = False) -> DemoSummary:

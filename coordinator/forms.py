@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from wtforms import Field, SelectField, SelectMultipleField, widgets
+from collections.abc import Iterable
+
+from wtforms import Field, SelectChoice, SelectField, SelectMultipleField, widgets
 from wtforms.validators import ValidationError
 
 from coordinator.timeutil import all_timezones, is_valid_timezone
+
+
+def choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
+    """Options for a select field from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class TimezoneField(SelectField):
     """An IANA zone chosen from the list; anything else is a field error, not a crash."""
 
     def __init__(self, label: str | None = None, validators: Any = None, **kwargs: Any) -> None:
-        super().__init__(label, validators, choices=[(z, z.replace("_", " ")) for z in all_timezones()],
+        super().__init__(label, validators, choices=choices((z, z.replace("_", " ")) for z in all_timezones()),
                          validate_choice=False, **kwargs)
 
     def pre_validate(self, form: Any) -> None:

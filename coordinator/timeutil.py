@@ -34,10 +34,14 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
+# Canonical IANA regions; legacy aliases such as US/Eastern or Etc/GMT+5 are left out of choice lists.
+_REGIONS = {"Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"}
+
+
 @lru_cache(maxsize=1)
 def all_timezones() -> tuple[str, ...]:
     """Every IANA zone name, sorted, for select boxes and validation."""
-    return tuple(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
+    return tuple(sorted(z for z in available_timezones() if z.split("/")[0] in _REGIONS) + ["UTC"])
 
 
 def is_valid_timezone(name: str | None) -> bool:

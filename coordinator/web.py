@@ -7,7 +7,6 @@ from datetime import datetime
 from flask import Flask, g
 from flask_login import current_user
 from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
 
 from coordinator.extensions import db, login_manager
 from coordinator.timeutil import now_utc, to_local

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 from coordinator.auth.models import WEEKDAY_NAMES
 from coordinator.auth.passwords import MAX_PASSWORD_LENGTH, password_problem
 from coordinator.auth.roles import ROLE_LABELS, Role
-from coordinator.forms import MultiCheckboxField, TimezoneField, no_control_characters, strip_filter
+from coordinator.forms import MultiCheckboxField, choices, TimezoneField, no_control_characters, strip_filter
 
 
 class LoginForm(FlaskForm):
@@ -28,11 +28,18 @@ class DayHoursForm(FlaskForm):
     start = TimeField("From", validators=[Optional()])
     end = TimeField("To", validators=[Optional()])
 
-    def validate_end(self, field: Any) -> None:
-        if (self.start.data is None) != (field.data is None):
-            raise ValidationError("Give both times, or neither for a day off.")
-        if self.start.data and field.data and field.data <= self.start.data:
-            raise ValidationError("The day must end after it starts.")
+    def validate(self, extra_validators: Any = None) -> bool:
+        # Cross-field rule in validate(): Optional() on an empty field would stop a validate_end() method.
+        if not super().validate(extra_validators):
+            return False
+        start, end = self.start.data, self.end.data
+        if (start is None) != (end is None):
+            self.end.errors = [*self.end.errors, "Give both times, or neither for a day off."]
+            return False
+        if start and end and end <= start:
+            self.end.errors = [*self.end.errors, "The day must end after it starts."]
+            return False
+        return True
 
 
 class WorkingHoursMixin:
@@ -70,7 +77,7 @@ class UserForm(WorkingHoursMixin, FlaskForm):
     job_title = StringField("Job title", validators=[Optional(), Length(max=120), no_control_characters],
                             filters=[strip_filter], description="Candidates see this next to the name.")
     timezone = TimezoneField("Time zone")
-    roles = MultiCheckboxField("Roles", choices=[(r.value, ROLE_LABELS[r]) for r in Role],
+    roles = MultiCheckboxField("Roles", choices=choices((r.value, ROLE_LABELS[r]) for r in Role),
                                validators=[DataRequired(message="Give the user at least one role.")])
     is_enabled = BooleanField("Account enabled", default=True)
     password = PasswordField("One-time password", validators=[Optional(), _password_policy],

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from coordinator.forms import TimezoneField, no_control_characters, strip_filter
+from coordinator.forms import TimezoneField, choices, no_control_characters, strip_filter
 from coordinator.hiring.models import CANDIDATE_STAGE_LABELS, JobStatus
 
 NOTES_MAX = 10_000
@@ -20,7 +20,7 @@ class JobForm(FlaskForm):
     hiring_manager_id = SelectField("Hiring manager", coerce=int,
                                     validators=[DataRequired(message="Choose the hiring manager.")])
     recruiter_id = SelectField("Recruiter", coerce=int, validators=[DataRequired(message="Choose the recruiter.")])
-    status = SelectField("Status", choices=[(s.value, s.label) for s in JobStatus], default=JobStatus.OPEN.value)
+    status = SelectField("Status", choices=choices((s.value, s.label) for s in JobStatus), default=JobStatus.OPEN.value)
 
 
 class CandidateForm(FlaskForm):
@@ -30,7 +30,7 @@ class CandidateForm(FlaskForm):
                        filters=[strip_filter])
     timezone = TimezoneField("Time zone", description="The candidate's itinerary and invites use this zone.")
     job_id = SelectField("Job", coerce=int, validators=[DataRequired(message="Choose the job.")])
-    stage = SelectField("Stage", choices=[(s.value, label) for s, label in CANDIDATE_STAGE_LABELS.items()])
+    stage = SelectField("Stage", choices=choices((s.value, label) for s, label in CANDIDATE_STAGE_LABELS.items()))
     first_interview_emphasis = TextAreaField(
         "What the first interview emphasised", validators=[Optional(), Length(max=NOTES_MAX)],
         description="Skills and experience the candidate showed; interviewers read this in their kit.")

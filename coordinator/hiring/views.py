@@ -19,6 +19,7 @@ from coordinator.auth.permissions import (
 )
 from coordinator.auth.roles import Role
 from coordinator.extensions import db
+from coordinator.forms import choices
 from coordinator.hiring import services
 from coordinator.hiring.forms import CandidateForm, JobForm
 from coordinator.hiring.models import CANDIDATE_STAGE_LABELS, Candidate, Job
@@ -49,8 +50,8 @@ def jobs():
 
 def _job_form(job: Job | None = None) -> JobForm:
     form = JobForm(obj=job)
-    form.hiring_manager_id.choices = [(u.id, u.name) for u in services.users_with_role(Role.HIRING_MANAGER)]
-    form.recruiter_id.choices = [(u.id, u.name) for u in services.users_with_role(Role.RECRUITER)]
+    form.hiring_manager_id.choices = choices((u.id, u.name) for u in services.users_with_role(Role.HIRING_MANAGER))
+    form.recruiter_id.choices = choices((u.id, u.name) for u in services.users_with_role(Role.RECRUITER))
     if job is None and request.method == "GET" and current_user.has_role(Role.RECRUITER):
         form.recruiter_id.data = current_user.id
     return form
@@ -127,7 +128,7 @@ def candidates():
 def _candidate_form(candidate: Candidate | None = None) -> CandidateForm:
     form = CandidateForm(obj=candidate)
     jobs = db.session.scalars(visible_jobs(current_user).order_by(Job.title)).all()
-    form.job_id.choices = [(j.id, f"{j.title} — {j.department}") for j in jobs]
+    form.job_id.choices = choices((j.id, f"{j.title} — {j.department}") for j in jobs)
     return form
 
 
@@ -139,9 +140,11 @@ def _candidate_data(form: CandidateForm) -> services.CandidateData:
     )
 
 
-def _check_job_choice(form: CandidateForm) -> bool:
+def _check_job_choice(form: CandidateForm, candidate: Candidate | None = None) -> bool:
+    """The job must be one the user may add candidates to (keeping the current job is always allowed)."""
     job = db.session.get(Job, form.job_id.data) if form.job_id.data else None
-    if job is None or not can_add_candidate_to_job(current_user, job):
+    keeps_job = candidate is not None and job is not None and job.id == candidate.job_id
+    if job is None or not (keeps_job or can_add_candidate_to_job(current_user, job)):
         form.job_id.errors = [*form.job_id.errors, "Choose one of your jobs."]
         return False
     return True
@@ -183,7 +186,7 @@ def edit_candidate(candidate_id: int):
     candidate = db.get_or_404(Candidate, candidate_id)
     require(can_edit_candidate(current_user, candidate))
     form = _candidate_form(candidate)
-    if form.validate_on_submit() and _check_job_choice(form):
+    if form.validate_on_submit() and _check_job_choice(form, candidate):
         try:
             services.update_candidate(candidate, _candidate_data(form))
         except services.HiringError as exc:

@@ -1,0 +1,241 @@
+"""Fixtures for the whole suite: apps on SQLite and PostgreSQL, clients signed in per role, factories.
+
+Real components only: the schema comes from the Alembic migrations, forms carry real CSRF tokens, passwords are
+real Argon2id hashes. A component that is missing (PostgreSQL, Chromium) skips its tests outside CI and fails
+them under CI=true.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask, has_app_context
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import create_engine, text
+
+from coordinator import create_app
+from coordinator.auth.models import User
+from coordinator.auth.roles import Role
+from coordinator.auth.services import UserData, create_user
+from coordinator.extensions import db
+from coordinator.hiring.models import Candidate, Job
+from coordinator.hiring.services import CandidateData, JobData, create_candidate, create_job
+from tests.helpers import TEST_PASSWORD, login, require_component
+
+PG_URL_VAR = "COORDINATOR_TEST_DATABASE_URL"
+
+class CSRFClient(FlaskClient):
+    """A test client that sends a valid CSRF token with every form POST, the way a browser form would.
+
+    Pass `csrf=False` to post without one.
+    """
+
+    def csrf_token(self) -> str:
+        with self.session_transaction() as sess:
+            raw = sess.get("csrf_token")
+            if raw is None:
+                raw = uuid.uuid4().hex
+                sess["csrf_token"] = raw
+        return URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+    def open(self, *args: Any, **kwargs: Any):  # type: ignore[override]
+        # Each request gets its own app context, g and database session, as under a real server; without this
+        # Flask would reuse the test's app context and leak the signed-in user from one client to another.
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():
+            db.session.expire_all()  # the test's own session sees what the request committed
+        return response
+
+    def post(self, *args: Any, csrf: bool = True, **kwargs: Any):  # type: ignore[override]
+        data = kwargs.get("data")
+        if csrf and (data is None or isinstance(data, dict)) and "json" not in kwargs:
+            data = dict(data or {})
+            data.setdefault("csrf_token", self.csrf_token())
+            kwargs["data"] = data
+        return super().post(*args, **kwargs)
+
+
+def _config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(instance),
+        "BASE_URL": "http://localhost",
+        "SERVER_NAME": None,
+        **extra,
+    }
+
+
+def _finish(app: Flask) -> Iterator[Flask]:
+    app.test_client_class = CSRFClient
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+# --- SQLite: migrate once into a template file, copy it per test ------------------------------------------------
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("template")
+    path = folder / "template.sqlite3"
+    app = create_app(_config(f"sqlite:///{path}", folder))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def sqlite_app(sqlite_template: Path, tmp_path: Path) -> Iterator[Flask]:
+    path = tmp_path / "app.sqlite3"
+    shutil.copy(sqlite_template, path)
+    yield from _finish(create_app(_config(f"sqlite:///{path}", tmp_path)))
+
+
+# --- PostgreSQL: one fresh schema per run, migrated once, tables emptied per test -------------------------------
+
+@pytest.fixture(scope="session")
+def pg_schema_url() -> Iterator[tuple[str, str]]:
+    url = os.environ.get(PG_URL_VAR)
+    if not url:
+        require_component("PostgreSQL", f"set {PG_URL_VAR} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "not available"
+        require_component("PostgreSQL", f"cannot connect to {url}: {exc}")
+    try:
+        yield url, schema
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _pg_config(url: str, schema: str, instance: Path) -> dict[str, Any]:
+    return _config(url, instance, SQLALCHEMY_ENGINE_OPTIONS={
+        "connect_args": {"options": f"-csearch_path={schema},public"}, "pool_pre_ping": True,
+    })
+
+
+@pytest.fixture(scope="session")
+def pg_migrated(pg_schema_url: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    url, schema = pg_schema_url
+    app = create_app(_pg_config(url, schema, tmp_path_factory.mktemp("pg")))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url, schema
+
+
+@pytest.fixture
+def pg_app(pg_migrated: tuple[str, str], tmp_path: Path) -> Iterator[Flask]:
+    url, schema = pg_migrated
+    app = create_app(_pg_config(url, schema, tmp_path))
+    with app.app_context():
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.session.commit()
+    yield from _finish(app)
+
+
+@pytest.fixture
+def app(sqlite_app: Flask) -> Flask:
+    """The default app: SQLite, as a new install runs it."""
+    return sqlite_app
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_app(request: pytest.FixtureRequest) -> Flask:
+    """For database-sensitive tests: runs once on SQLite and once on PostgreSQL."""
+    return request.getfixturevalue(f"{'sqlite' if request.param == 'sqlite' else 'pg'}_app")
+
+
+# --- factories ----------------------------------------------------------------------------------------------------
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., User]:
+    def factory(*roles: Role, name: str | None = None, email: str | None = None, timezone: str = "Europe/Berlin",
+                job_title: str = "Engineer", password: str | None = TEST_PASSWORD,
+                working_hours: dict[int, tuple[time, time]] | None = None) -> User:
+        n = next(_counter)
+        user = create_user(
+            UserData(email=email or f"user{n}@example.com", name=name or f"Test User {n}", job_title=job_title,
+                     timezone=timezone, roles=frozenset(roles or {Role.INTERVIEWER})),
+            password=password, working_hours=working_hours,
+        )
+        db.session.commit()
+        return user
+    return factory
+
+
+@pytest.fixture
+def make_job(app: Flask, make_user: Callable[..., User]) -> Callable[..., Job]:
+    def factory(title: str = "Senior Data Engineer", department: str = "Data Platform",
+                hiring_manager: User | None = None, recruiter: User | None = None) -> Job:
+        job = create_job(JobData(
+            title=title, department=department,
+            hiring_manager_id=(hiring_manager or make_user(Role.HIRING_MANAGER)).id,
+            recruiter_id=(recruiter or make_user(Role.RECRUITER)).id,
+        ))
+        db.session.commit()
+        return job
+    return factory
+
+
+@pytest.fixture
+def make_candidate(app: Flask, make_job: Callable[..., Job]) -> Callable[..., Candidate]:
+    def factory(name: str = "Ada Lovelace", job: Job | None = None, timezone: str = "Europe/London",
+                email: str | None = None, **fields: Any) -> Candidate:
+        candidate = create_candidate(CandidateData(
+            name=name, email=email or f"cand{next(_counter)}@example.org", timezone=timezone,
+            job_id=(job or make_job()).id, **fields,
+        ))
+        db.session.commit()
+        return candidate
+    return factory
+
+
+@pytest.fixture
+def client_for(app: Flask) -> Callable[[User], FlaskClient]:
+    """A fresh client signed in as the given user."""
+    def factory(user: User) -> FlaskClient:
+        return login(app.test_client(), user)
+    return factory
+
+
+@pytest.fixture
+def org(make_user, make_job, make_candidate) -> dict[str, Any]:
+    """A small organisation: one person per role, a job with a candidate, and an unrelated job."""
+    admin = make_user(Role.ADMIN, name="Alex Admin")
+    recruiter = make_user(Role.RECRUITER, name="Rita Recruiter")
+    manager = make_user(Role.HIRING_MANAGER, Role.INTERVIEWER, name="Hannah Manager")
+    interviewer = make_user(Role.INTERVIEWER, name="Ian Interviewer", timezone="Asia/Kolkata")
+    other_recruiter = make_user(Role.RECRUITER, name="Oscar Otherrecruiter")
+    job = make_job(hiring_manager=manager, recruiter=recruiter)
+    other_job = make_job(title="Office Manager", department="Operations", recruiter=other_recruiter)
+    candidate = make_candidate(job=job, first_interview_emphasis="Kafka pipelines", probe_further="On-call")
+    other_candidate = make_candidate(name="Grace Hopper", job=other_job)
+    return locals()

@@ -1,0 +1,33 @@
+"""Error pages look like the rest of the site and never leak a traceback."""
+
+from __future__ import annotations
+
+from coordinator.auth.roles import Role
+from tests.helpers import text_of
+
+
+def test_404_page_in_layout(app):
+    response = app.test_client().get("/no/such/page")
+    assert response.status_code == 404
+    page = text_of(response)
+    assert "This page does not exist" in page and "Back to the home page" in page
+
+
+def test_405_is_a_page_not_a_crash(app, make_user, client_for):
+    client = client_for(make_user(Role.ADMIN))
+    response = client.post("/jobs")
+    assert response.status_code == 405 and "not available here" in text_of(response)
+
+
+def test_upload_over_the_limit_is_413(app, make_user, client_for):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    client = client_for(make_user(Role.ADMIN))
+    response = client.post("/users/new", data={"name": "x" * 5000})
+    assert response.status_code == 413 and "too large" in text_of(response)
+
+
+def test_security_headers_on_pages(app, make_user, client_for):
+    response = client_for(make_user(Role.ADMIN)).get("/users")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Frame-Options"] == "DENY"
