@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Iterable
+from typing import Any
 
 from wtforms import Field, SelectChoice, SelectField, SelectMultipleField, widgets
 from wtforms.validators import ValidationError

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 from coordinator.auth.models import WEEKDAY_NAMES
 from coordinator.auth.passwords import MAX_PASSWORD_LENGTH, password_problem
 from coordinator.auth.roles import ROLE_LABELS, Role
-from coordinator.forms import MultiCheckboxField, choices, TimezoneField, no_control_characters, strip_filter
+from coordinator.forms import MultiCheckboxField, TimezoneField, choices, no_control_characters, strip_filter
 
 
 class LoginForm(FlaskForm):
