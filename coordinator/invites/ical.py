@@ -492,8 +492,9 @@ def _location(session: InviteSession) -> str:
 # ------------------------------------------------------------------------------------------- building
 
 
-def _second_occurrence(local: datetime) -> bool:
-    return bool(local.fold) and local.replace(fold=0).utcoffset() != local.utcoffset()
+def _ambiguous(local: datetime) -> bool:
+    """A wall-clock time that happens twice (the repeated hour when clocks go back)."""
+    return local.replace(fold=0).utcoffset() != local.replace(fold=1).utcoffset()
 
 
 class _Builder:
@@ -510,13 +511,13 @@ class _Builder:
         self.zones: dict[str, set[int]] = {}
 
     def local_pair(self, start: datetime, end: datetime, tz: str) -> tuple[datetime, datetime]:
-        """DTSTART/DTEND values: wall-clock times in `tz` (TZID form), or UTC when a wall-clock time is the
-        second occurrence of a repeated hour (clocks going back): RFC 5545 3.3.5 reads an ambiguous local
-        time as the first occurrence, so only the UTC form says the right instant."""
+        """DTSTART/DTEND values: wall-clock times in `tz` (TZID form), or both in UTC when either falls in
+        the repeated hour when clocks go back. RFC 5545 3.3.5 reads such a time as the first occurrence, but
+        ical.js (Thunderbird) reads the second, so only the UTC form means the same instant everywhere."""
         if tz == "UTC":
             return start, end
         ls, le = to_local(start, tz), to_local(end, tz)
-        if _second_occurrence(ls) or _second_occurrence(le):
+        if _ambiguous(ls) or _ambiguous(le):
             return start, end
         years = self.zones.setdefault(tz, set())
         years.add(ls.year)

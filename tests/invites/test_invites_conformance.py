@@ -1,0 +1,261 @@
+"""Every kind of invite, read by four independent implementations, must say the same thing.
+
+Readers: icalendar (round trip; it resolves TZIDs by name), vobject (resolves TZIDs through the file's
+VTIMEZONE with dateutil), Mozilla ical.js under node (the parser in Thunderbird; the reader script registers
+the file's VTIMEZONEs), and a Radicale CalDAV server (the storable form PUT without METHOD, then found with
+REPORT time-range queries). Sessions are in Europe/Berlin, America/New_York and Asia/Kolkata on both sides
+of the March and October/November 2026 daylight-saving changes, including the transition nights.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from datetime import UTC, timedelta
+
+import icalendar
+import pytest
+
+from coordinator.invites.ical import (
+    Grouping,
+    candidate_invite,
+    feed_calendar,
+    interviewer_invite,
+    interviewer_uninvite,
+    loop_calendar,
+    next_sequence,
+    storable_resources,
+)
+from tests.invites.invites_support import (
+    STAMP,
+    expect_candidate_events,
+    expect_interviewer_events,
+    from_icaljs,
+    make_world,
+    read_icalendar,
+    read_vobject,
+)
+
+WORLD = make_world()
+
+
+def _moved(loop, minutes):
+    """The loop after a reschedule: every session later by `minutes`, SEQUENCE bumped."""
+    sessions = tuple(
+        next_sequence(replace(s, start=s.start + timedelta(minutes=minutes), end=s.end + timedelta(minutes=minutes)))
+        for s in loop.sessions
+    )
+    return replace(loop, sessions=sessions)
+
+
+def _cases():
+    """name -> (ics bytes, expected METHOD, expected events)."""
+    cases = {}
+    for loop in WORLD:
+        tag = loop.candidate_tz.split("/")[1].lower()
+        everyone = interviewer_invite(loop, stamp=STAMP)
+        cases[f"interviewers-request-{tag}"] = (everyone, "REQUEST", expect_interviewer_events(loop, loop.sessions))
+
+        alan = "alan@corp.example"
+        mine = [s for s in loop.sessions if any(p.person.email == alan for p in s.people)]
+        cases[f"interviewer-request-one-person-{tag}"] = (
+            interviewer_invite(loop, alan, stamp=STAMP),
+            "REQUEST",
+            expect_interviewer_events(loop, mine),
+        )
+
+        moved = _moved(loop, 45)
+        cases[f"interviewers-update-{tag}"] = (
+            interviewer_invite(moved, stamp=STAMP),
+            "REQUEST",
+            expect_interviewer_events(moved, moved.sessions),
+        )
+
+        cancelled = replace(moved, sessions=tuple(next_sequence(s) for s in moved.sessions))
+        cases[f"interviewers-cancel-{tag}"] = (
+            interviewer_invite(cancelled, stamp=STAMP, method="CANCEL"),
+            "CANCEL",
+            expect_interviewer_events(cancelled, cancelled.sessions, status="CANCELLED"),
+        )
+
+        # Take the second interviewer off a panel: they get a CANCEL for that event only.
+        panel = next(s for s in loop.sessions if s.kind == "panel")
+        removed = panel.interviewers[1]
+        after = next_sequence(replace(panel, interviewers=(panel.interviewers[0], panel.interviewers[2])))
+        loop_after = replace(loop, sessions=tuple(after if s.uid == panel.uid else s for s in loop.sessions))
+        cases[f"interviewer-uninvite-{tag}"] = (
+            interviewer_uninvite(loop_after, panel.uid, removed.person, stamp=STAMP),
+            "CANCEL",
+            {
+                panel.uid: {
+                    "start": after.start,
+                    "end": after.end,
+                    "sequence": after.sequence,
+                    "status": None,
+                    "attendees": {removed.person.email.lower(): "REQ-PARTICIPANT"},
+                    "organizer": loop.organizer.email.lower(),
+                }
+            },
+        )
+
+        for grouping in Grouping:
+            cases[f"candidate-{grouping.value}-{tag}"] = (
+                candidate_invite(loop, stamp=STAMP, grouping=grouping),
+                "REQUEST",
+                expect_candidate_events(loop, grouping),
+            )
+        cases[f"candidate-per_block-update-{tag}"] = (
+            candidate_invite(moved, stamp=STAMP, grouping=Grouping.PER_BLOCK),
+            "REQUEST",
+            expect_candidate_events(moved, Grouping.PER_BLOCK),
+        )
+        cases[f"candidate-per_day-cancel-{tag}"] = (
+            candidate_invite(cancelled, stamp=STAMP, grouping=Grouping.PER_DAY, method="CANCEL"),
+            "CANCEL",
+            expect_candidate_events(cancelled, Grouping.PER_DAY, status="CANCELLED"),
+        )
+
+    first = WORLD[0]
+    cases["download-internal"] = (
+        loop_calendar(first, stamp=STAMP),
+        "PUBLISH",
+        expect_interviewer_events(first, first.sessions),
+    )
+    cases["download-candidate"] = (
+        loop_calendar(replace(first, grouping=Grouping.PER_DAY), stamp=STAMP, audience="candidate"),
+        "PUBLISH",
+        expect_candidate_events(first, Grouping.PER_DAY),
+    )
+    feed_sessions = list(itertools.chain.from_iterable(loop.sessions for loop in WORLD))
+    cases["feed-recruiter"] = (
+        feed_calendar(WORLD, stamp=STAMP),
+        None,
+        {
+            uid: ev
+            for loop in WORLD
+            for uid, ev in expect_interviewer_events(loop, loop.sessions, uid_suffix="feed").items()
+        },
+    )
+    grace = "grace@corp.example"
+    cases["feed-interviewer"] = (
+        feed_calendar(WORLD, stamp=STAMP, viewer_email=grace),
+        None,
+        {
+            uid: ev
+            for loop in WORLD
+            for uid, ev in expect_interviewer_events(
+                loop, [s for s in loop.sessions if any(p.person.email == grace for p in s.people)], uid_suffix="feed"
+            ).items()
+        },
+    )
+    assert len(feed_sessions) > 60
+    return cases
+
+
+CASES = _cases()
+IDS = sorted(CASES)
+
+
+def _assert_same(read: dict, method, expected: dict, reader: str) -> None:
+    assert read["method"] == method, f"{reader}: METHOD"
+    assert set(read["events"]) == set(expected), f"{reader}: UIDs"
+    for uid, want in expected.items():
+        got = read["events"][uid]
+        for key in ("start", "end"):
+            assert got[key] == want[key].astimezone(UTC), f"{reader}: {uid} {key}: {got[key]} != {want[key]}"
+        assert got["sequence"] == want["sequence"], f"{reader}: {uid} SEQUENCE"
+        assert got["status"] == want["status"], f"{reader}: {uid} STATUS"
+        assert got["attendees"] == want["attendees"], f"{reader}: {uid} ATTENDEEs"
+        assert got["organizer"] == want["organizer"], f"{reader}: {uid} ORGANIZER"
+
+
+def test_cases_cover_the_transition_nights():
+    ics = CASES["interviewers-request-berlin"][0]
+    # 02:00-03:00 on 25 Oct 2026 happens twice in Berlin (01:00-02:00 on 1 Nov in New York). RFC 5545 reads
+    # such a TZID time as the first pass, ical.js as the second: sessions in that hour are written in UTC.
+    assert b"DTSTART:20261025T000000Z" in ics and b"DTEND:20261025T003000Z" in ics
+    assert b"DTSTART:20261025T013000Z" in ics
+    assert b"DTSTART;TZID=Europe/Berlin:20260329T013000" in ics  # the spring gap is not ambiguous
+    ics = CASES["interviewers-request-new_york"][0]
+    assert b"DTSTART:20261101T050000Z" in ics
+    assert b"DTSTART:20261101T063000Z" in ics
+
+
+@pytest.mark.parametrize("case", IDS)
+def test_icalendar_round_trip(case):
+    ics, method, expected = CASES[case]
+    _assert_same(read_icalendar(ics), method, expected, "icalendar")
+    assert icalendar.Calendar.from_ical(ics).get_missing_tzids() == set()
+
+
+@pytest.mark.parametrize("case", IDS)
+def test_vobject(case):
+    ics, method, expected = CASES[case]
+    _assert_same(read_vobject(ics), method, expected, "vobject")
+
+
+@pytest.mark.parametrize("case", IDS)
+def test_icaljs(case, icaljs):
+    ics, method, expected = CASES[case]
+    _assert_same(from_icaljs(icaljs(ics), ics), method, expected, "ical.js")
+
+
+# Radicale answers ~100 requests a second here, so it gets one case per kind of invite (candidate zones
+# rotated across the groupings) rather than all of them: every kind, every zone and every DST edge is still
+# stored and queried; the other readers above take every case.
+RADICALE_CASES = (
+    "interviewers-request-berlin",
+    "interviewers-update-new_york",
+    "interviewers-cancel-kolkata",
+    "interviewer-uninvite-berlin",
+    "candidate-per_session-kolkata",
+    "candidate-per_block-new_york",
+    "candidate-per_day-berlin",
+    "candidate-per_block-update-berlin",
+    "candidate-per_day-cancel-kolkata",
+    "download-candidate",
+    "feed-interviewer",
+)
+
+
+def test_radicale_cases_cover_every_kind():
+    assert set(RADICALE_CASES) <= set(CASES)
+    kinds = {c.rsplit("-", 1)[0] if c.rsplit("-", 1)[1] in ("berlin", "new_york", "kolkata") else c for c in CASES}
+    covered = {
+        c.rsplit("-", 1)[0] if c.rsplit("-", 1)[1] in ("berlin", "new_york", "kolkata") else c for c in RADICALE_CASES
+    }
+    assert kinds - covered <= {"interviewer-request-one-person", "download-internal", "feed-recruiter"}
+
+
+@pytest.mark.parametrize("case", RADICALE_CASES)
+def test_radicale_stores_and_finds_by_time_range(case, radicale):
+    ics, _method, expected = CASES[case]
+    collection = radicale.make_calendar(case)
+    resources = storable_resources(ics)
+    assert set(resources) == set(expected)
+    for uid, data in resources.items():
+        assert b"\r\nMETHOD:" not in data
+        radicale.put(collection, uid, data)
+
+    def overlapping(a, b):
+        return {uid for uid, ev in expected.items() if ev["start"] < b and ev["end"] > a}
+
+    # Everything is found over the whole span, and each stored copy says the same instants.
+    first = min(ev["start"] for ev in expected.values())
+    last = max(ev["end"] for ev in expected.values())
+    found = radicale.time_range(collection, first, last)
+    assert set(found) == set(expected)
+    for uid, raw in found.items():
+        stored = icalendar.Calendar.from_ical(raw)
+        assert "METHOD" not in stored
+        (event,) = stored.walk("VEVENT")
+        assert event.start.astimezone(UTC) == expected[uid]["start"]
+        assert event.end.astimezone(UTC) == expected[uid]["end"]
+        assert int(event.get("SEQUENCE", 0)) == expected[uid]["sequence"]
+
+    # The hour just before each event and the hour just after it: the server would find the event there if
+    # it read its time zone an hour (or half an hour) off.
+    hour = timedelta(hours=1)
+    for uid, ev in expected.items():
+        for a, b in ((ev["start"] - hour, ev["start"]), (ev["end"], ev["end"] + hour)):
+            assert set(radicale.time_range(collection, a, b)) == overlapping(a, b), f"[{a}, {b}) around {uid}"
