@@ -34,6 +34,7 @@ from coordinator.hiring.services import CandidateData, JobData, create_candidate
 from tests.helpers import TEST_PASSWORD, login, require_component
 
 PG_URL_VAR = "COORDINATOR_TEST_DATABASE_URL"
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"  # the local server on dev and CI machines
 
 class CSRFClient(FlaskClient):
     """A test client that sends a valid CSRF token with every form POST, the way a browser form would.
@@ -110,9 +111,7 @@ def sqlite_app(sqlite_template: Path, tmp_path: Path) -> Iterator[Flask]:
 
 @pytest.fixture(scope="session")
 def pg_schema_url() -> Iterator[tuple[str, str]]:
-    url = os.environ.get(PG_URL_VAR)
-    if not url:
-        require_component("PostgreSQL", f"set {PG_URL_VAR} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+    url = os.environ.get(PG_URL_VAR) or DEFAULT_PG_URL
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -122,7 +121,7 @@ def pg_schema_url() -> Iterator[tuple[str, str]]:
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "not available"
-        require_component("PostgreSQL", f"cannot connect to {url}: {exc}")
+        require_component("PostgreSQL", f"cannot connect to {url} (set {PG_URL_VAR}): {exc}")
     try:
         yield url, schema
     finally:

@@ -1,0 +1,43 @@
+# coordinator: the two commands a new user needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+export COORDINATOR_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: setup run test lint bench vendor-assets clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP)
+
+## Set up, migrate, load the demo on first start, and serve the app (Ctrl-C stops it).
+run: setup
+	$(BIN)/flask --app coordinator bootstrap
+	COORDINATOR_BASE_URL=http://$(HOST):$(PORT) $(BIN)/flask --app coordinator run --host $(HOST) --port $(PORT)
+
+## Set up and run the whole test suite (PostgreSQL and browser tests skip with a reason when missing, outside CI).
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+
+bench: setup
+	$(BIN)/python -m bench
+
+## Refresh the vendored front-end assets from the npm registry (versions pinned here and in VERSIONS.md).
+vendor-assets:
+	rm -rf /tmp/coordinator-vendor && mkdir -p /tmp/coordinator-vendor
+	cd /tmp/coordinator-vendor && npm pack --silent @picocss/pico@2.1.1 htmx.org@2.0.7 \
+	  && tar xzf picocss-pico-2.1.1.tgz && cp package/css/pico.min.css $(CURDIR)/coordinator/static/vendor/pico-2.1.1.min.css \
+	  && rm -rf package && tar xzf htmx.org-2.0.7.tgz && cp package/dist/htmx.min.js $(CURDIR)/coordinator/static/vendor/htmx-2.0.7.min.js
+
+clean:
+	rm -rf $(VENV) test-artifacts .pytest_cache
