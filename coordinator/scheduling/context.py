@@ -7,6 +7,7 @@ handled wherever they fall: a person's 09:00 is converted on each date separatel
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Sequence
@@ -142,12 +143,16 @@ class PersonIndex:
 
         before, after = cal.buffer_before_min * 60, cal.buffer_after_min * 60
         busy: list[Span] = []
+        add = busy.append
+        floor, ceil = math.floor, math.ceil
+        lo_cut, hi_cut = lo - before, hi + after  # blocks entirely outside these cannot touch the window
         for blocks in (cal.busy, cal.interviews):
-            for iv in blocks:
-                s = ts_floor(iv.start) - after
-                e = ts_ceil(iv.end) + before
-                if e > lo and s < hi:
-                    busy.append((s, e))
+            for iv in blocks:  # the hot loop of the whole engine: keep it to two conversions per block
+                e = iv.end.timestamp()
+                if e > lo_cut:
+                    s = iv.start.timestamp()
+                    if s < hi_cut:
+                        add((floor(s) - after, ceil(e) + before))
         self.free = subtract(self.working, merge(busy))
 
         day_load: Counter[int] = Counter()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from .intervals import Spans, intersect, intersect_many, shift, valid_starts
 from .models import Option, Reason
-from .text import duration, join_names, short_day, window_days, with_weekday
+from .text import duration, join_names, plural, short_day, window_days, with_weekday
 
 if TYPE_CHECKING:
     from .context import PersonIndex
@@ -143,7 +143,8 @@ def _why_person(p: PersonIndex, dur: int, between: str) -> list[Reason]:
         out.append(
             Reason(
                 "weekly_limit",
-                f"{p.name} has reached the weekly limit of {p.max_week} interviews in the week of {short_day(monday)}.",
+                f"{p.name} has reached the weekly limit of {plural(p.max_week, 'interview')} "
+                f"in the week of {short_day(monday)}.",
                 p.id,
             )
         )
@@ -152,7 +153,7 @@ def _why_person(p: PersonIndex, dur: int, between: str) -> list[Reason]:
         out.append(
             Reason(
                 "daily_limit",
-                f"{p.name} has reached the daily limit of {p.max_day} interviews on {listed}, "
+                f"{p.name} has reached the daily limit of {plural(p.max_day, 'interview')} on {listed}, "
                 "the only days with a free window.",
                 p.id,
             )
@@ -348,13 +349,13 @@ def _dynamic_reasons(search: Search, between: str) -> list[Reason]:
         p = search.persons[pid]
         if cause == "day":
             msg = (
-                f"{p.name} would go over the daily limit of {p.max_day} interviews: at every time that works "
+                f"{p.name} would go over the daily limit of {plural(p.max_day, 'interview')}: at every time that works "
                 "for everyone else, this loop would give them too many interviews that day."
             )
         elif cause == "week":
             msg = (
-                f"{p.name} would go over the weekly limit of {p.max_week} interviews: at every time that works "
-                "for everyone else, this loop would give them too many interviews that week."
+                f"{p.name} would go over the weekly limit of {plural(p.max_week, 'interview')}: at every time "
+                "that works for everyone else, this loop would give them too many interviews that week."
             )
         elif cause == "gap":
             msg = (

@@ -7,7 +7,12 @@ from datetime import date, datetime, timedelta
 
 from coordinator import timeutil
 
-__all__ = ["duration", "join_names", "local_clock", "short_day", "window_days", "with_weekday"]
+__all__ = ["duration", "join_names", "local_clock", "plural", "short_day", "window_days", "with_weekday"]
+
+
+def plural(n: int, word: str) -> str:
+    """ "1 interview", "2 interviews"."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def duration(minutes: int) -> str:
