@@ -9,150 +9,20 @@ of the March and October/November 2026 daylight-saving changes, including the tr
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import replace
 from datetime import UTC, timedelta
 
 import icalendar
 import pytest
 
-from coordinator.invites.ical import (
-    Grouping,
-    candidate_invite,
-    feed_calendar,
-    interviewer_invite,
-    interviewer_uninvite,
-    loop_calendar,
-    next_sequence,
-    storable_resources,
-)
+from coordinator.invites.ical import storable_resources
 from tests.invites.invites_support import (
-    STAMP,
-    expect_candidate_events,
-    expect_interviewer_events,
+    build_cases,
     from_icaljs,
-    make_world,
     read_icalendar,
     read_vobject,
 )
 
-WORLD = make_world()
-
-
-def _moved(loop, minutes):
-    """The loop after a reschedule: every session later by `minutes`, SEQUENCE bumped."""
-    sessions = tuple(
-        next_sequence(replace(s, start=s.start + timedelta(minutes=minutes), end=s.end + timedelta(minutes=minutes)))
-        for s in loop.sessions
-    )
-    return replace(loop, sessions=sessions)
-
-
-def _cases():
-    """name -> (ics bytes, expected METHOD, expected events)."""
-    cases = {}
-    for loop in WORLD:
-        tag = loop.candidate_tz.split("/")[1].lower()
-        everyone = interviewer_invite(loop, stamp=STAMP)
-        cases[f"interviewers-request-{tag}"] = (everyone, "REQUEST", expect_interviewer_events(loop, loop.sessions))
-
-        alan = "alan@corp.example"
-        mine = [s for s in loop.sessions if any(p.person.email == alan for p in s.people)]
-        cases[f"interviewer-request-one-person-{tag}"] = (
-            interviewer_invite(loop, alan, stamp=STAMP),
-            "REQUEST",
-            expect_interviewer_events(loop, mine),
-        )
-
-        moved = _moved(loop, 45)
-        cases[f"interviewers-update-{tag}"] = (
-            interviewer_invite(moved, stamp=STAMP),
-            "REQUEST",
-            expect_interviewer_events(moved, moved.sessions),
-        )
-
-        cancelled = replace(moved, sessions=tuple(next_sequence(s) for s in moved.sessions))
-        cases[f"interviewers-cancel-{tag}"] = (
-            interviewer_invite(cancelled, stamp=STAMP, method="CANCEL"),
-            "CANCEL",
-            expect_interviewer_events(cancelled, cancelled.sessions, status="CANCELLED"),
-        )
-
-        # Take the second interviewer off a panel: they get a CANCEL for that event only.
-        panel = next(s for s in loop.sessions if s.kind == "panel")
-        removed = panel.interviewers[1]
-        after = next_sequence(replace(panel, interviewers=(panel.interviewers[0], panel.interviewers[2])))
-        loop_after = replace(loop, sessions=tuple(after if s.uid == panel.uid else s for s in loop.sessions))
-        cases[f"interviewer-uninvite-{tag}"] = (
-            interviewer_uninvite(loop_after, panel.uid, removed.person, stamp=STAMP),
-            "CANCEL",
-            {
-                panel.uid: {
-                    "start": after.start,
-                    "end": after.end,
-                    "sequence": after.sequence,
-                    "status": None,
-                    "attendees": {removed.person.email.lower(): "REQ-PARTICIPANT"},
-                    "organizer": loop.organizer.email.lower(),
-                }
-            },
-        )
-
-        for grouping in Grouping:
-            cases[f"candidate-{grouping.value}-{tag}"] = (
-                candidate_invite(loop, stamp=STAMP, grouping=grouping),
-                "REQUEST",
-                expect_candidate_events(loop, grouping),
-            )
-        cases[f"candidate-per_block-update-{tag}"] = (
-            candidate_invite(moved, stamp=STAMP, grouping=Grouping.PER_BLOCK),
-            "REQUEST",
-            expect_candidate_events(moved, Grouping.PER_BLOCK),
-        )
-        cases[f"candidate-per_day-cancel-{tag}"] = (
-            candidate_invite(cancelled, stamp=STAMP, grouping=Grouping.PER_DAY, method="CANCEL"),
-            "CANCEL",
-            expect_candidate_events(cancelled, Grouping.PER_DAY, status="CANCELLED"),
-        )
-
-    first = WORLD[0]
-    cases["download-internal"] = (
-        loop_calendar(first, stamp=STAMP),
-        "PUBLISH",
-        expect_interviewer_events(first, first.sessions),
-    )
-    cases["download-candidate"] = (
-        loop_calendar(replace(first, grouping=Grouping.PER_DAY), stamp=STAMP, audience="candidate"),
-        "PUBLISH",
-        expect_candidate_events(first, Grouping.PER_DAY),
-    )
-    feed_sessions = list(itertools.chain.from_iterable(loop.sessions for loop in WORLD))
-    cases["feed-recruiter"] = (
-        feed_calendar(WORLD, stamp=STAMP),
-        None,
-        {
-            uid: ev
-            for loop in WORLD
-            for uid, ev in expect_interviewer_events(loop, loop.sessions, uid_suffix="feed").items()
-        },
-    )
-    grace = "grace@corp.example"
-    cases["feed-interviewer"] = (
-        feed_calendar(WORLD, stamp=STAMP, viewer_email=grace),
-        None,
-        {
-            uid: ev
-            for loop in WORLD
-            for uid, ev in expect_interviewer_events(
-                loop, [s for s in loop.sessions if any(p.person.email == grace for p in s.people)], uid_suffix="feed"
-            ).items()
-        },
-    )
-    assert len(feed_sessions) > 60
-    return cases
-
-
-CASES = _cases()
+CASES = build_cases()
 IDS = sorted(CASES)
 
 
