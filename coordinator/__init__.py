@@ -46,6 +46,7 @@ def _register_models() -> None:
     """Import every model module so SQLAlchemy and Alembic see the whole schema."""
     from coordinator.auth import models as _auth  # noqa: F401
     from coordinator.hiring import models as _hiring  # noqa: F401
+    from coordinator.loops import models as _loops  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

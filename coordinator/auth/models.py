@@ -43,6 +43,14 @@ class User(UserMixin, db.Model):
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     #: last successful sign-in
     last_login_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: most interviews a day (in their zone) the scheduler may give them
+    max_interviews_per_day: Mapped[int] = mapped_column(default=2, server_default="2")
+    #: most interviews an ISO week (in their zone)
+    max_interviews_per_week: Mapped[int] = mapped_column(default=5, server_default="5")
+    #: minutes kept free before each interview
+    buffer_before_min: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: minutes kept free after each interview
+    buffer_after_min: Mapped[int] = mapped_column(default=0, server_default="0")
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

@@ -1,0 +1,1 @@
+"""Interview loops: sessions, interviewers, availability, booking and the loop's history."""

@@ -1,0 +1,400 @@
+"""Loops, their sessions and interviewers, busy times, candidate windows and the loop history.
+
+No double-booking is enforced by the database: on PostgreSQL an exclusion constraint over (user_id, time range)
+of active session_interviewers rows, created by the migration (it is PostgreSQL-only, so it is not declared on the
+model); on SQLite the booking transaction takes the write lock first and checks overlaps inside it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordinator.auth.models import User
+from coordinator.dbtypes import UTCDateTime
+from coordinator.extensions import db
+from coordinator.hiring.models import Candidate, Job
+from coordinator.timeutil import now_utc
+
+
+class SessionKind(StrEnum):
+    ONE_ON_ONE = "one_on_one"
+    PANEL = "panel"
+    PRACTICAL = "practical"
+
+    @property
+    def label(self) -> str:
+        return {"one_on_one": "One-on-one", "panel": "Panel", "practical": "Practical"}[self.value]
+
+
+class Arrangement(StrEnum):
+    BACK_TO_BACK = "back_to_back"
+    SPREAD = "spread"
+
+    @property
+    def label(self) -> str:
+        return {"back_to_back": "Back-to-back", "spread": "Spread over several days"}[self.value]
+
+
+class LoopStatus(StrEnum):
+    PLANNING = "planning"
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return {"planning": "Planning", "scheduled": "Scheduled", "completed": "Completed",
+                "cancelled": "Cancelled"}[self.value]
+
+
+class SessionStatus(StrEnum):
+    PLANNED = "planned"
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return {"planned": "Not booked", "booked": "Booked", "cancelled": "Cancelled"}[self.value]
+
+
+class ParticipantRole(StrEnum):
+    INTERVIEWER = "interviewer"
+    SHADOW = "shadow"
+
+
+class CandidateInviteGrouping(StrEnum):
+    """How the candidate's calendar shows the loop."""
+
+    SESSION = "session"
+    BLOCK = "block"
+    DAY = "day"
+
+    @property
+    def label(self) -> str:
+        return {"session": "One event per session", "block": "One event per back-to-back block",
+                "day": "One event per day"}[self.value]
+
+
+def _in(values: type[StrEnum]) -> str:
+    return ", ".join(f"'{v.value}'" for v in values)
+
+
+class PlanSession(db.Model):
+    """One step of a job's default interview plan; new loops copy the plan."""
+
+    __tablename__ = "plan_sessions"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_in(SessionKind)})", name="kind_known"),
+        CheckConstraint("duration_min > 0 AND duration_min <= 480", name="duration_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the job whose plan this is
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    #: order in the loop, from 0
+    position: Mapped[int] = mapped_column(default=0)
+    #: what the session is called in itineraries ("System design")
+    title: Mapped[str] = mapped_column(String(120))
+    #: one of SessionKind
+    kind: Mapped[str] = mapped_column(String(16))
+    #: length of the session
+    duration_min: Mapped[int]
+    #: how many interviewers score it (2+ for a panel)
+    interviewer_count: Mapped[int] = mapped_column(default=1)
+    #: the candidate's preparation time for a practical (informational)
+    prep_min: Mapped[int] = mapped_column(default=0)
+    #: what the candidate should prepare (practicals)
+    prep_instructions: Mapped[str] = mapped_column(Text, default="")
+
+    job: Mapped[Job] = relationship()
+    pool: Mapped[list[User]] = relationship(secondary="plan_session_pool", order_by="User.name")
+
+
+plan_session_pool = db.Table(
+    "plan_session_pool",
+    db.Column("plan_session_id", db.ForeignKey("plan_sessions.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("user_id", db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Loop(db.Model):
+    """A candidate's second-round loop: ordered sessions, how they are arranged, and their state."""
+
+    __tablename__ = "loops"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_in(LoopStatus)})", name="status_known"),
+        CheckConstraint(f"arrangement IN ({_in(Arrangement)})", name="arrangement_known"),
+        CheckConstraint(f"candidate_grouping IN ({_in(CandidateInviteGrouping)})", name="grouping_known"),
+        CheckConstraint("buffer_min >= 0 AND buffer_min <= 120", name="buffer_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: whose loop this is
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"), index=True)
+    #: organizer of the invites; the job's recruiter when the loop was created
+    recruiter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    #: one of Arrangement
+    arrangement: Mapped[str] = mapped_column(String(16), default=Arrangement.BACK_TO_BACK.value)
+    #: one of LoopStatus
+    status: Mapped[str] = mapped_column(String(16), default=LoopStatus.PLANNING.value, index=True)
+    #: minutes between back-to-back sessions
+    buffer_min: Mapped[int] = mapped_column(default=10)
+    #: how the candidate's invites group the sessions; one of CandidateInviteGrouping
+    candidate_grouping: Mapped[str] = mapped_column(String(16), default=CandidateInviteGrouping.SESSION.value)
+    #: default room or address for the sessions
+    location: Mapped[str] = mapped_column(String(200), default="")
+    #: default video link for the sessions
+    video_url: Mapped[str] = mapped_column(String(500), default="")
+    #: first day (candidate's zone) to look for times
+    window_first_day: Mapped[date | None] = mapped_column(Date)
+    #: last day (candidate's zone) to look for times
+    window_last_day: Mapped[date | None] = mapped_column(Date)
+    #: the date the team promised the candidate a decision by
+    decision_due_on: Mapped[date | None] = mapped_column(Date)
+    #: when the loop was created
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: bumped on every change, so a stale form is refused instead of overwriting
+    version: Mapped[int] = mapped_column(default=1)
+
+    candidate: Mapped[Candidate] = relationship()
+    recruiter: Mapped[User] = relationship()
+    sessions: Mapped[list[LoopSession]] = relationship(
+        back_populates="loop", cascade="all, delete-orphan", order_by="LoopSession.position"
+    )
+    events: Mapped[list[LoopEvent]] = relationship(
+        back_populates="loop", cascade="all, delete-orphan", order_by="LoopEvent.created_dt.desc()"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def job(self) -> Job:
+        return self.candidate.job
+
+    @property
+    def status_label(self) -> str:
+        return LoopStatus(self.status).label
+
+    @property
+    def arrangement_label(self) -> str:
+        return Arrangement(self.arrangement).label
+
+    @property
+    def active_sessions(self) -> list[LoopSession]:
+        return [s for s in self.sessions if s.status != SessionStatus.CANCELLED.value]
+
+    @property
+    def start_dt(self) -> datetime | None:
+        starts = [s.start_dt for s in self.active_sessions if s.start_dt]
+        return min(starts) if starts else None
+
+
+class LoopSession(db.Model):
+    __tablename__ = "loop_sessions"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_in(SessionKind)})", name="kind_known"),
+        CheckConstraint(f"status IN ({_in(SessionStatus)})", name="status_known"),
+        CheckConstraint("duration_min > 0 AND duration_min <= 480", name="duration_range"),
+        CheckConstraint("end_dt IS NULL OR start_dt < end_dt", name="start_before_end"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the loop it belongs to
+    loop_id: Mapped[int] = mapped_column(ForeignKey("loops.id", ondelete="CASCADE"), index=True)
+    #: order in the loop, from 0
+    position: Mapped[int] = mapped_column(default=0)
+    #: what the session is called ("System design")
+    title: Mapped[str] = mapped_column(String(120))
+    #: one of SessionKind
+    kind: Mapped[str] = mapped_column(String(16))
+    #: planned length
+    duration_min: Mapped[int]
+    #: how many interviewers to pick from the pool, on top of the fixed ones
+    pool_count: Mapped[int] = mapped_column(default=0)
+    #: the candidate's preparation time for a practical (informational)
+    prep_min: Mapped[int] = mapped_column(default=0)
+    #: what the candidate should prepare; shown in their itinerary and invite
+    prep_instructions: Mapped[str] = mapped_column(Text, default="")
+    #: room or address; the loop's when empty
+    location: Mapped[str] = mapped_column(String(200), default="")
+    #: video link; the loop's when empty
+    video_url: Mapped[str] = mapped_column(String(500), default="")
+    #: one of SessionStatus
+    status: Mapped[str] = mapped_column(String(16), default=SessionStatus.PLANNED.value)
+    #: booked start (UTC); None until booked
+    start_dt: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: booked end (UTC)
+    end_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: iCalendar SEQUENCE of this session's invites; bumped whenever attendees see a change
+    ical_sequence: Mapped[int] = mapped_column(default=0)
+    #: why a soft problem (outside hours, over a limit) was accepted at booking
+    override_reason: Mapped[str] = mapped_column(Text, default="")
+
+    loop: Mapped[Loop] = relationship(back_populates="sessions")
+    participants: Mapped[list[SessionInterviewer]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="SessionInterviewer.id"
+    )
+    pool: Mapped[list[User]] = relationship(secondary="session_pool", order_by="User.name")
+
+    @property
+    def kind_label(self) -> str:
+        return SessionKind(self.kind).label
+
+    @property
+    def status_label(self) -> str:
+        return SessionStatus(self.status).label
+
+    @property
+    def is_booked(self) -> bool:
+        return self.status == SessionStatus.BOOKED.value
+
+    @property
+    def interviewers(self) -> list[User]:
+        return [p.user for p in self.participants if p.role == ParticipantRole.INTERVIEWER.value]
+
+    @property
+    def shadows(self) -> list[User]:
+        return [p.user for p in self.participants if p.role == ParticipantRole.SHADOW.value]
+
+    @property
+    def where(self) -> str:
+        return self.location or self.loop.location
+
+    @property
+    def video(self) -> str:
+        return self.video_url or self.loop.video_url
+
+
+session_pool = db.Table(
+    "session_pool",
+    db.Column("session_id", db.ForeignKey("loop_sessions.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("user_id", db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class SessionInterviewer(db.Model):
+    """A person in a session. While the session is booked the row is active and carries the booked time, so the
+    database can refuse two active rows of one person that overlap."""
+
+    __tablename__ = "session_interviewers"
+    __table_args__ = (
+        UniqueConstraint("session_id", "user_id"),
+        CheckConstraint(f"role IN ({_in(ParticipantRole)})", name="role_known"),
+        CheckConstraint("NOT is_active OR (start_dt IS NOT NULL AND end_dt IS NOT NULL AND start_dt < end_dt)",
+                        name="active_has_time"),
+        Index("ix_session_interviewers_user_active", "user_id", "is_active", "start_dt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the session
+    session_id: Mapped[int] = mapped_column(ForeignKey("loop_sessions.id", ondelete="CASCADE"), index=True)
+    #: the person
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    #: interviewer (scores) or shadow (attends, does not score)
+    role: Mapped[str] = mapped_column(String(16), default=ParticipantRole.INTERVIEWER.value)
+    #: picked by the engine from the session's pool (re-picked on reschedule), not named by the recruiter
+    is_from_pool: Mapped[bool] = mapped_column(default=False)
+    #: true while the session is booked: the row then blocks the person's calendar
+    is_active: Mapped[bool] = mapped_column(default=False)
+    #: booked start, copied from the session
+    start_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: booked end, copied from the session
+    end_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    session: Mapped[LoopSession] = relationship(back_populates="participants")
+    user: Mapped[User] = relationship()
+
+
+class BusyBlock(db.Model):
+    """Time a person cannot interview: entered by hand or imported from their calendar."""
+
+    __tablename__ = "busy_blocks"
+    __table_args__ = (
+        CheckConstraint("start_dt < end_dt", name="start_before_end"),
+        CheckConstraint("source IN ('manual', 'import')", name="source_known"),
+        Index("ix_busy_blocks_user_start", "user_id", "start_dt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: whose time this is
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: start (UTC)
+    start_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: end (UTC)
+    end_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: 'manual' or 'import'; a new import replaces the blocks of the previous one
+    source: Mapped[str] = mapped_column(String(8), default="manual")
+    #: a short label for the day view ("Busy" for private events)
+    summary: Mapped[str] = mapped_column(String(200), default="Busy")
+
+    user: Mapped[User] = relationship()
+
+
+class CalendarImport(db.Model):
+    """The last calendar file a person imported, with what could not be read."""
+
+    __tablename__ = "calendar_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: whose calendar; one import per person, replaced by the next
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    #: the uploaded file's name, for the person's reference
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    #: when it was imported
+    imported_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: events found in the file
+    event_count: Mapped[int] = mapped_column(default=0)
+    #: busy blocks created in the import range
+    block_count: Mapped[int] = mapped_column(default=0)
+    #: what could not be read, one message per line
+    problems: Mapped[str] = mapped_column(Text, default="")
+
+
+class CandidateWindow(db.Model):
+    """A time the candidate can interview."""
+
+    __tablename__ = "candidate_windows"
+    __table_args__ = (CheckConstraint("start_dt < end_dt", name="start_before_end"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: whose window
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"), index=True)
+    #: start (UTC)
+    start_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: end (UTC)
+    end_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: entered by the recruiter or by the candidate on their page
+    source: Mapped[str] = mapped_column(String(16), default="recruiter")
+
+
+class LoopEvent(db.Model):
+    """One entry of a loop's history: who did what, when, and why."""
+
+    __tablename__ = "loop_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the loop
+    loop_id: Mapped[int] = mapped_column(ForeignKey("loops.id", ondelete="CASCADE"), index=True)
+    #: the user who acted; None for the candidate or the system
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: how to name the actor when there is no user ("Candidate", "System")
+    actor_label: Mapped[str] = mapped_column(String(120), default="")
+    #: when (UTC)
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: a short machine name: created, booked, rescheduled, cancelled, replaced, ...
+    action: Mapped[str] = mapped_column(String(32))
+    #: what changed, in words
+    summary: Mapped[str] = mapped_column(Text, default="")
+    #: why, when the user gave a reason
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    loop: Mapped[Loop] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+    @property
+    def actor_name(self) -> str:
+        return self.actor.name if self.actor else (self.actor_label or "System")
