@@ -162,7 +162,7 @@ def measure(name: str, people: list[InterviewerCalendar], request: LoopRequest, 
 def run(quick: bool = False) -> list[dict]:
     """All benchmark rows (small sizes and few repeats with ``quick``)."""
     if quick:
-        people = make_people(6, 20)
+        people = make_people(9, 20)
         return [
             measure("standard (quick)", people, make_request(people), 3),
             measure("no-fit (quick)", people, make_request(people, fit=False), 3),

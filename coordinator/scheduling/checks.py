@@ -113,7 +113,7 @@ def check_placement(placed: Sequence[PlacedSession], request: LoopRequest, calen
                 conflicts.append(f"{title(a)} and {title(b)} overlap for the candidate.")
     for a, b in zip(by_start, by_start[1:], strict=False):
         if a.session_index > b.session_index:
-            problems.append(f"{title(b)} comes before {title(a)}, against the loop's order.")
+            problems.append(f"{title(a)} is placed before {title(b)}, against the loop's order.")
         gap = (b.start - a.end).total_seconds() / 60
         if 0 <= gap < request.buffer_min:
             problems.append(
