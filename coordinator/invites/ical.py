@@ -392,7 +392,9 @@ def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
     Cached per (zone, years): the component is shared between calendars and must not be modified.
     """
     zone = _zone(tzid)
-    trans = _transitions(tzid, first_year, last_year)
+    # From the year before: in the southern hemisphere 1 January is inside a DAYLIGHT period that began the
+    # previous spring, so the observances must start before `first_year` to cover it.
+    trans = _transitions(tzid, first_year - 1, last_year)
     tz = Timezone()
     tz.add("TZID", tzid)
     tz.add("X-LIC-LOCATION", tzid)
@@ -408,7 +410,7 @@ def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
         )
         return tz
 
-    years = range(first_year, last_year + 1)
+    years = range(first_year - 1, last_year + 1)
     ups = [t for t in trans if t[2] > t[1]]
     downs = [t for t in trans if t[2] < t[1]]
     plain_yearly = (
@@ -433,20 +435,22 @@ def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
             tz.add_component(sub)
         return tz
 
-    # Fallback: the offset in force on 1 Jan `first_year`, then every transition as an RDATE list.
-    start = datetime(first_year, 1, 1, tzinfo=UTC).astimezone(zone)
+    # Fallback: the offset in force on 1 Jan of the year before, then every transition as RDATEs. DAYLIGHT
+    # is a change to a larger offset (zoneinfo's dst() flag is negative-DST in Dublin and Casablanca, which
+    # dateutil misreads); one RDATE property per date, as ical.js reads only the first of a list.
+    start = datetime(first_year - 1, 1, 1, tzinfo=UTC).astimezone(zone)
     off0 = start.utcoffset() or timedelta(0)
-    cls0 = TimezoneDaylight if start.dst() else TimezoneStandard
-    tz.add_component(_observance(cls0, start.tzname() or "", off0, off0, datetime.combine(start.date(), time())))
+    tz.add_component(
+        _observance(TimezoneStandard, start.tzname() or "", off0, off0, datetime.combine(start.date(), time()))
+    )
     groups: dict[tuple, list[datetime]] = {}
     for instant, off_from, off_to in trans:
-        local = instant.astimezone(zone)
-        key = (bool(local.dst()), off_from, off_to, local.tzname() or "")
+        key = (off_to > off_from, off_from, off_to, name_at(instant))
         groups.setdefault(key, []).append(_onset(instant, off_from))
-    for (is_dst, off_from, off_to, name), onsets in groups.items():
-        sub = _observance(TimezoneDaylight if is_dst else TimezoneStandard, name, off_from, off_to, onsets[0])
-        if len(onsets) > 1:
-            sub.add("RDATE", onsets[1:])
+    for (up, off_from, off_to, name), onsets in groups.items():
+        sub = _observance(TimezoneDaylight if up else TimezoneStandard, name, off_from, off_to, onsets[0])
+        for onset in onsets[1:]:
+            sub.add("RDATE", onset)
         tz.add_component(sub)
     return tz
 
