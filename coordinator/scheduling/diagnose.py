@@ -187,11 +187,11 @@ def _pool_reasons(search: Search, s: _Session, between: str) -> list[Reason]:
             )
         ]
     if s.group_valid is not None and s.group_valid and not intersect(s.group_valid, s.pool_valid):
-        names = join_names([p.name for p in s.people])
+        names = join_names([*(p.name for p in s.people), "the pool"])
         return [
             Reason(
                 "session_not_free",
-                f"For {_title(s)}, {names} and the pool are never free at the same time for {what}.",
+                f"For {_title(s)}, {names} are never free at the same time for {what}.",
             )
         ]
     return []
@@ -289,6 +289,10 @@ def _combination(search: Search, between: str) -> list[Reason]:
             if len(blockers) == 1:
                 detail += f"; {blockers[0].name} is the one who is never free at the right time"
                 person_id = blockers[0].id
+            elif not blockers and s.pool_valid is not None:
+                rest = [shift(s.group_valid, -off)] if s.group_valid is not None else []
+                if intersect_many(base + others + rest):
+                    detail += "; nobody in its pool is free at the right time"
             out.append(Reason("sticking_point", detail + ".", person_id))
         out.append(Reason("hint", "Try the 'spread' arrangement, a wider window, or different interviewers."))
         return out
@@ -297,13 +301,12 @@ def _combination(search: Search, between: str) -> list[Reason]:
         if failed is not None:
             s, after = failed
             cap = req.max_sessions_per_day
-            where = f"after {after}" if after else "in the window"
+            where = f" after {after}" if after else ""
             out.append(
                 Reason(
                     "no_common_block",
                     f"The sessions cannot all be placed in order {between}: {_title(s)} (session {s.index + 1}) "
-                    f"has no slot {where} before the window ends, with at most {cap} "
-                    f"session{'s' if cap != 1 else ''} a day.",
+                    f"has no slot{where} before the window ends, with at most {plural(cap, 'session')} a day.",
                 )
             )
             return out

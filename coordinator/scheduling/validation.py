@@ -179,6 +179,10 @@ def validate_request(request: LoopRequest, calendars: CalendarsArg | None = None
     for name in ("buffer_min", "long_break_min", "min_option_gap_min"):
         if getattr(request, name) < 0:
             errors.append(FieldError(name, f"{name.replace('_', ' ').capitalize()} cannot be negative."))
+    if request.long_break_min < request.buffer_min:
+        errors.append(
+            FieldError("long_break_min", "The long break cannot be shorter than the buffer between sessions.")
+        )
     if request.granularity_min > 24 * 60:
         errors.append(FieldError("granularity_min", "Granularity cannot exceed a day."))
 
