@@ -25,8 +25,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from coordinator import errors, web
+    from coordinator.auth import passwords
     from coordinator.extensions import csrf, db, login_manager, migrate
 
+    passwords.configure(app.config.get("ARGON2_TIME_COST"), app.config.get("ARGON2_MEMORY_KIB"),
+                        app.config.get("ARGON2_PARALLELISM"))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -53,7 +56,9 @@ def _register_blueprints(app: Flask) -> None:
     from coordinator.auth.views import bp as auth_bp
     from coordinator.hiring.views import bp as hiring_bp
     from coordinator.home.views import bp as home_bp
+    from coordinator.loops.availability_views import bp as availability_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(hiring_bp)
+    app.register_blueprint(availability_bp)

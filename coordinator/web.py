@@ -6,8 +6,9 @@ from datetime import datetime
 
 from flask import Flask, g
 from flask_login import current_user
-from sqlalchemy import event, select
+from sqlalchemy import select
 
+from coordinator import dblock
 from coordinator.extensions import db, login_manager
 from coordinator.timeutil import now_utc, to_local
 
@@ -28,8 +29,7 @@ def init_app(app: Flask) -> None:
         return user if user is not None and user.is_enabled else None
 
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            event.listen(db.engine, "connect", _sqlite_pragmas)
+        dblock.install(db.engine)
 
     app.jinja_env.filters["localtime"] = format_local
     app.jinja_env.filters["localdate"] = lambda dt, tz=None: format_local(dt, tz, "%a %d %b %Y")
@@ -53,13 +53,6 @@ def init_app(app: Flask) -> None:
     def _rollback_on_error(exc):  # a failed request must not leave a half-done transaction open
         if exc is not None:
             db.session.rollback()
-
-
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # pragma: no cover - trivial
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
 
 
 def viewer_timezone() -> str:
@@ -86,7 +79,8 @@ _SECTIONS = {
     "home.index": ("Home", {"home.index"}),
     "hiring.jobs": ("Jobs", {"hiring.jobs", "hiring.job", "hiring.add_job", "hiring.edit_job"}),
     "hiring.candidates": ("Candidates", {"hiring.candidates", "hiring.candidate", "hiring.add_candidate",
-                                         "hiring.edit_candidate"}),
+                                         "hiring.edit_candidate", "availability.windows"}),
+    "availability.mine": ("Availability", {"availability.mine", "availability.person"}),
     "auth.users": ("Users", {"auth.users", "auth.add_user", "auth.edit_user", "auth.password_link"}),
 }
 
@@ -106,6 +100,7 @@ def nav_items() -> list[dict]:
     endpoints = ["home.index"]
     if current_user.has_role(Role.ADMIN, Role.RECRUITER, Role.HIRING_MANAGER):
         endpoints += ["hiring.jobs", "hiring.candidates"]
+    endpoints.append("availability.mine")
     if can_manage_users(current_user):
         endpoints.append("auth.users")
     items = []

@@ -14,6 +14,20 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("coordinator-dummy-password")
 
 
+def configure(time_cost: int | None = None, memory_kib: int | None = None, parallelism: int | None = None) -> None:
+    """Change the Argon2id cost (the test suite uses a cheaper one; production keeps the defaults).
+
+    Existing hashes carry their own parameters and keep verifying.
+    """
+    global _hasher, _DUMMY_HASH
+    if time_cost is None and memory_kib is None and parallelism is None:
+        return
+    default = PasswordHasher()
+    _hasher = PasswordHasher(time_cost=time_cost or default.time_cost, memory_cost=memory_kib or default.memory_cost,
+                             parallelism=parallelism or default.parallelism)
+    _DUMMY_HASH = _hasher.hash("coordinator-dummy-password")
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
