@@ -568,6 +568,8 @@ class _Builder:
         return ev
 
     def to_ical(self, method: str | None, extra: Mapping[str, object] | None = None) -> bytes:
+        """The VCALENDAR: icalendar makes every content line; it is folded here (`_fold`) and each
+        VTIMEZONE's bytes come from a cache. Same output as `Calendar.to_ical()`, several times faster."""
         cal = Calendar()
         cal.add("PRODID", PRODID)
         cal.add("VERSION", "2.0")
@@ -576,12 +578,43 @@ class _Builder:
             cal.add("METHOD", method)
         for key, value in (extra or {}).items():
             cal.add(key, value)
+        head = _component_bytes(cal)
+        parts = [head[: -len(b"END:VCALENDAR\r\n")]]
         for tzid in sorted(self.zones):
             years = self.zones[tzid]
-            cal.add_component(vtimezone(tzid, min(years) - 1, max(years) + 1))
-        for ev in self.events:
-            cal.add_component(ev)
-        return cal.to_ical()
+            parts.append(_vtimezone_bytes(tzid, min(years) - 1, max(years) + 1))
+        parts.extend(_component_bytes(ev) for ev in self.events)
+        parts.append(b"END:VCALENDAR\r\n")
+        return b"".join(parts)
+
+
+def _fold(line: str) -> bytes:
+    """RFC 5545 3.1 folding: physical lines of at most 75 octets, never inside a UTF-8 sequence, and (like
+    icalendar) never right after a backslash or caret, so a TEXT or RFC 6868 escape is not split."""
+    data = line.encode("utf-8")
+    if len(data) <= 75:
+        return data
+    out = []
+    start, limit = 0, 75  # the first physical line holds 75 octets, the next ones a space and 74
+    while len(data) - start > limit:
+        cut = start + limit
+        while data[cut] & 0xC0 == 0x80:  # a continuation byte: cut before the character it belongs to
+            cut -= 1
+        if data[cut - 1] in b"\\^" and cut - 1 > start:
+            cut -= 1
+        out.append(data[start:cut])
+        start, limit = cut, 74
+    out.append(data[start:])
+    return b"\r\n ".join(out)
+
+
+def _component_bytes(component) -> bytes:
+    return b"".join(_fold(line) + b"\r\n" for line in component.content_lines() if line)
+
+
+@lru_cache(maxsize=512)
+def _vtimezone_bytes(tzid: str, first_year: int, last_year: int) -> bytes:
+    return _component_bytes(vtimezone(tzid, first_year, last_year))
 
 
 def _organizer(person: InvitePerson) -> vCalAddress:

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 import vobject
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coordinator.invites.ical import (
     PRODID,
@@ -19,6 +21,7 @@ from coordinator.invites.ical import (
     InviteLoop,
     InvitePerson,
     SessionInterviewer,
+    _fold,
     candidate_invite,
     derive_uid,
     feed_calendar,
@@ -446,3 +449,26 @@ def test_feed_has_no_method_a_name_and_its_own_uids():
     assert "METHOD" not in cal
     assert str(cal["X-WR-CALNAME"]) == "Grace's interviews"
     assert {str(e["UID"]) for e in cal.walk("VEVENT")} == {derive_uid(s.uid, "feed") for s in loop.sessions}
+
+
+# ---------------------------------------------------------------------------------------------------- folding
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=400))
+def test_fold_is_reversible_and_short(text):
+    line = "DESCRIPTION:" + text
+    folded = _fold(line)
+    physical = folded.split(b"\r\n")
+    assert all(len(p) <= 75 for p in physical)
+    assert all(p.startswith(b" ") for p in physical[1:])
+    for p in physical:
+        p.decode("utf-8")  # never inside a UTF-8 sequence
+    assert b"".join([physical[0], *(p[1:] for p in physical[1:])]).decode("utf-8") == line
+
+
+def test_fold_matches_icalendar_after_unfolding():
+    loop = nasty_loop()
+    ours = interviewer_invite(loop, stamp=STAMP)
+    theirs = icalendar.Calendar.from_ical(ours).to_ical()
+    assert unfold(ours) == unfold(theirs)
