@@ -124,9 +124,10 @@ class ImportResult:
     problems: list[str]
     """Human-readable notes on what could not be read, grouped and capped at ``MAX_PROBLEMS`` lines."""
     event_count: int
-    """VEVENT components in the file (each overridden instance counts as one)."""
+    """VEVENT components in the file (each overridden instance counts as one), including those outside the range."""
     skipped_count: int
-    """VEVENT components that could not be read and were left out (see ``problems``)."""
+    """VEVENT components that could not be read and were left out (see ``problems``). Events that plainly lie
+    outside the range are not read at all, so their flaws are neither counted nor reported."""
 
 
 class CalendarImportError(Exception):
@@ -259,10 +260,11 @@ def parse_busy_times(
             f"This file is too large ({len(data) / 1024 / 1024:.1f} MB); "
             f"calendar files up to {MAX_ICS_BYTES // (1024 * 1024)} MB can be imported."
         )
-    text = _slim(_decode(bytes(data)), keep_attendees=bool(owner_email))
+    window = ((start_utc - _QUERY_PADDING).date(), (end_utc + _QUERY_PADDING).date())
+    text, outside = _slim(_decode(bytes(data)), owner_email=owner_email, window=window)
     calendars = _parse(text)
     reader = _Reader(start_utc, end_utc, default_tz, default_zone, owner_email)
-    return reader.read(calendars)
+    return reader.read(calendars, outside)
 
 
 # -------------------------------------------------------------------------------------- bytes to calendar
@@ -320,33 +322,48 @@ _PROPS = {
 }
 
 
-def _slim(text: str, *, keep_attendees: bool) -> str:
-    """Check the outline of the file and keep only the components and properties that matter here.
-
-    Works on content lines without unfolding them (a folded continuation goes with its line). Dropping
-    descriptions, alarms, attachments and to-dos before icalendar parses the rest makes reading several
-    times faster (Outlook's X-ALT-DESC alone is often most of the file) and makes stray junk lines harmless.
-    """
-    event_props = _EVENT_PROPS | {"ATTENDEE"} if keep_attendees else _EVENT_PROPS
-    out: list[str] = []
-    stack: list[str] = []
-    skip_depth = 0
-    keep_continuation = False
-    seen_first = False
+def _logical_lines(text: str) -> list[str]:
+    """Content lines with folding undone (RFC 5545 3.1: a line break followed by one space or tab)."""
+    lines: list[str] = []
     for raw in text.split("\n"):
         line = raw.rstrip("\r")
-        if not line.strip():
-            keep_continuation = False
-            continue
-        if not seen_first:
-            seen_first = True
-            if line.strip().upper() != "BEGIN:VCALENDAR":
-                raise CalendarImportError(_NOT_ICS)
-        if line[0] in " \t":
-            if keep_continuation:
-                out.append(line)
-            continue
-        keep_continuation = False
+        if line[:1] in (" ", "\t") and lines:
+            lines[-1] += line[1:]
+        elif line.strip():
+            lines.append(line)
+    return lines
+
+
+# Properties whose usual values change nothing here; only these values are kept.
+_KEEP_ONLY_VALUES = {
+    "STATUS": ("CANCELLED",),
+    "TRANSP": ("TRANSPARENT",),
+    "CLASS": ("PRIVATE", "CONFIDENTIAL"),
+}
+
+
+def _slim(text: str, *, owner_email: str | None, window: tuple[date, date]) -> tuple[str, int]:
+    """Check the outline of the file and keep only the components and properties that matter here.
+
+    Dropping descriptions, alarms, attachments, to-dos, other people's ATTENDEE lines, default values
+    (STATUS:CONFIRMED, TRANSP:OPAQUE) and events that visibly lie outside ``window`` (UTC dates, already
+    widened by a day or two) before icalendar parses the rest makes reading several times faster (Outlook's
+    X-ALT-DESC alone is often most of the file), and makes stray junk lines harmless.
+
+    Returns the slimmed text and the number of VEVENTs dropped for lying outside the window.
+    """
+    owner = owner_email.strip().lower() if owner_email else None
+    out: list[str] = []
+    event_start = 0  # index in ``out`` of the current VEVENT's BEGIN line
+    dropped = 0
+    stack: list[str] = []
+    skip_depth = 0
+    lines = _logical_lines(text)
+    if not lines:
+        raise CalendarImportError(_NOT_ICS + " It is empty.")
+    if lines[0].strip().upper() != "BEGIN:VCALENDAR":
+        raise CalendarImportError(_NOT_ICS)
+    for line in lines:
         match = _NAME_RE.match(line)
         if match is None:
             continue  # not a content line; icalendar would reject the whole file for it
@@ -358,11 +375,16 @@ def _slim(text: str, *, keep_attendees: bool) -> str:
                     skip_depth += 1
                 else:
                     stack.append(value)
+                    event_start = len(out)
                     out.append("BEGIN:" + (_TZ_COMPONENT if value == "VTIMEZONE" else value))
             elif skip_depth:
                 skip_depth -= 1
             elif stack and stack[-1] == value:
                 stack.pop()
+                if value == "VEVENT" and _outside(out[event_start + 1 :], window):
+                    del out[event_start:]
+                    dropped += 1
+                    continue
                 out.append("END:" + (_TZ_COMPONENT if value == "VTIMEZONE" else value))
             else:
                 raise CalendarImportError(
@@ -371,14 +393,66 @@ def _slim(text: str, *, keep_attendees: bool) -> str:
             continue
         if skip_depth or not stack:
             continue
-        if name in (event_props if stack[-1] == "VEVENT" else _PROPS[stack[-1]]):
-            out.append(line)
-            keep_continuation = True
-    if not seen_first:
-        raise CalendarImportError(_NOT_ICS + " It is empty.")
+        component = stack[-1]
+        if component == "VEVENT":
+            if name == "ATTENDEE":
+                if owner is None or owner not in line.lower():
+                    continue
+            elif name in _KEEP_ONLY_VALUES:
+                if line.rpartition(":")[2].strip().upper() not in _KEEP_ONLY_VALUES[name]:
+                    continue
+            elif name not in _EVENT_PROPS:
+                continue
+        elif name not in _PROPS[component]:
+            continue
+        out.append(line)
     if stack or skip_depth:
         raise CalendarImportError("This iCalendar file is incomplete: it ends in the middle of a calendar.")
-    return "\r\n".join(out) + "\r\n"
+    return "\r\n".join(out) + "\r\n", dropped
+
+
+_PLAIN_DATE_RE = re.compile(r"(\d{4})(\d{2})(\d{2})(?:T\d{6}Z?)?")
+
+
+def _plain_date(value: str) -> date | None:
+    match = _PLAIN_DATE_RE.fullmatch(value.strip())
+    if match is None:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+def _outside(lines: list[str], window: tuple[date, date]) -> bool:
+    """Whether an event's own (slimmed, unfolded) lines show that it cannot touch the window.
+
+    Conservative: anything unusual (RDATE, RECURRENCE-ID, DURATION, a rule without UNTIL, a value that is not
+    a plain date or date-time, repeated properties) keeps the event, and icalendar reads it properly. The window
+    is widened enough for any UTC offset, so dates can be compared without knowing the zone.
+    """
+    values: dict[str, str] = {}
+    for line in lines:
+        name = line.partition(":")[0].partition(";")[0].upper()
+        if name == "EXDATE":
+            continue  # only ever removes occurrences
+        if name in ("RDATE", "RECURRENCE-ID", "DURATION") or name in values:
+            return False
+        values[name] = line.rpartition(":")[2] if name != "RRULE" else line.partition(":")[2]
+    start = _plain_date(values.get("DTSTART", ""))
+    if start is None:
+        return False
+    end = _plain_date(values["DTEND"]) if "DTEND" in values else start + timedelta(days=1)
+    if end is None:
+        return False
+    first, last = min(start, end), max(start, end)
+    if "RRULE" in values:
+        parts = dict(part.partition("=")[::2] for part in values["RRULE"].upper().split(";"))
+        until = _plain_date(parts.get("UNTIL", ""))
+        if until is None:
+            return False
+        last = max(last, until + (last - first))
+    return first > window[1] or last < window[0]
 
 
 # icalendar warns when it guesses the zone behind a libical-style "/vendor/Region/City" TZID; we resolve
@@ -416,6 +490,11 @@ def _clean_text(value: object, limit: int) -> str:
 
 def _is_datetime(value: object) -> bool:
     return isinstance(value, datetime)
+
+
+def _words(component: Any, name: str) -> set[str]:
+    """The upper-cased values of a property that may (wrongly) appear more than once."""
+    return {str(value).strip().upper() for value in _as_list(component.get(name))}
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -498,9 +577,10 @@ class _Reader:
 
     # ------------------------------------------------------------------------------------------ driver
 
-    def read(self, calendars: list[Calendar]) -> ImportResult:
+    def read(self, calendars: list[Calendar], outside: int = 0) -> ImportResult:
+        """Read the parsed calendars; ``outside`` VEVENTs were already dropped as lying outside the range."""
         groups: dict[str, list[_Prepared]] = {}
-        event_count = 0
+        event_count = outside
         for calendar in calendars:
             for component in calendar.subcomponents:
                 if component.name == _TZ_COMPONENT and "TZID" in component:
@@ -616,17 +696,17 @@ class _Reader:
         return _Prepared(adapter, label, recurring)
 
     def _info(self, event: Any) -> _Info:
-        klass = str(event.get("CLASS", "")).strip().upper()
-        if klass in ("PRIVATE", "CONFIDENTIAL"):
+        if _words(event, "CLASS") & {"PRIVATE", "CONFIDENTIAL"}:
             summary = PRIVATE_SUMMARY
         else:
-            summary = _clean_text(event.get("SUMMARY", ""), SUMMARY_MAX_CHARS) or PRIVATE_SUMMARY
-        busy_status = str(event.get("X-MICROSOFT-CDO-BUSYSTATUS", "")).strip().upper()
+            summaries = _as_list(event.get("SUMMARY"))
+            summary = _clean_text(summaries[0] if summaries else "", SUMMARY_MAX_CHARS) or PRIVATE_SUMMARY
+        busy_status = _words(event, "X-MICROSOFT-CDO-BUSYSTATUS")
         if busy_status:
-            blocks = busy_status not in ("FREE", "WORKINGELSEWHERE")
+            blocks = not busy_status <= {"FREE", "WORKINGELSEWHERE"}
         else:
-            blocks = str(event.get("TRANSP", "")).strip().upper() != "TRANSPARENT"
-        if str(event.get("STATUS", "")).strip().upper() == "CANCELLED" or self._declined(event):
+            blocks = "TRANSPARENT" not in _words(event, "TRANSP")
+        if "CANCELLED" in _words(event, "STATUS") or self._declined(event):
             blocks = False
         return _Info(blocks, summary)
 
@@ -848,6 +928,12 @@ def _custom_zone(component: Any) -> tzinfo | None:
                 return None
             if math.prod(len(rule.get(key, [None])) for key in _DAY_PARTS) > 31:
                 return None
+        start = part["DTSTART"].dt
+        if rules and _is_datetime(start) and start.year < _TZ_RULE_ANCHOR_YEAR:
+            # Outlook anchors yearly rules in 1601; dateutil walks every transition since DTSTART on each
+            # offset lookup, so start them in 1968 instead (a leap year: Feb 29 stays valid). Offsets from
+            # 1970 on are unchanged, and no import needs earlier ones.
+            part["DTSTART"] = vDDDTypes(start.replace(year=_TZ_RULE_ANCHOR_YEAR))
     timezone = Timezone()
     timezone.update(component)
     timezone.subcomponents = parts
@@ -858,6 +944,8 @@ def _custom_zone(component: Any) -> tzinfo | None:
         return None
     return zone
 
+
+_TZ_RULE_ANCHOR_YEAR = 1968
 
 _FREQ_SECONDS = {
     "SECONDLY": 1,

@@ -615,3 +615,58 @@ def test_damaged_real_exports_never_raise_anything_but_calendar_import_error(sam
         _check_result(parse(b"\r\n".join(lines), "Europe/Berlin"))
     except CalendarImportError:
         pass
+
+
+# ------------------------------------------------------------------------------ skipping far-away events early
+
+
+def test_events_far_outside_the_range_are_not_even_parsed_but_counted():
+    data = calendar(
+        event("old", ";TZID=Nowhere/Zone:20250101T090000", ";TZID=Nowhere/Zone:20250101T100000", SUMMARY="old"),
+        event("ended", ":20250106T090000Z", ":20250106T100000Z", SUMMARY="ended", RRULE="FREQ=DAILY;UNTIL=20250301"),
+        "UID:ended\r\nRECURRENCE-ID:20250110T090000Z\r\nDTSTART:20260303T090000Z\r\nDTEND:20260303T100000Z\r\n"
+        "SUMMARY:moved into the range",
+        event("new", ":20260304T090000Z", ":20260304T100000Z", SUMMARY="new"),
+    )
+    result = parse(data)
+    assert [s[2] for s in spans(result)] == ["moved into the range", "new"]
+    assert result.problems == []  # the unknown zone of an event in 2025 does not matter for March 2026
+    assert (result.event_count, result.skipped_count) == (4, 0)
+
+
+def test_skipping_early_gives_the_same_blocks_as_reading_everything(monkeypatch):
+    rnd = random.Random(99)
+    zones = ["Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/Berlin", "America/New_York", "Asia/Kolkata"]
+    events = []
+    for i in range(400):
+        edge = rnd.choice([START, END]).astimezone(UTC).replace(tzinfo=None)
+        day = edge + timedelta(days=rnd.randint(-4, 4), hours=rnd.randint(-12, 12))
+        kind = rnd.random()
+        if kind < 0.3:
+            start, end = f";VALUE=DATE:{day:%Y%m%d}", f";VALUE=DATE:{day + timedelta(days=rnd.randint(1, 3)):%Y%m%d}"
+        elif kind < 0.5:
+            start, end = f":{day:%Y%m%dT%H%M%S}", f":{day + timedelta(hours=rnd.randint(1, 30)):%Y%m%dT%H%M%S}"
+        else:
+            zone = rnd.choice(zones)
+            start = f";TZID={zone}:{day:%Y%m%dT%H%M%S}"
+            end = f";TZID={zone}:{day + timedelta(hours=rnd.randint(1, 30)):%Y%m%dT%H%M%S}"
+        until = day + timedelta(days=rnd.randint(0, 3))
+        extra = {"RRULE": f"FREQ=DAILY;UNTIL={until:%Y%m%d}"} if rnd.random() < 0.2 else {}
+        events.append(event(f"e{i}", start, end, SUMMARY=f"e{i}", **extra))
+    data = calendar(*events)
+    for tz in ("Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/Berlin"):
+        quick = parse(data, tz)
+        with monkeypatch.context() as m:
+            m.setattr(ci, "_outside", lambda lines, window: False)
+            thorough = parse(data, tz)
+        assert spans(quick) == spans(thorough)
+        assert quick.event_count == thorough.event_count == 400
+
+
+def test_repeated_properties_are_read_sensibly():
+    data = calendar(
+        event("a", ":20260303T090000Z", ":20260303T100000Z", SUMMARY="first title", STATUS="CONFIRMED")
+        + "\r\nSTATUS:CANCELLED\r\nSUMMARY:second title",
+        event("b", ":20260304T090000Z", ":20260304T100000Z", SUMMARY="kept", TRANSP="OPAQUE") + "\r\nCLASS:PUBLIC",
+    )
+    assert spans(parse(data)) == [(utc(2026, 3, 4, 9), utc(2026, 3, 4, 10), "kept")]
