@@ -449,7 +449,7 @@ def _outside(lines: list[str], window: tuple[date, date]) -> bool:
     if "RRULE" in values:
         parts = dict(part.partition("=")[::2] for part in values["RRULE"].upper().split(";"))
         until = _plain_date(parts.get("UNTIL", ""))
-        if until is None:
+        if until is None or "COUNT" in parts:  # with both, COUNT is kept (see _Reader._fix_until)
             return False
         last = max(last, until + (last - first))
     return first > window[1] or last < window[0]
@@ -678,9 +678,10 @@ class _Reader:
     # -------------------------------------------------------------------------------- prepare one event
 
     def _prepare(self, event: Any, index: int) -> _Prepared | None:
-        info = self._info(event)
-        label = _clean_text(info.summary, _LABEL_MAX_CHARS)
+        label = "(unreadable event)"
         try:
+            info = self._info(event)
+            label = _clean_text(info.summary, _LABEL_MAX_CHARS)
             recurring = self._normalise(event, label)
             if not event.get("UID"):
                 event["UID"] = f"coordinator-no-uid-{index}"
@@ -826,7 +827,9 @@ class _Reader:
             zone = _iana_zone(candidate)
             if zone is not None:
                 return zone
-        component = self._tz_components.get(tzid) or self._tz_components.get(name)
+        component = self._tz_components.get(tzid)
+        if component is None:
+            component = self._tz_components.get(name)
         if component is not None and self._custom_zones < MAX_CUSTOM_TIMEZONES:
             self._custom_zones += 1
             zone = _custom_zone(component)
@@ -844,7 +847,7 @@ class _Reader:
         start_utc = self._to_utc(start)
         kept: list[vRecur] = []
         steps = 0
-        in_range = len(_as_list(event.get("RDATE")))
+        in_range = sum(len(dates.dts) for dates in _as_list(event.get("RDATE")))
         for original in rules:
             rule = vRecur(original)  # a copy we may change
             if "FREQ" not in rule or str(rule["FREQ"][0]).upper() not in _FREQ_SECONDS:
@@ -873,7 +876,9 @@ class _Reader:
         if not untils:
             return None
         if rule.get("COUNT"):
-            del rule["UNTIL"]  # RFC 5545 forbids both; dateutil deprecates it. COUNT is the tighter bound.
+            # RFC 5545 forbids both and dateutil deprecates the pair. Keeping COUNT may add occurrences after
+            # UNTIL, which errs on the side of busy, and keeps the number of occurrences bounded.
+            del rule["UNTIL"]
             return None
         until = untils[0]
         if not _is_datetime(start):
@@ -929,6 +934,11 @@ def _custom_zone(component: Any) -> tzinfo | None:
             if math.prod(len(rule.get(key, [None])) for key in _DAY_PARTS) > 31:
                 return None
         start = part["DTSTART"].dt
+        try:
+            if any(_never_fires(rule, start) for rule in rules):
+                return None
+        except (ValueError, TypeError, OverflowError, KeyError, IndexError):
+            return None
         if rules and _is_datetime(start) and start.year < _TZ_RULE_ANCHOR_YEAR:
             # Outlook anchors yearly rules in 1601; dateutil walks every transition since DTSTART on each
             # offset lookup, so start them in 1968 instead (a leap year: Feb 29 stays valid). Offsets from

@@ -168,15 +168,16 @@ def test_outlook_busy_status_wins_over_transp():
 def test_a_uploaded_vtimezone_does_not_leak_into_other_uploads_or_icalendar():
     def custom_zone_file(offset: str) -> bytes:
         return (
-            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:Customized Time Zone\r\n"
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VTIMEZONE\r\nTZID:Coordinator Test Zone 7f3a\r\n"
             f"BEGIN:STANDARD\r\nDTSTART:16010101T000000\r\nTZOFFSETFROM:{offset}\r\nTZOFFSETTO:{offset}\r\n"
             "END:STANDARD\r\nEND:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:x\r\nSUMMARY:call\r\n"
-            "DTSTART;TZID=Customized Time Zone:20260303T120000\r\nDURATION:PT1H\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+            "DTSTART;TZID=Coordinator Test Zone 7f3a:20260303T120000\r\nDURATION:PT1H\r\n"
+            "END:VEVENT\r\nEND:VCALENDAR\r\n"
         ).encode()
 
     assert parse(custom_zone_file("+0530")).busy[0].start == utc(2026, 3, 3, 6, 30)
     assert parse(custom_zone_file("-0300")).busy[0].start == utc(2026, 3, 3, 15)
-    assert tzp.timezone("Customized Time Zone") is None  # icalendar's process-wide cache untouched
+    assert tzp.timezone("Coordinator Test Zone 7f3a") is None  # icalendar's process-wide cache untouched
 
 
 def test_a_windows_zone_name_means_the_iana_zone_even_if_the_file_defines_it_differently():
@@ -437,13 +438,21 @@ def test_rules_that_never_fire_do_not_make_dateutil_search_until_9999(rule):
     )
 
 
-def test_a_malicious_vtimezone_is_an_unknown_zone_not_a_hang():
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=SECONDLY",
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",  # never fires: dateutil would search until 9999 on every lookup
+        "FREQ=YEARLY;BYMONTHDAY=1,2,3,4,5,6,7,8;BYMONTH=1,2,3,4,5",  # 40 transitions a year
+    ],
+)
+def test_a_malicious_vtimezone_is_an_unknown_zone_not_a_hang(rule):
     data = (
-        b"BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:Evil\r\nBEGIN:STANDARD\r\nDTSTART:16010101T000000\r\n"
-        b"RRULE:FREQ=SECONDLY\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
-        b"BEGIN:VEVENT\r\nUID:x\r\nSUMMARY:x\r\nDTSTART;TZID=Evil:20260303T120000\r\nDURATION:PT1H\r\n"
-        b"END:VEVENT\r\nEND:VCALENDAR\r\n"
-    )
+        "BEGIN:VCALENDAR\r\nBEGIN:VTIMEZONE\r\nTZID:Evil\r\nBEGIN:STANDARD\r\nDTSTART:16010101T000000\r\n"
+        f"RRULE:{rule}\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+        "BEGIN:VEVENT\r\nUID:x\r\nSUMMARY:x\r\nDTSTART;TZID=Evil:20260303T120000\r\nDURATION:PT1H\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
     started = time.perf_counter()
     result = parse(data)
     assert time.perf_counter() - started < 1
