@@ -10,7 +10,6 @@ Readers turn an .ics into the same plain shape so that the tests can compare wha
 from __future__ import annotations
 
 import http.client
-import json
 import urllib.parse
 import xml.etree.ElementTree as ET
 from dataclasses import replace
@@ -409,6 +408,32 @@ class CalDAVClient:
                 found[str(ev["UID"])] = raw
         return found
 
-
-def icaljs_summary(data: dict) -> str:
-    return json.dumps(data, indent=1)[:2000]
+    def free_busy(self, collection: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime, str]]:
+        """REPORT free-busy-query (RFC 4791 7.10): the server's own UTC periods, one per event, with FBTYPE
+        (BUSY, BUSY-TENTATIVE, or FREE for a cancelled event), sorted."""
+        fmt = "%Y%m%dT%H%M%SZ"
+        query = f"""<?xml version="1.0" encoding="utf-8"?>
+<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav">
+  <C:time-range start="{start.astimezone(UTC):{fmt}}" end="{end.astimezone(UTC):{fmt}}"/>
+</C:free-busy-query>"""
+        status, body = self.request(
+            "REPORT", collection, query.encode(), {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}
+        )
+        assert status == 200, (status, body[:500])
+        periods = []
+        text = body.decode().replace("\r\n ", "").replace("\n ", "")
+        for line in text.splitlines():
+            if not line.startswith("FREEBUSY"):
+                continue
+            params, _, values = line.partition(":")
+            fbtype = next((p.split("=", 1)[1] for p in params.split(";")[1:] if p.startswith("FBTYPE=")), "BUSY")
+            for period in values.split(","):
+                a, b = period.strip().split("/")
+                periods.append(
+                    (
+                        datetime.strptime(a, fmt).replace(tzinfo=UTC),
+                        datetime.strptime(b, fmt).replace(tzinfo=UTC),
+                        fbtype,
+                    )
+                )
+        return sorted(periods)
