@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
+import ssl
+import subprocess
 from email import message_from_bytes
 from email import policy as email_policy
 
@@ -12,7 +15,7 @@ from aiosmtpd.smtp import AuthResult
 
 from coordinator.invites.email import DeliveryError, SMTPSettings, build_invite_email, ics_method, send_message
 from coordinator.invites.ical import InviteError, InvitePerson, candidate_invite, feed_calendar, interviewer_invite
-from tests.invites.conftest import free_port
+from tests.invites.conftest import free_port, unavailable
 from tests.invites.invites_support import RECRUITER, STAMP, make_loop
 
 LOOP = make_loop(0, "Europe/Berlin")
@@ -238,3 +241,56 @@ def test_no_server_is_a_temporary_delivery_error():
     with pytest.raises(DeliveryError) as info:
         send_message(build(), plain(port))
     assert not info.value.permanent and info.value.code is None
+
+
+# ---------------------------------------------------------------------------------------------------- TLS
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1 (openssl CLI): (server SSLContext, path of the cert)."""
+    openssl = shutil.which("openssl")
+    if not openssl:
+        unavailable("the openssl command is needed to make a test certificate")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=30,
+    )  # fmt: skip
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert, key)
+    return server, cert
+
+
+def test_starttls_and_login(smtp_server, certificate):
+    server_context, cert = certificate
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=auth_data.login == b"mailer" and auth_data.password == b"s3cret", handled=False)
+
+    handler = Recorder()
+    port = smtp_server(handler, tls_context=server_context, require_starttls=True, authenticator=authenticator)
+    trusting = ssl.create_default_context(cafile=str(cert))
+    settings = SMTPSettings(
+        host="127.0.0.1", port=port, security="starttls", username="mailer", password="s3cret", timeout=5,
+        ssl_context=trusting,
+    )  # fmt: skip
+    send_message(build(), settings)
+    assert len(handler.envelopes) == 1
+    with pytest.raises(DeliveryError) as info:  # the system CAs do not know this certificate
+        send_message(build(), SMTPSettings(host="127.0.0.1", port=port, security="starttls", timeout=5))
+    assert info.value.permanent and "certificate" in str(info.value)
+
+
+def test_implicit_tls(smtp_server, certificate):
+    server_context, cert = certificate
+    handler = Recorder()
+    port = smtp_server(handler, ssl_context=server_context)
+    settings = SMTPSettings(
+        host="127.0.0.1", port=port, security="tls", timeout=5, ssl_context=ssl.create_default_context(cafile=str(cert))
+    )
+    send_message(build(), settings)
+    assert len(handler.envelopes) == 1
