@@ -85,3 +85,28 @@ def visible_candidates(user: User) -> Select:
 
     jobs = visible_jobs(user).subquery()
     return select(Candidate).where(Candidate.job_id.in_(select(jobs.c.id)))
+
+def can_view_availability(user: User, owner: User) -> bool:
+    """Working hours, load limits and busy times: the person themself, admins, and recruiters for interviewers
+    (the people they schedule)."""
+    if not user.is_authenticated:
+        return False
+    if user.id == owner.id or user.has_role(Role.ADMIN):
+        return True
+    return user.has_role(Role.RECRUITER) and owner.has_role(Role.INTERVIEWER)
+
+
+def can_edit_availability(user: User, owner: User) -> bool:
+    """Load limits, buffers, busy times and calendar imports: whoever may see them."""
+    return can_view_availability(user, owner)
+
+
+def can_choose_availability_owner(user: User) -> bool:
+    """Admins and recruiters may open other people's availability from a list."""
+    return user.is_authenticated and user.has_role(Role.ADMIN, Role.RECRUITER)
+
+
+def can_edit_candidate_windows(user: User, candidate: Candidate) -> bool:
+    """When the candidate can interview: whoever may edit the candidate."""
+    return can_edit_candidate(user, candidate)
+

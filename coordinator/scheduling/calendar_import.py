@@ -31,8 +31,14 @@ Expansion (RRULE, RDATE, EXDATE, RECURRENCE-ID overrides, RANGE=THISANDFUTURE) i
 ``recurring-ical-events``; this module only prepares the events and guards against rules that would take
 too long. Each series is expanded on its own so that one broken series is reported and skipped instead of
 failing the whole file. Rule guards: an estimate of the occurrences in the range and of the iteration work
-since DTSTART (``MAX_OCCURRENCES_PER_EVENT``, ``MAX_RRULE_STEPS``), a probe that drops rules that can never
-produce a date (dateutil would otherwise iterate to the year 9999), and an overall time budget.
+since DTSTART (``MAX_OCCURRENCES_PER_EVENT``, ``MAX_RRULE_STEPS``), and a probe that drops rules that can never
+produce a date (dateutil would otherwise iterate to the year 9999).
+
+Limits
+------
+``MAX_ICS_BYTES`` per file, ``MAX_EVENTS`` events to read (counted before parsing, after dropping events that
+plainly lie outside the range), ``MAX_BUSY_BLOCKS`` blocks, and ``MAX_PROCESSING_SECONDS`` of CPU time. A
+hostile file therefore costs at most a few seconds of one thread and a bounded amount of memory.
 
 Errors
 ------
@@ -67,6 +73,7 @@ from coordinator import timeutil
 
 __all__ = [
     "MAX_BUSY_BLOCKS",
+    "MAX_EVENTS",
     "MAX_ICS_BYTES",
     "MAX_OCCURRENCES_PER_EVENT",
     "MAX_RANGE",
@@ -90,8 +97,12 @@ MAX_DATES_PER_EVENT = 5_000
 """RDATE plus EXDATE values in one event."""
 MAX_CUSTOM_TIMEZONES = 20
 """VTIMEZONE definitions built from a file (names not in the IANA or Windows tables)."""
+MAX_EVENTS = 20_000
+"""VEVENTs that need reading; events that plainly lie outside the range are dropped first and not counted."""
 MAX_PROCESSING_SECONDS = 5.0
-"""Budget for reading the events after parsing; past it the import fails instead of returning a partial result."""
+"""CPU-time budget of one import (this thread's, so a busy server does not fail it). Parsing cannot be
+interrupted, so the budget is checked after it and between events; past it the import fails instead of
+returning a partial result."""
 MAX_PROBLEMS = 20
 SUMMARY_MAX_CHARS = 80
 PRIVATE_SUMMARY = "Busy"
@@ -243,11 +254,13 @@ def parse_busy_times(
     ``owner_email`` identifies the interviewer among ATTENDEEs so that meetings they declined do not block.
 
     Raises :class:`CalendarImportError` for anything that is not a readable iCalendar file (too large, empty,
-    another format, broken structure, non-Gregorian calendar, too complex to read in time). Bad arguments
+    another format, broken structure, non-Gregorian calendar, more than ``MAX_EVENTS`` events to read, too
+    complex to read within ``MAX_PROCESSING_SECONDS``). Bad arguments
     (naive or reversed range, a range longer than ``MAX_RANGE``, unknown ``default_tz``) raise ``ValueError``.
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError("data must be the uploaded file's bytes")
+    started = _time.thread_time()
     start_utc, end_utc = timeutil.as_utc(range_start), timeutil.as_utc(range_end)
     if end_utc <= start_utc:
         raise ValueError("range_end must be after range_start")
@@ -263,7 +276,7 @@ def parse_busy_times(
     window = ((start_utc - _QUERY_PADDING).date(), (end_utc + _QUERY_PADDING).date())
     text, outside = _slim(_decode(bytes(data)), owner_email=owner_email, window=window)
     calendars = _parse(text)
-    reader = _Reader(start_utc, end_utc, default_tz, default_zone, owner_email)
+    reader = _Reader(start_utc, end_utc, default_tz, default_zone, owner_email, started)
     return reader.read(calendars, outside)
 
 
@@ -350,12 +363,13 @@ def _slim(text: str, *, owner_email: str | None, window: tuple[date, date]) -> t
     widened by a day or two) before icalendar parses the rest makes reading several times faster (Outlook's
     X-ALT-DESC alone is often most of the file), and makes stray junk lines harmless.
 
-    Returns the slimmed text and the number of VEVENTs dropped for lying outside the window.
+    Returns the slimmed text and the number of VEVENTs dropped for lying outside the window. More than
+    ``MAX_EVENTS`` remaining VEVENTs raise :class:`CalendarImportError` before any parsing.
     """
     owner = owner_email.strip().lower() if owner_email else None
     out: list[str] = []
     event_start = 0  # index in ``out`` of the current VEVENT's BEGIN line
-    dropped = 0
+    dropped = kept = 0
     stack: list[str] = []
     skip_depth = 0
     lines = _logical_lines(text)
@@ -381,10 +395,17 @@ def _slim(text: str, *, owner_email: str | None, window: tuple[date, date]) -> t
                 skip_depth -= 1
             elif stack and stack[-1] == value:
                 stack.pop()
-                if value == "VEVENT" and _outside(out[event_start + 1 :], window):
-                    del out[event_start:]
-                    dropped += 1
-                    continue
+                if value == "VEVENT":
+                    if _outside(out[event_start + 1 :], window):
+                        del out[event_start:]
+                        dropped += 1
+                        continue
+                    kept += 1
+                    if kept > MAX_EVENTS:
+                        raise CalendarImportError(
+                            f"This calendar has more than {MAX_EVENTS:,} events in or near this period "
+                            "(or repeating), which is more than can be imported."
+                        )
                 out.append("END:" + (_TZ_COMPONENT if value == "VTIMEZONE" else value))
             else:
                 raise CalendarImportError(
@@ -559,7 +580,13 @@ class _Prepared:
 
 class _Reader:
     def __init__(
-        self, start: datetime, end: datetime, default_tz: str, default_zone: tzinfo, owner_email: str | None
+        self,
+        start: datetime,
+        end: datetime,
+        default_tz: str,
+        default_zone: tzinfo,
+        owner_email: str | None,
+        started: float | None = None,
     ) -> None:
         self.start = start
         self.end = end
@@ -569,7 +596,7 @@ class _Reader:
         self.default_zone = default_zone
         self.owner = _normalise_email(owner_email) if owner_email else None
         self.problems = _Problems()
-        self.deadline = _time.monotonic() + MAX_PROCESSING_SECONDS
+        self.deadline = (_time.thread_time() if started is None else started) + MAX_PROCESSING_SECONDS
         self._zones: dict[str, tzinfo | None] = {}
         self._tz_components: dict[str, Any] = {}
         self._custom_zones = 0
@@ -579,6 +606,7 @@ class _Reader:
 
     def read(self, calendars: list[Calendar], outside: int = 0) -> ImportResult:
         """Read the parsed calendars; ``outside`` VEVENTs were already dropped as lying outside the range."""
+        self._check_deadline()
         groups: dict[str, list[_Prepared]] = {}
         event_count = outside
         for calendar in calendars:
@@ -631,7 +659,7 @@ class _Reader:
         )
 
     def _check_deadline(self) -> None:
-        if _time.monotonic() > self.deadline:
+        if _time.thread_time() > self.deadline:
             raise CalendarImportError(
                 f"This calendar is too complex to import: reading it took longer than "
                 f"{MAX_PROCESSING_SECONDS:g} seconds."

@@ -488,6 +488,15 @@ def test_problems_are_capped():
     assert result.skipped_count == 40
 
 
+def test_events_to_read_are_capped_before_parsing(monkeypatch):
+    monkeypatch.setattr(ci, "MAX_EVENTS", 3)
+    near = [event(f"e{i}", f":2026030{i}T090000Z", f":2026030{i}T100000Z", SUMMARY=f"e{i}") for i in range(2, 6)]
+    far = [event(f"f{i}", f":2025010{i}T090000Z", f":2025010{i}T100000Z", SUMMARY=f"f{i}") for i in range(1, 9)]
+    assert parse(calendar(*near[:3], *far)).event_count == 11  # far-away events do not count
+    with pytest.raises(CalendarImportError, match="more than 3 events"):
+        parse(calendar(*near))
+
+
 def test_processing_time_budget(monkeypatch):
     monkeypatch.setattr(ci, "MAX_PROCESSING_SECONDS", -1)
     with pytest.raises(CalendarImportError, match="too complex"):
