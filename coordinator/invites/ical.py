@@ -93,8 +93,10 @@ class Grouping(StrEnum):
 
 # --------------------------------------------------------------------------------------------- sanitising
 
-_CONTROL_CHARS = {c: None for c in range(32) if c not in (9, 10)} | {127: None}
-_ONE_LINE = {c: " " for c in range(32)} | {127: None}
+# Unicode line breaks that str.splitlines() (and so some parsers) treat as a newline: NEL, LS, PS.
+_UNICODE_BREAKS = {0x85: "\n", 0x2028: "\n", 0x2029: "\n"}
+_CONTROL_CHARS = {c: None for c in range(32) if c not in (9, 10)} | {127: None} | _UNICODE_BREAKS
+_ONE_LINE = {c: " " for c in range(32)} | {127: None, 0x85: " ", 0x2028: " ", 0x2029: " "}
 # Characters a mailto: URI may carry unencoded (RFC 6068 qchar minus the ones that separate addresses or
 # headers in mailto, or that are special in iCalendar parameter/value parsing: , ; : " ? & = %).
 _MAILTO_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$'()*+@")
@@ -329,12 +331,12 @@ def _zone(name: str):  # -> ZoneInfo
 
 def _transitions(tzid: str, first_year: int, last_year: int) -> list[tuple[datetime, timedelta, timedelta]]:
     """Offset changes between 1 Jan `first_year` and 1 Jan `last_year`+1 (UTC): (instant, from, to)."""
-    zone = _zone(tzid)
+    _zone(tzid)
     lo_ts = int(datetime(first_year, 1, 1, tzinfo=UTC).timestamp())
     hi_ts = int(datetime(last_year + 1, 1, 1, tzinfo=UTC).timestamp())
 
     def offset(ts: int) -> timedelta:
-        return datetime.fromtimestamp(ts, zone).utcoffset() or timedelta(0)
+        return to_local(datetime.fromtimestamp(ts, UTC), tzid).utcoffset() or timedelta(0)
 
     out = []
     step = 86400
@@ -391,7 +393,7 @@ def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
 
     Cached per (zone, years): the component is shared between calendars and must not be modified.
     """
-    zone = _zone(tzid)
+    _zone(tzid)
     # From the year before: in the southern hemisphere 1 January is inside a DAYLIGHT period that began the
     # previous spring, so the observances must start before `first_year` to cover it.
     trans = _transitions(tzid, first_year - 1, last_year)
@@ -400,10 +402,10 @@ def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
     tz.add("X-LIC-LOCATION", tzid)
 
     def name_at(instant: datetime) -> str:
-        return instant.astimezone(zone).tzname() or ""
+        return to_local(instant, tzid).tzname() or ""
 
     if not trans:
-        start = datetime(first_year, 1, 1, tzinfo=UTC).astimezone(zone)
+        start = to_local(datetime(first_year, 1, 1, tzinfo=UTC), tzid)
         off = start.utcoffset() or timedelta(0)
         tz.add_component(
             _observance(TimezoneStandard, start.tzname() or "", off, off, datetime.combine(date(1970, 1, 1), time()))
@@ -438,7 +440,7 @@ def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
     # Fallback: the offset in force on 1 Jan of the year before, then every transition as RDATEs. DAYLIGHT
     # is a change to a larger offset (zoneinfo's dst() flag is negative-DST in Dublin and Casablanca, which
     # dateutil misreads); one RDATE property per date, as ical.js reads only the first of a list.
-    start = datetime(first_year - 1, 1, 1, tzinfo=UTC).astimezone(zone)
+    start = to_local(datetime(first_year - 1, 1, 1, tzinfo=UTC), tzid)
     off0 = start.utcoffset() or timedelta(0)
     tz.add_component(
         _observance(TimezoneStandard, start.tzname() or "", off0, off0, datetime.combine(start.date(), time()))

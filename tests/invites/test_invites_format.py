@@ -118,7 +118,10 @@ def test_stamp_must_be_aware():
 # ------------------------------------------------------------------------------------- escaping, injection
 
 NASTY_NAME = 'Zoë "Zed" O\'Brien, Jr.; Esq.\r\nATTENDEE:mailto:evil@attacker.example\nX-INJECTED:1'
-NASTY_TEXT = "Line one; with, punctuation \\ backslash\r\nLine two\x00\x1b[31m\nEND:VEVENT\nBEGIN:VEVENT"
+NASTY_TEXT = (
+    "Line one; with, punctuation \\ backslash\r\nLine two\x00\x1b[31m\nEND:VEVENT\nBEGIN:VEVENT"
+    "\u2028X-INJECTED:5\x85X-INJECTED:6"
+)
 
 
 def nasty_loop():
@@ -146,6 +149,7 @@ def test_names_and_text_cannot_inject_properties():
         assert not any(x.startswith(b"ATTENDEE:mailto:evil") for x in lines)
         assert sum(x == b"BEGIN:VEVENT" for x in lines) == 1
         assert b"\x00" not in ics and b"\x1b" not in ics
+        assert not any(ch in ics.decode() for ch in "\u2028\u2029\x85")
         cal = icalendar.Calendar.from_ical(ics)
         (event,) = cal.walk("VEVENT")
         assert "X-INJECTED" not in event
@@ -157,7 +161,10 @@ def test_escaped_text_reads_back_the_same_in_every_parser(icaljs):
     ics = candidate_invite(loop, stamp=STAMP)
     event = icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]
     description = str(event["DESCRIPTION"])
-    assert "Line one; with, punctuation \\ backslash\nLine two[31m\nEND:VEVENT\nBEGIN:VEVENT" in description
+    want = (
+        "Line one; with, punctuation \\ backslash\nLine two[31m\nEND:VEVENT\nBEGIN:VEVENT\nX-INJECTED:5\nX-INJECTED:6"
+    )
+    assert want in description
     assert str(event["LOCATION"]) == "Room 1; Building B, Floor 2 X-INJECTED:4"
     assert vobject.readOne(ics.decode()).vevent.description.value == description
     js = icaljs(ics)["events"][0]
