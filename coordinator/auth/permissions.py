@@ -109,4 +109,3 @@ def can_choose_availability_owner(user: User) -> bool:
 def can_edit_candidate_windows(user: User, candidate: Candidate) -> bool:
     """When the candidate can interview: whoever may edit the candidate."""
     return can_edit_candidate(user, candidate)
-

@@ -478,6 +478,8 @@ def _outside(lines: list[str], window: tuple[date, date]) -> bool:
 
 # icalendar warns when it guesses the zone behind a libical-style "/vendor/Region/City" TZID; we resolve
 # TZIDs ourselves, so that guess does not matter here. (getattr: the class is not in every icalendar 7.x.)
+# warnings.catch_warnings() swaps process-wide state on Python 3.11, so a warning raised by another thread in
+# those milliseconds could be lost; it is held only around the parse.
 _TZID_GUESS_WARNING = getattr(_ical_error, "GloballyUniqueTZIDGuessed", None)
 
 
