@@ -134,6 +134,10 @@ class Search:
         self.budget = node_budget
         self.budget_hit = False
         self.block_starts: SpanIndex | None = None
+        self.blamed: tuple[int, ...] = ()
+        self.skip_to = 0
+        self.level_day: list[int] = []  # spread search: candidate day of each placed session
+        self.level_people: list[set[int]] = []  # spread search: people in each placed session
 
     # ----------------------------------------------------------------------------------------------- dynamic
     def _dyn_fail(self, p: PersonIndex, a: int, b: int) -> str | None:
@@ -150,6 +154,21 @@ class Search:
                 return "overlap" if (a < b2 and a2 < b) else "gap"
         return None
 
+    def _clear_after(self, p: PersonIndex, cause: str, a: int, b: int) -> int:
+        """The earliest start at which the obstacle ``cause`` of person ``p`` (found at [a, b)) is gone.
+
+        A full day or week stays full for every start in that local day or ISO week of theirs; a clash with one
+        of their own sessions lasts until that session has ended plus their buffer.
+        """
+        table = p.table
+        k = table.index(a)
+        if cause == "day":
+            return table.bounds[k + 1]
+        if cause == "week":
+            return table.bounds[min(k + 7 - table.dates[k].weekday(), len(table.dates))]
+        gap = p.gap
+        return max((b2 + gap for a2, b2 in self.spans.get(p.id, ()) if not (a >= b2 + gap or b + gap <= a2)), default=a)
+
     def _load_key(self, p: PersonIndex, a: int) -> tuple[int, int, int]:
         k = p.table.index(a)
         wk = p.table.weeks[k]
@@ -160,11 +179,19 @@ class Search:
         )
 
     def _choices(self, s: _Session, a: int, b: int) -> Iterator[tuple[PersonIndex, ...]]:
-        """Dynamically feasible pool picks for session ``s`` at [a, b), least loaded first."""
+        """Dynamically feasible pool picks for session ``s`` at [a, b), least loaded first.
+
+        When nothing is feasible, ``self.blamed`` holds the people whose earlier sessions in the option caused it
+        and ``self.skip_to`` the earliest start at which a blocking fixed person's obstacle is gone.
+        """
+        self.blamed = ()
+        self.skip_to = 0
         for p in s.people:
             cause = self._dyn_fail(p, a, b)
             if cause:
                 self.tally[(p.id, cause)] += 1
+                self.blamed = (p.id,)
+                self.skip_to = self._clear_after(p, cause, a, b)
                 return
         if not s.pool:
             self._tick()
@@ -181,6 +208,7 @@ class Search:
             cands.append((self._load_key(m, a), m))
         if len(cands) < s.k:
             self.tally[(-1 - s.index, "pool")] += 1
+            self.blamed = tuple(m.id for m in s.pool)
             return
         cands.sort(key=lambda x: x[0])
         for combo in itertools.combinations([m for _, m in cands], s.k):
@@ -262,11 +290,12 @@ class Search:
                 lists.append(s.pool_valid)
             s.valid = SpanIndex(intersect_many(lists))
 
-    def _relaxed(self, i: int, t: int, day_counts: Counter[int]) -> int | None:
+    def _relaxed(self, i: int, t: int, day_counts: Counter[int], capped: set[int] | None = None) -> int | None:
         """Greedy placement of sessions i.. from ``t`` ignoring load interplay; returns session i's start.
 
         Earliest-first greedy is exact for this relaxed problem (it stays ahead of any other schedule), and the
-        answer is monotone in ``t``: a failure means no later start for session i can work either.
+        answer is monotone in ``t``: a failure means no later start for session i can work either. Days on which
+        the candidate's daily cap turned a start away because of sessions placed earlier go into ``capped``.
         """
         extra: Counter[int] = Counter()
         cap = self.req.max_sessions_per_day
@@ -280,6 +309,8 @@ class Search:
                     return None
                 k = self.cand.day_index(x)
                 if day_counts[k] + extra[k] >= cap:
+                    if capped is not None and day_counts[k]:
+                        capped.add(k)
                     cur = self.cand.next_midnight(x)
                     continue
                 break
@@ -289,36 +320,76 @@ class Search:
             cur = x + s.dur + self.buf
         return first
 
-    def _spread_from(self, i: int, lower: int, day_counts: Counter[int], only: int | None = None) -> list | None:
+    def _spread_from(self, i: int, lower: int, day_counts: Counter[int]) -> tuple[list | None, set[int]]:
+        """Place sessions i.. in order from ``lower``: ``(placements, set())`` or ``(None, conflict levels)``.
+
+        Depth-first over start times (earliest first) and pool picks (least loaded first), with
+        conflict-directed backjumping: a failure reports which earlier sessions could have caused it (by sharing
+        a person, or by filling a candidate day), and sessions not in that set are not retried, because moving
+        them later only shrinks the choices left for session i. Without this, a person who is at a limit for
+        the rest of the window would make the search try every combination of the sessions in between.
+        """
         if i == len(self.sessions):
-            return []
+            return [], set()
         s = self.sessions[i]
+        conflict: set[int] = set()
+        capped: set[int] = set()
         t = lower
         while True:
-            t = self._relaxed(i, t, day_counts)
-            if t is None or (only is not None and t != only):
-                return None
+            self._tick()
+            t = self._relaxed(i, t, day_counts, capped)
+            if t is None:
+                conflict |= {j for j, d in enumerate(self.level_day) if d in capped}
+                return None, conflict
             a, b = t, t + s.dur
             k = self.cand.day_index(a)
             day_counts[k] += 1
+            self.level_day.append(k)
+            self.level_people.append({p.id for p in s.people})
+            tried = False
             for picks in self._choices(s, a, b):
+                tried = True
+                self.level_people[-1] |= {p.id for p in picks}
                 self._apply(s, a, b, picks, 1)
-                rest = self._spread_from(i + 1, b + self.buf, day_counts)
+                rest, sub = self._spread_from(i + 1, b + self.buf, day_counts)
                 self._apply(s, a, b, picks, -1)
+                self.level_people[-1] = {p.id for p in s.people}
                 if rest is not None:
-                    day_counts[k] -= 1
-                    return [(s, a, b, picks), *rest]
-            day_counts[k] -= 1
-            if only is not None:
-                return None
-            t += self.G
+                    self._pop_level(day_counts, k)
+                    return [(s, a, b, picks), *rest], set()
+                if i not in sub:  # this session's choice is not to blame: jump back past it
+                    self._pop_level(day_counts, k)
+                    return None, sub
+                conflict |= sub - {i}
+            skip = 0
+            if not tried:
+                conflict |= {j for j, people in enumerate(self.level_people[:-1]) if people & set(self.blamed)}
+                skip = self.skip_to
+            self._pop_level(day_counts, k)
+            t = max(t + self.G, skip)
+
+    def _pop_level(self, day_counts: Counter[int], k: int) -> None:
+        day_counts[k] -= 1
+        self.level_day.pop()
+        self.level_people.pop()
 
     def _attempt_spread(self, t: int) -> object:
         day_counts: Counter[int] = Counter()
         if self._relaxed(0, t, day_counts) is None:
             return _STOP  # monotone: no later first session can be completed either
-        placed = self._spread_from(0, t, day_counts, only=t)
-        return None if placed is None else self._make_option(placed)
+        s = self.sessions[0]
+        a, b = t, t + s.dur
+        k = self.cand.day_index(a)
+        day_counts[k] += 1
+        self.level_day, self.level_people = [k], [set()]
+        for picks in self._choices(s, a, b):
+            self.level_people[0] = {p.id for p in itertools.chain(s.people, picks)}
+            self._apply(s, a, b, picks, 1)
+            rest, _ = self._spread_from(1, b + self.buf, day_counts)
+            self._apply(s, a, b, picks, -1)
+            if rest is not None:
+                return self._make_option([(s, a, b, picks), *rest])
+        return None
 
     # ----------------------------------------------------------------------------------------------- options
     def _make_option(self, placed: list[tuple[_Session, int, int, tuple[PersonIndex, ...]]]) -> Option:

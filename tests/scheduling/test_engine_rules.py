@@ -15,6 +15,7 @@ from coordinator.scheduling import (
     find_options,
     window_from_dates,
 )
+from coordinator.scheduling.engine import Search
 from tests.scheduling.engine_builders import local, loop, one, panel, person, span
 from tests.scheduling.engine_oracle import check_option
 
@@ -388,3 +389,20 @@ def test_window_can_be_given_as_local_dates() -> None:
     )
     assert (req.window_start, req.window_end) == (start, end)
     assert local_hm(start, BERLIN) == "Mon 00:00" and local_hm(end, BERLIN) == "Sat 00:00"
+
+
+def test_spread_search_backjumps_over_sessions_that_are_not_to_blame() -> None:
+    """Ann may do one interview a week but is in the first and the last session: no option this week.
+
+    Without backjumping the search would retry every start of Bob's middle session for every start of Ann's
+    first one (this took minutes); the work must stay proportional to the window instead.
+    """
+    ann = person(1, "Ann", max_per_week=1, hours=(time(0), time(23, 59)))
+    bob = person(2, "Bob", hours=(time(0), time(23, 59)))
+    sessions = [one("A", 30, 1), one("B", 30, 2), one("C", 30, 1)]
+    req = loop(sessions, MON, MON + timedelta(days=6), arrangement="spread", max_sessions_per_day=3)
+    search = Search(req, {1: ann, 2: bob})
+    result = search.run()
+    assert not result.options
+    assert result.reasons[0].person_id == 1 and "weekly limit of 1 interview" in result.reasons[0].message
+    assert search.nodes < 5_000
