@@ -56,9 +56,11 @@ def _register_blueprints(app: Flask) -> None:
     from coordinator.auth.views import bp as auth_bp
     from coordinator.hiring.views import bp as hiring_bp
     from coordinator.home.views import bp as home_bp
+    from coordinator.loops.views import bp as loops_bp
     from coordinator.loops.availability_views import bp as availability_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(hiring_bp)
+    app.register_blueprint(loops_bp)
     app.register_blueprint(availability_bp)

@@ -89,3 +89,20 @@ def local_to_utc(day: date, at: time, tz_name: str) -> datetime:
 def local_day_bounds(day: date, tz_name: str) -> tuple[datetime, datetime]:
     """The UTC instants at which a local calendar day starts and ends (23, 24 or 25 hours apart)."""
     return local_to_utc(day, time(0), tz_name), local_to_utc(day + timedelta(days=1), time(0), tz_name)
+
+
+DATETIME_FORMAT = "%a %d %b %Y, %H:%M"
+
+
+def format_instant(dt: datetime, tz_name: str, fmt: str = DATETIME_FORMAT) -> str:
+    """An instant as a person in that zone reads it; with a clock time, the zone's abbreviation follows."""
+    local = to_local(dt, tz_name)
+    text = local.strftime(fmt)
+    return f"{text} {local.tzname()}" if "%H" in fmt else text
+
+
+def format_range(start: datetime, end: datetime, tz_name: str, fmt: str = "%a %d %b, %H:%M") -> str:
+    """'Mon 30 Nov, 09:00–09:45 CET' (the date again when the range crosses midnight)."""
+    a, b = to_local(start, tz_name), to_local(end, tz_name)
+    tail = b.strftime("%H:%M") if a.date() == b.date() else b.strftime(fmt)
+    return f"{a.strftime(fmt)}–{tail} {b.tzname()}"

@@ -10,9 +10,7 @@ from sqlalchemy import select
 
 from coordinator import dblock
 from coordinator.extensions import db, login_manager
-from coordinator.timeutil import now_utc, to_local
-
-DATETIME_FORMAT = "%a %d %b %Y, %H:%M"
+from coordinator.timeutil import DATETIME_FORMAT, format_instant, format_range, now_utc
 
 
 def init_app(app: Flask) -> None:
@@ -32,6 +30,7 @@ def init_app(app: Flask) -> None:
         dblock.install(db.engine)
 
     app.jinja_env.filters["localtime"] = format_local
+    app.jinja_env.filters["localrange"] = format_local_range
     app.jinja_env.filters["localdate"] = lambda dt, tz=None: format_local(dt, tz, "%a %d %b %Y")
     app.jinja_env.globals["now_utc"] = now_utc
 
@@ -67,11 +66,13 @@ def format_local(dt: datetime | None, tz: str | None = None, fmt: str = DATETIME
     """An instant as the viewer (or the named zone) reads it, with the zone's abbreviation."""
     if dt is None:
         return "—"
-    local = to_local(dt, tz or viewer_timezone())
-    text = local.strftime(fmt)
-    if "%H" in fmt:
-        text += f" {local.tzname()}"
-    return text
+    return format_instant(dt, tz or viewer_timezone(), fmt)
+
+
+def format_local_range(start: datetime | None, end: datetime | None, tz: str | None = None) -> str:
+    if start is None or end is None:
+        return "—"
+    return format_range(start, end, tz or viewer_timezone())
 
 
 # (endpoint, label, endpoints that count as being in that section)
@@ -81,6 +82,8 @@ _SECTIONS = {
     "hiring.candidates": ("Candidates", {"hiring.candidates", "hiring.candidate", "hiring.add_candidate",
                                          "hiring.edit_candidate", "availability.windows"}),
     "availability.mine": ("Availability", {"availability.mine", "availability.person"}),
+    "loops.index": ("Loops", {"loops.index", "loops.show", "loops.settings", "loops.add_session", "loops.edit_session",
+                              "loops.find", "loops.place", "loops.replace", "loops.day", "loops.book"}),
     "auth.users": ("Users", {"auth.users", "auth.add_user", "auth.edit_user", "auth.password_link"}),
 }
 
@@ -97,7 +100,7 @@ def nav_items() -> list[dict]:
     cached = g.get("_nav_items")
     if cached is not None:
         return cached
-    endpoints = ["home.index"]
+    endpoints = ["home.index", "loops.index"]
     if current_user.has_role(Role.ADMIN, Role.RECRUITER, Role.HIRING_MANAGER):
         endpoints += ["hiring.jobs", "hiring.candidates"]
     endpoints.append("availability.mine")

@@ -86,6 +86,7 @@ def visible_candidates(user: User) -> Select:
     jobs = visible_jobs(user).subquery()
     return select(Candidate).where(Candidate.job_id.in_(select(jobs.c.id)))
 
+
 def can_view_availability(user: User, owner: User) -> bool:
     """Working hours, load limits and busy times: the person themself, admins, and recruiters for interviewers
     (the people they schedule)."""
@@ -109,3 +110,39 @@ def can_choose_availability_owner(user: User) -> bool:
 def can_edit_candidate_windows(user: User, candidate: Candidate) -> bool:
     """When the candidate can interview: whoever may edit the candidate."""
     return can_edit_candidate(user, candidate)
+
+
+# --- loops ---------------------------------------------------------------------------------------------------------
+
+def is_on_loop(user: User, loop) -> bool:
+    """Takes part in one of the loop's sessions (as interviewer or shadow)."""
+    return any(p.user_id == user.id for s in loop.sessions for p in s.participants)
+
+
+def can_view_loop(user: User, loop) -> bool:
+    return can_view_job(user, loop.candidate.job) or is_on_loop(user, loop)
+
+
+def can_manage_loop(user: User, loop) -> bool:
+    """Plan, book, change and cancel: the job's recruiter (or the loop's organizer) and admins."""
+    if user.has_role(Role.ADMIN):
+        return True
+    return user.has_role(Role.RECRUITER) and user.id in (loop.candidate.job.recruiter_id, loop.recruiter_id)
+
+
+def can_create_loop(user: User, candidate: Candidate) -> bool:
+    if user.has_role(Role.ADMIN):
+        return True
+    return user.has_role(Role.RECRUITER) and candidate.job.recruiter_id == user.id
+
+
+def visible_loops(user: User) -> Select:
+    """Loops of the jobs the user may see, plus the loops the user takes part in."""
+    from coordinator.hiring.models import Candidate
+    from coordinator.loops.models import Loop, LoopSession, SessionInterviewer
+
+    jobs = visible_jobs(user).subquery()
+    on_loop = (select(LoopSession.loop_id).join(SessionInterviewer, SessionInterviewer.session_id == LoopSession.id)
+               .where(SessionInterviewer.user_id == user.id))
+    return (select(Loop).join(Candidate, Candidate.id == Loop.candidate_id)
+            .where(or_(Candidate.job_id.in_(select(jobs.c.id)), Loop.id.in_(on_loop))))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from coordinator.auth.permissions import (
     can_add_candidate_to_job,
     can_create_candidate,
     can_create_job,
+    can_create_loop,
     can_edit_candidate,
     can_edit_job,
     can_view_candidate,
@@ -23,6 +25,7 @@ from coordinator.forms import choices
 from coordinator.hiring import services
 from coordinator.hiring.forms import CandidateForm, JobForm
 from coordinator.hiring.models import CANDIDATE_STAGE_LABELS, Candidate, Job
+from coordinator.loops.models import Loop
 
 bp = Blueprint("hiring", __name__)
 
@@ -176,8 +179,12 @@ def add_candidate():
 def candidate(candidate_id: int):
     candidate = db.get_or_404(Candidate, candidate_id)
     require(can_view_candidate(current_user, candidate))
-    return render_template("hiring/candidate.html", candidate=candidate,
-                           can_edit=can_edit_candidate(current_user, candidate))
+    loops = db.session.scalars(
+        select(Loop).where(Loop.candidate_id == candidate.id).order_by(Loop.created_dt.desc())
+    ).all()
+    return render_template("hiring/candidate.html", candidate=candidate, loops=loops,
+                           can_edit=can_edit_candidate(current_user, candidate),
+                           can_create_loop=can_create_loop(current_user, candidate))
 
 
 @bp.route("/candidates/<int:candidate_id>/edit", methods=["GET", "POST"])

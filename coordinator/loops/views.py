@@ -1,0 +1,463 @@
+"""Loop pages: plan sessions, find times, book, change, cancel, replace, and the day view."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from coordinator.auth.models import User
+from coordinator.auth.permissions import (
+    can_create_loop,
+    can_manage_loop,
+    can_view_loop,
+    require,
+    visible_loops,
+)
+from coordinator.extensions import db
+from coordinator.forms import choices
+from coordinator.hiring.models import Candidate
+from coordinator.loops import services
+from coordinator.loops.dayview import build_day_view
+from coordinator.loops.forms import (
+    BookOptionForm,
+    FindTimesForm,
+    LoopSettingsForm,
+    PlaceSessionForm,
+    ReasonForm,
+    ReplaceForm,
+    SessionForm,
+)
+from coordinator.loops.models import Loop, LoopSession, LoopStatus
+from coordinator.timeutil import as_utc, local_to_utc, now_utc, to_local
+from coordinator.web import viewer_timezone
+
+bp = Blueprint("loops", __name__)
+
+
+def _loop_or_404(loop_id: int) -> Loop:
+    loop = services.load_loop(loop_id)
+    if loop is None:
+        abort(404)
+    require(can_view_loop(current_user, loop))
+    return loop
+
+
+def _managed_loop(loop_id: int) -> Loop:
+    loop = _loop_or_404(loop_id)
+    require(can_manage_loop(current_user, loop))
+    return loop
+
+
+def _session_or_404(loop: Loop, session_id: int) -> LoopSession:
+    session = next((s for s in loop.sessions if s.id == session_id), None)
+    if session is None:
+        abort(404)
+    return session
+
+
+def _apply_error(form, exc: services.LoopError) -> None:
+    field = getattr(form, exc.field or "", None)
+    if field is not None:
+        field.errors = [*field.errors, str(exc)]
+    else:
+        form.form_errors.append(str(exc))
+
+
+def _status(form) -> int:
+    return 400 if form.errors or form.form_errors else 200
+
+
+# --- listing and creating ------------------------------------------------------------------------------------------
+
+@bp.route("/loops")
+@login_required
+def index():
+    status = request.args.get("status", "")
+    query = visible_loops(current_user).options(
+        selectinload(Loop.candidate).selectinload(Candidate.job), selectinload(Loop.sessions),
+    ).order_by(Loop.created_dt.desc())
+    if status in {s.value for s in LoopStatus}:
+        query = query.where(Loop.status == status)
+    loops = db.session.scalars(query.limit(300)).all()
+    return render_template("loops/list.html", loops=loops, status=status, statuses=list(LoopStatus))
+
+
+@bp.route("/candidates/<int:candidate_id>/loops", methods=["POST"])
+@login_required
+def create(candidate_id: int):
+    candidate = db.get_or_404(Candidate, candidate_id)
+    require(can_create_loop(current_user, candidate))
+    loop = services.create_loop(candidate, current_user)
+    db.session.commit()
+    flash(f"Loop created for {candidate.name}. Add or adjust its sessions, then find times.", "success")
+    return redirect(url_for("loops.show", loop_id=loop.id))
+
+
+@bp.route("/loops/<int:loop_id>")
+@login_required
+def show(loop_id: int):
+    loop = _loop_or_404(loop_id)
+    return render_template("loops/show.html", loop=loop, can_manage=can_manage_loop(current_user, loop),
+                           viewer_tz=viewer_timezone(), cancel_form=ReasonForm())
+
+
+# --- settings and sessions -----------------------------------------------------------------------------------------
+
+@bp.route("/loops/<int:loop_id>/settings", methods=["GET", "POST"])
+@login_required
+def settings(loop_id: int):
+    loop = _managed_loop(loop_id)
+    form = LoopSettingsForm(obj=loop)
+    if form.validate_on_submit():
+        try:
+            services.update_settings(loop, services.LoopSettings(
+                arrangement=form.arrangement.data, buffer_min=form.buffer_min.data,
+                candidate_grouping=form.candidate_grouping.data, location=form.location.data or "",
+                video_url=form.video_url.data or "", window_first_day=form.window_first_day.data,
+                window_last_day=form.window_last_day.data, decision_due_on=form.decision_due_on.data,
+            ), current_user)
+        except services.LoopError as exc:
+            db.session.rollback()
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Loop settings saved.", "success")
+            return redirect(url_for("loops.show", loop_id=loop.id))
+    return render_template("loops/settings.html", loop=loop, form=form), _status(form)
+
+
+def _session_form(session: LoopSession | None = None) -> SessionForm:
+    form = SessionForm(obj=session)
+    people = choices((u.id, f"{u.name} — {u.job_title}" if u.job_title else u.name)
+                     for u in services.interviewer_choices())
+    form.interviewer_ids.choices = form.pool_ids.choices = form.shadow_ids.choices = people
+    if session is not None and request.method == "GET":
+        form.interviewer_ids.data = [p.user_id for p in session.participants
+                                     if p.role == "interviewer" and not p.is_from_pool]
+        form.pool_ids.data = [u.id for u in session.pool]
+        form.shadow_ids.data = [p.user_id for p in session.participants if p.role == "shadow"]
+    return form
+
+
+def _session_data(form: SessionForm) -> services.SessionData:
+    return services.SessionData(
+        title=form.title.data or "", kind=form.kind.data, duration_min=form.duration_min.data or 0,
+        interviewer_ids=tuple(form.interviewer_ids.data or ()), pool_ids=tuple(form.pool_ids.data or ()),
+        pool_count=form.pool_count.data or 0, shadow_ids=tuple(form.shadow_ids.data or ()),
+        prep_min=form.prep_min.data or 0, prep_instructions=form.prep_instructions.data or "",
+        location=form.location.data or "", video_url=form.video_url.data or "",
+    )
+
+
+@bp.route("/loops/<int:loop_id>/sessions/new", methods=["GET", "POST"])
+@login_required
+def add_session(loop_id: int):
+    loop = _managed_loop(loop_id)
+    form = _session_form()
+    if form.validate_on_submit():
+        try:
+            services.add_session(loop, _session_data(form), current_user)
+        except services.LoopError as exc:
+            db.session.rollback()
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Session added.", "success")
+            return redirect(url_for("loops.show", loop_id=loop.id))
+    return render_template("loops/session_form.html", loop=loop, form=form, session=None), _status(form)
+
+
+@bp.route("/loops/<int:loop_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_session(loop_id: int, session_id: int):
+    loop = _managed_loop(loop_id)
+    session = _session_or_404(loop, session_id)
+    form = _session_form(session)
+    if form.validate_on_submit():
+        try:
+            services.update_session(session, _session_data(form), current_user)
+        except services.LoopError as exc:
+            db.session.rollback()
+            _apply_error(form, exc)
+        else:
+            db.session.commit()
+            flash("Session saved.", "success")
+            return redirect(url_for("loops.show", loop_id=loop.id))
+    return render_template("loops/session_form.html", loop=loop, form=form, session=session), _status(form)
+
+
+@bp.route("/loops/<int:loop_id>/sessions/<int:session_id>/delete", methods=["POST"])
+@login_required
+def delete_session(loop_id: int, session_id: int):
+    loop = _managed_loop(loop_id)
+    session = _session_or_404(loop, session_id)
+    try:
+        services.remove_session(session, current_user)
+    except services.LoopError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("loops.show", loop_id=loop_id)), 303
+    db.session.commit()
+    flash(f"Removed '{session.title}'.", "success")
+    return redirect(url_for("loops.show", loop_id=loop_id))
+
+
+@bp.route("/loops/<int:loop_id>/sessions/<int:session_id>/move", methods=["POST"])
+@login_required
+def move_session(loop_id: int, session_id: int):
+    loop = _managed_loop(loop_id)
+    session = _session_or_404(loop, session_id)
+    delta = -1 if request.form.get("direction") == "up" else 1
+    try:
+        services.move_session(session, delta, current_user)
+    except services.LoopError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+    return redirect(url_for("loops.show", loop_id=loop_id))
+
+
+# --- finding and booking -------------------------------------------------------------------------------------------
+
+def _encode_option(sessions: list[LoopSession], option) -> str:
+    return json.dumps([
+        {"s": sessions[ps.session_index].id, "t": ps.start.isoformat(), "i": list(ps.interviewer_ids),
+         "sh": list(ps.shadow_ids)}
+        for ps in option.sessions
+    ])
+
+
+def _decode_option(raw: str) -> list[services.Placement]:
+    """The option the user picked, as sent back by the page; anything malformed is a 400."""
+    try:
+        items = json.loads(raw)
+        if not isinstance(items, list) or not items or len(items) > 50:
+            raise ValueError("not a list of sessions")
+        placements = []
+        for item in items:
+            start = as_utc(datetime.fromisoformat(item["t"]))
+            ids = tuple(int(i) for i in item["i"])
+            shadows = tuple(int(i) for i in item.get("sh", []))
+            placements.append(services.Placement(int(item["s"]), start, ids, shadows))
+        return placements
+    except (ValueError, TypeError, KeyError, AttributeError):
+        abort(400, description="The chosen option could not be read. Find times again and pick one.")
+
+
+@bp.route("/loops/<int:loop_id>/find")
+@login_required
+def find(loop_id: int):
+    loop = _managed_loop(loop_id)
+    form = FindTimesForm(request.args, meta={"csrf": False})
+    result, sessions, error = None, [], None
+    if form.validate():
+        try:
+            result, sessions = services.find_times(loop, form.first.data, form.last.data)
+        except services.LoopError as exc:
+            error = str(exc)
+    else:
+        error = "Enter the dates as YYYY-MM-DD."
+    first, last = _window_days(loop, form)
+    options = []
+    if result:
+        names = _names({pid for o in result.options for ps in o.sessions for pid in ps.person_ids})
+        for option in result.options:
+            options.append({"option": option, "encoded": _encode_option(sessions, option),
+                            "rows": [(sessions[ps.session_index], ps, [names.get(i, "?") for i in ps.interviewer_ids],
+                                      [names.get(i, "?") for i in ps.shadow_ids]) for ps in option.sessions]})
+    return render_template("loops/find.html", loop=loop, form=form, result=result, options=options, error=error,
+                           first=first, last=last, book_form=BookOptionForm(), viewer_tz=viewer_timezone()), \
+        400 if error and not form.validate() else 200
+
+
+def _window_days(loop: Loop, form: FindTimesForm) -> tuple[date, date]:
+    start, end = services.search_window(loop) if not (form.first.data and form.last.data) else (None, None)
+    tz = loop.candidate.timezone
+    first = form.first.data or to_local(start, tz).date()
+    last = form.last.data or (to_local(end, tz) - timedelta(seconds=1)).date()
+    return first, last
+
+
+def _names(ids) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(list(ids)))).all())
+
+
+@bp.route("/loops/<int:loop_id>/book", methods=["POST"])
+@login_required
+def book(loop_id: int):
+    loop = _managed_loop(loop_id)
+    form = BookOptionForm()
+    if not form.validate_on_submit():
+        abort(400, description="Pick one of the options to book.")
+    placements = _decode_option(form.option.data)
+    try:
+        services.book(loop, placements, current_user, form.override_reason.data or "")
+    except services.BookingConflict as exc:
+        db.session.rollback()
+        return render_template("loops/conflict.html", loop=loop, messages=exc.messages), 409
+    except services.NeedsOverride as exc:
+        db.session.rollback()
+        return render_template("loops/override.html", loop=loop, problems=exc.problems, form=form,
+                               action=url_for("loops.book", loop_id=loop.id)), 400
+    except services.LoopError as exc:
+        db.session.rollback()
+        abort(400, description=str(exc))
+    db.session.commit()
+    flash("Booked. Invites go out to the interviewers and the candidate.", "success")
+    return redirect(url_for("loops.show", loop_id=loop.id))
+
+
+@bp.route("/loops/<int:loop_id>/sessions/<int:session_id>/place", methods=["GET", "POST"])
+@login_required
+def place(loop_id: int, session_id: int):
+    """Place (or reschedule) one session by hand, in the viewer's time zone."""
+    loop = _managed_loop(loop_id)
+    session = _session_or_404(loop, session_id)
+    if session.status == "cancelled":
+        abort(404)
+    tz = viewer_timezone()
+    form = PlaceSessionForm()
+    people = choices((u.id, u.name) for u in services.interviewer_choices())
+    form.interviewer_ids.choices = people
+    if request.method == "GET":
+        if session.start_dt:
+            local = to_local(session.start_dt, tz)
+            form.day.data, form.start.data = local.date(), local.time()
+        form.interviewer_ids.data = [u.id for u in session.interviewers]
+    problems: list[str] = []
+    if form.validate_on_submit():
+        start = local_to_utc(form.day.data, form.start.data, tz)
+        if start < now_utc():
+            form.start.errors = [*form.start.errors, "Choose a time in the future."]
+        elif not form.interviewer_ids.data:
+            form.interviewer_ids.errors = [*form.interviewer_ids.errors, "Choose at least one interviewer."]
+        else:
+            placement = services.Placement(session.id, start, tuple(form.interviewer_ids.data),
+                                           tuple(u.id for u in session.shadows))
+            try:
+                services.book(loop, [placement], current_user, form.override_reason.data or "",
+                              action="rescheduled" if session.is_booked else "booked")
+            except services.BookingConflict as exc:
+                db.session.rollback()
+                return render_template("loops/place.html", loop=loop, session=session, form=form, tz=tz,
+                                       conflicts=exc.messages, problems=[]), 409
+            except services.NeedsOverride as exc:
+                db.session.rollback()
+                problems = exc.problems
+                form.override_reason.errors = ["Give a reason to accept these problems, or choose another time."]
+            except services.LoopError as exc:
+                db.session.rollback()
+                _apply_error(form, exc)
+            else:
+                db.session.commit()
+                flash(f"'{session.title}' is booked.", "success")
+                return redirect(url_for("loops.show", loop_id=loop.id))
+    return render_template("loops/place.html", loop=loop, session=session, form=form, tz=tz, conflicts=[],
+                           problems=problems), _status(form)
+
+
+# --- cancelling and replacing --------------------------------------------------------------------------------------
+
+@bp.route("/loops/<int:loop_id>/sessions/<int:session_id>/cancel", methods=["POST"])
+@login_required
+def cancel_session(loop_id: int, session_id: int):
+    loop = _managed_loop(loop_id)
+    session = _session_or_404(loop, session_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400, description="Give a reason for cancelling; the attendees and the history show it.")
+    try:
+        services.cancel_session(session, current_user, form.reason.data)
+    except services.LoopError as exc:
+        db.session.rollback()
+        abort(400, description=str(exc))
+    db.session.commit()
+    flash(f"'{session.title}' is cancelled.", "success")
+    return redirect(url_for("loops.show", loop_id=loop.id))
+
+
+@bp.route("/loops/<int:loop_id>/cancel", methods=["POST"])
+@login_required
+def cancel(loop_id: int):
+    loop = _managed_loop(loop_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400, description="Give a reason for cancelling; the attendees and the history show it.")
+    try:
+        services.cancel_loop(loop, current_user, form.reason.data)
+    except services.LoopError as exc:
+        db.session.rollback()
+        abort(400, description=str(exc))
+    db.session.commit()
+    flash("The loop is cancelled.", "success")
+    return redirect(url_for("loops.show", loop_id=loop.id))
+
+
+@bp.route("/loops/<int:loop_id>/sessions/<int:session_id>/replace/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def replace(loop_id: int, session_id: int, user_id: int):
+    loop = _managed_loop(loop_id)
+    session = _session_or_404(loop, session_id)
+    leaving = next((p.user for p in session.participants if p.user_id == user_id), None)
+    if leaving is None:
+        abort(404)
+    form = ReplaceForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            services.replace_interviewer(session, user_id, form.joining_id.data, current_user,
+                                         form.reason.data or "")
+        except services.BookingConflict as exc:
+            db.session.rollback()
+            abort(409, description=" ".join(exc.messages))
+        except services.NeedsOverride as exc:
+            db.session.rollback()
+            problems = exc.problems
+        except services.LoopError as exc:
+            db.session.rollback()
+            abort(400, description=str(exc))
+        else:
+            db.session.commit()
+            flash(f"{leaving.name} is replaced in '{session.title}'.", "success")
+            return redirect(url_for("loops.show", loop_id=loop.id))
+    elif request.method == "POST":
+        abort(400, description="Choose a colleague to take over.")
+    try:
+        options = services.replacements_for(session, leaving) if session.is_booked else []
+    except services.LoopError:
+        options = []
+    names = _names({r.person_id for r in options})
+    titles = dict(db.session.execute(select(User.id, User.job_title).where(User.id.in_(list(names)))).all()) \
+        if names else {}
+    return render_template("loops/replace.html", loop=loop, session=session, leaving=leaving, options=options,
+                           names=names, titles=titles, form=form, problems=problems,
+                           viewer_tz=viewer_timezone()), 400 if problems else 200
+
+
+# --- the day view --------------------------------------------------------------------------------------------------
+
+@bp.route("/loops/<int:loop_id>/day")
+@login_required
+def day(loop_id: int):
+    loop = _managed_loop(loop_id)
+    tz = viewer_timezone()
+    raw_day = request.args.get("date", "")
+    proposed = _decode_option(request.args["option"]) if request.args.get("option") else []
+    try:
+        the_day = date.fromisoformat(raw_day) if raw_day else None
+    except ValueError:
+        abort(400, description="Give the day as YYYY-MM-DD.")
+    if the_day is None:
+        first = proposed[0].start if proposed else loop.start_dt
+        the_day = to_local(first, tz).date() if first else to_local(now_utc(), tz).date()
+    view = build_day_view(loop, the_day, tz, proposed)
+    return render_template("loops/day.html", loop=loop, view=view, tz=tz, the_day=the_day,
+                           option_raw=request.args.get("option", ""), timedelta1=timedelta(days=1))
