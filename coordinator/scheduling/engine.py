@@ -256,22 +256,39 @@ class Search:
         self.block_starts = SpanIndex(intersect_many(lists))
 
     def _assign(self, times: list[Span]) -> list[tuple[PersonIndex, ...]] | None:
-        sessions = self.sessions
+        """Pool picks for a back-to-back block at fixed times (depth-first, least loaded first).
 
-        def rec(i: int) -> list[tuple[PersonIndex, ...]] | None:
+        Uses the same conflict-directed backjumping as the spread search: when a session cannot be staffed
+        because of people used by earlier sessions, only those sessions' picks are reconsidered.
+        """
+        sessions = self.sessions
+        self.level_people = []
+
+        def rec(i: int) -> tuple[list[tuple[PersonIndex, ...]] | None, set[int]]:
             if i == len(sessions):
-                return []
+                return [], set()
             s = sessions[i]
             a, b = times[i]
+            conflict: set[int] = set()
+            tried = False
             for picks in self._choices(s, a, b):
+                tried = True
+                self.level_people.append({p.id for p in itertools.chain(s.people, picks)})
                 self._apply(s, a, b, picks, 1)
-                rest = rec(i + 1)
+                rest, sub = rec(i + 1)
                 self._apply(s, a, b, picks, -1)
+                self.level_people.pop()
                 if rest is not None:
-                    return [picks, *rest]
-            return None
+                    return [picks, *rest], set()
+                if i not in sub:
+                    return None, sub
+                conflict |= sub - {i}
+            if not tried:
+                blamed = set(self.blamed)
+                conflict |= {j for j, people in enumerate(self.level_people) if people & blamed}
+            return None, conflict
 
-        return rec(0)
+        return rec(0)[0]
 
     def _attempt_b2b(self, t: int) -> Option | None:
         times = [(t + o, t + e) for o, e in self.layout]

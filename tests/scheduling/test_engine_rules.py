@@ -406,3 +406,17 @@ def test_spread_search_backjumps_over_sessions_that_are_not_to_blame() -> None:
     assert not result.options
     assert result.reasons[0].person_id == 1 and "weekly limit of 1 interview" in result.reasons[0].message
     assert search.nodes < 5_000
+
+
+def test_back_to_back_staffing_backjumps_too() -> None:
+    """Ann (one interview a day) opens and closes the loop; the five pool sessions in between are not to blame,
+    so their 8*7*6*5*4 staffings must not be tried at every start time."""
+    people = {i: person(i, f"P{i}") for i in range(1, 9)}
+    people[9] = person(9, "Ann", max_per_day=1)
+    pool = tuple(range(1, 9))
+    sessions = [one("Open", 20, 9), *(one(f"S{i}", 20, pool=pool) for i in range(1, 6)), one("Close", 20, 9)]
+    search = Search(loop(sessions, MON, FRI, buffer_min=5, max_continuous_min=600), people)
+    result = search.run()
+    assert not result.options
+    assert [r.code for r in result.reasons] == ["day_limit"] and result.reasons[0].person_id == 9
+    assert search.nodes < 5_000
