@@ -39,7 +39,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def icaljs():
-    """A function: .ics bytes -> the JSON dict printed by js/read_ics.mjs (Mozilla ical.js)."""
+    """A function: .ics bytes (or a list of them) -> what js/read_ics.mjs (Mozilla ical.js) printed."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
         unavailable("node and npm are needed for the ical.js conformance tests and were not found on PATH")
@@ -57,8 +57,10 @@ def icaljs():
         if done.returncode != 0:
             unavailable(f"`npm ci` in {JS_DIR} failed: {done.stderr.strip()[-1500:]}")
 
-    def read(ics: bytes) -> dict:
-        done = subprocess.run([node, str(JS_DIR / "read_ics.mjs")], input=ics, capture_output=True, timeout=60)
+    def read(ics: bytes | list[bytes]):
+        """One .ics -> its dict; a list of .ics -> a list of dicts (sent as a JSON array: one node start)."""
+        data = json.dumps([doc.decode("utf-8") for doc in ics]).encode() if isinstance(ics, list) else ics
+        done = subprocess.run([node, str(JS_DIR / "read_ics.mjs")], input=data, capture_output=True, timeout=120)
         assert done.returncode == 0, f"ical.js could not read the file:\n{done.stderr.decode(errors='replace')}"
         return json.loads(done.stdout)
 
