@@ -6,6 +6,28 @@ Public API::
     validate_request(request, calendars=None)            # raises PlanError
     find_replacements(interval, candidates, exclude_ids=()) -> list[Replacement]
     check_placement(placed, request, calendars) -> PlacementCheck
+
+Rules (see the docstrings of LoopRequest, Option and engine for the details):
+
+* Every participant (interviewers and shadows) must be inside their working hours, converted per local date so
+  daylight-saving changes apply wherever they fall, and free of busy blocks widened by their own buffers
+  (``buffer_before_min`` free before an interview, ``buffer_after_min`` after it; between two of their own
+  sessions the larger of the two). Existing interviews are busy and count towards the limits.
+* Load limits: ``max_per_day`` per local day and ``max_per_week`` per ISO week, both in the person's zone,
+  counting existing interviews plus every session of the option they sit in (shadows included).
+* The candidate's windows (or any time, with ``windows=None``) bound every session; start times are on a
+  ``granularity_min`` grid that restarts at each of the candidate's local midnights.
+* back_to_back: one block on one candidate-local day, exactly ``buffer_min`` between sessions, and a
+  ``long_break_min`` gap instead wherever continuous interviewing (short gaps included) would otherwise exceed
+  ``max_continuous_min``. spread: sessions in order, at least ``buffer_min`` apart, at most
+  ``max_sessions_per_day`` per candidate-local day, later sessions as early as possible.
+* Pools: the engine picks ``pool_count`` members, least loaded first (weekly, then daily load, then id).
+* Ranking: earliest start, then fewer days, then fairer load (lower maximum, then lower variance, of the
+  weekly interview counts of everyone involved), then less idle time for the candidate; in practice the later
+  criteria decide which staffing is offered for a start time.
+* Variety: options start at least ``min_option_gap_min`` (60) apart and at most ``max_options_per_day`` (2)
+  start on the same candidate-local day, unless the window has no other days with room, in which case the
+  list is topped up with the earliest remaining starts.
 """
 
 from .checks import check_placement, find_replacements

@@ -116,8 +116,8 @@ def validate_request(request: LoopRequest, calendars: CalendarsArg | None = None
                     f"{label} asks for {s.pool_count} from a pool of {len(set(s.pool_ids))}.",
                 )
             )
-        if len(set(s.interviewer_ids)) != len(s.interviewer_ids):
-            errors.append(FieldError(f"{base}.interviewer_ids", f"{label} lists the same interviewer twice."))
+        if len(set(s.interviewer_ids)) != len(s.interviewer_ids) or len(set(s.shadow_ids)) != len(s.shadow_ids):
+            errors.append(FieldError(f"{base}.interviewer_ids", f"{label} lists the same person twice."))
         if set(s.interviewer_ids) & set(s.pool_ids):
             errors.append(
                 FieldError(f"{base}.pool_ids", f"{label}: someone is both a fixed interviewer and in the pool.")
