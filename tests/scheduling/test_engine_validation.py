@@ -83,7 +83,7 @@ def test_reversed_and_empty_windows() -> None:
 
 def test_naive_window_is_refused() -> None:
     req = loop([one("Chat", 60, 1)], MON, MON)
-    naive = LoopRequest(req.sessions, req.candidate, datetime(2026, 6, 15), datetime(2026, 6, 16))  # noqa: DTZ001
+    naive = LoopRequest(req.sessions, req.candidate, datetime(2026, 6, 15), datetime(2026, 6, 16))
     assert "window" in errors_of(naive)
 
 
@@ -157,7 +157,7 @@ def test_bad_working_hours() -> None:
 def test_intervals_must_be_aware_and_ordered() -> None:
     start = datetime(2026, 6, 15, 9, tzinfo=UTC)
     with pytest.raises(ValueError, match="naive"):
-        Interval(datetime(2026, 6, 15, 9), datetime(2026, 6, 15, 10))  # noqa: DTZ001
+        Interval(datetime(2026, 6, 15, 9), datetime(2026, 6, 15, 10))
     with pytest.raises(ValueError, match="ends before it starts"):
         Interval(start, start - timedelta(minutes=1))
     assert Interval(start, start + timedelta(hours=1)).minutes == 60
