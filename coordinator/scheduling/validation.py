@@ -36,8 +36,8 @@ class PlanError(ValueError):
         self.errors = list(dict.fromkeys(errors))
         super().__init__(" ".join(e.message for e in self.errors) or "invalid request")
 
-    @property
     def messages(self) -> list[str]:
+        """Just the texts, in order (for a flash message or a form-level error)."""
         return [e.message for e in self.errors]
 
     def for_field(self, name: str) -> list[str]:

@@ -120,6 +120,8 @@ def test_all_problems_are_reported_together() -> None:
     }
     assert isinstance(info.value, ValueError)
     assert info.value.for_field("sessions[0]") == [e.message for e in info.value.errors[:2]]
+    assert info.value.messages() == [e.message for e in info.value.errors]
+    assert str(info.value) == " ".join(info.value.messages())
 
 
 def test_other_settings_are_checked() -> None:
