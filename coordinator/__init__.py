@@ -48,7 +48,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def _register_models() -> None:
     """Import every model module so SQLAlchemy and Alembic see the whole schema."""
     from coordinator.auth import models as _auth  # noqa: F401
+    from coordinator.hiring import focus_models as _focus  # noqa: F401
     from coordinator.hiring import models as _hiring  # noqa: F401
+    from coordinator.loops import assignment_models as _assignments  # noqa: F401
     from coordinator.loops import models as _loops  # noqa: F401
 
 
@@ -56,8 +58,8 @@ def _register_blueprints(app: Flask) -> None:
     from coordinator.auth.views import bp as auth_bp
     from coordinator.hiring.views import bp as hiring_bp
     from coordinator.home.views import bp as home_bp
-    from coordinator.loops.views import bp as loops_bp
     from coordinator.loops.availability_views import bp as availability_bp
+    from coordinator.loops.views import bp as loops_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)

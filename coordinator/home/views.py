@@ -11,6 +11,7 @@ from coordinator.auth.permissions import visible_candidates, visible_jobs
 from coordinator.auth.roles import Role
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate, CandidateStage, Job, JobStatus
+from coordinator.loops.services import upcoming_interviews
 
 bp = Blueprint("home", __name__)
 
@@ -40,4 +41,6 @@ def index():
         context["disabled_count"] = db.session.scalar(
             select(func.count(User.id)).where(User.is_enabled.is_(False))
         )
+    if current_user.has_role(Role.INTERVIEWER, Role.HIRING_MANAGER):
+        context["my_interviews"] = upcoming_interviews(current_user)
     return render_template("home/index.html", **context)

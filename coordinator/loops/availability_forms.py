@@ -31,8 +31,10 @@ def _limit_field(label: str, name: str, description: str) -> IntegerField:
 class LoadLimitsForm(FlaskForm):
     max_per_day = _limit_field("Interviews a day, at most", "max_per_day", "1 to 8.")
     max_per_week = _limit_field("Interviews a week, at most", "max_per_week", "1 to 25, Monday to Sunday.")
-    buffer_before_min = _limit_field("Free minutes before", "buffer_before_min", "0 to 60.")
-    buffer_after_min = _limit_field("Free minutes after", "buffer_after_min", "0 to 60.")
+    buffer_before_min = _limit_field("Buffer before, minutes", "buffer_before_min",
+                                     "Kept free before each interview, 0 to 60.")
+    buffer_after_min = _limit_field("Buffer after, minutes", "buffer_after_min",
+                                    "Kept free after each interview, 0 to 60.")
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)

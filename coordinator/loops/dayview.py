@@ -111,7 +111,9 @@ def build_day_view(loop: Loop, day: date, tz: str, proposed: Sequence[services.P
                     continue
                 seg = segment("proposed", placement.start,
                               placement.start + timedelta(minutes=session.duration_min),
-                              f"Proposed: {session.title}", person_tz)
+                              session.title, person_tz)
+                if seg:
+                    seg.title = "Proposed: " + seg.title
                 if seg:
                     row.segments.append(seg)
 
