@@ -47,14 +47,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _register_models() -> None:
     """Import every model module so SQLAlchemy and Alembic see the whole schema."""
+    from coordinator.audit import models as _audit  # noqa: F401
     from coordinator.auth import models as _auth  # noqa: F401
-    from coordinator.hiring import focus_models as _focus  # noqa: F401
     from coordinator.hiring import models as _hiring  # noqa: F401
-    from coordinator.loops import assignment_models as _assignments  # noqa: F401
     from coordinator.loops import models as _loops  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
+    from coordinator.audit.views import bp as audit_bp
     from coordinator.auth.views import bp as auth_bp
     from coordinator.hiring.views import bp as hiring_bp
     from coordinator.home.views import bp as home_bp
@@ -63,6 +63,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(hiring_bp)
     app.register_blueprint(loops_bp)
     app.register_blueprint(availability_bp)

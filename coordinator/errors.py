@@ -29,6 +29,12 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if exc.code is None or exc.code < 400:
             return exc
+        if exc.code == 403:
+            from flask import request
+
+            from coordinator.audit.services import record_now
+
+            record_now("access.denied", detail=f"{request.method} {request.path}")
         return _render(exc.code, exc.description if exc.code in (409,) and exc.description else None)
 
     @app.errorhandler(InternalServerError)

@@ -96,3 +96,8 @@ class SetPasswordForm(FlaskForm):
     password = PasswordField("New password", validators=[DataRequired(), _password_policy])
     confirm = PasswordField("Repeat the password",
                             validators=[DataRequired(), EqualTo("password", message="The passwords differ.")])
+
+
+class TotpForm(FlaskForm):
+    code = StringField("Code from your authenticator app", validators=[DataRequired(), Length(max=12)],
+                       filters=[strip_filter], render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})

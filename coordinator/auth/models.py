@@ -51,6 +51,10 @@ class User(UserMixin, db.Model):
     buffer_before_min: Mapped[int] = mapped_column(default=0, server_default="0")
     #: minutes kept free after each interview
     buffer_after_min: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: base32 secret of the authenticator app; None while the second factor is off
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: the last accepted TOTP time step, so a code cannot be used twice
+    totp_last_counter: Mapped[int | None] = mapped_column()
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -86,6 +90,10 @@ class User(UserMixin, db.Model):
     @property
     def role_labels(self) -> list[str]:
         return [r.label for r in sorted(self.roles, key=lambda r: list(Role).index(r))]
+
+    @property
+    def has_totp(self) -> bool:
+        return self.totp_secret is not None
 
     def revoke_sessions(self) -> None:
         """Invalidate every login cookie issued so far."""

@@ -13,7 +13,7 @@ from coordinator.auth.models import User, WorkingHours
 from coordinator.auth.passwords import hash_password, password_problem, verify_password
 from coordinator.auth.roles import Role
 from coordinator.extensions import db
-from coordinator.timeutil import is_valid_timezone, now_utc
+from coordinator.timeutil import is_valid_timezone
 
 DEFAULT_WORKING_HOURS: dict[int, tuple[time, time]] = {d: (time(9), time(17)) for d in range(5)}
 
@@ -98,7 +98,6 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if not verify_password(user.password_hash, password) or not user.is_enabled:
         return None
-    user.last_login_dt = now_utc()
     return user
 
 

@@ -8,8 +8,10 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from coordinator.auth import services
-from coordinator.auth.forms import LoginForm, ProfileForm, SetPasswordForm, UserForm
+from coordinator.audit import services as audit
+from coordinator.audit.services import client_ip
+from coordinator.auth import services, throttle, totp
+from coordinator.auth.forms import LoginForm, ProfileForm, SetPasswordForm, TotpForm, UserForm
 from coordinator.auth.models import User
 from coordinator.auth.permissions import can_manage_users, require
 from coordinator.auth.roles import Role
@@ -27,31 +29,138 @@ def _safe_next(target: str | None) -> str:
     return url_for("home.index")
 
 
+PENDING_2FA_SECONDS = 300
+
+
+def _too_many(seconds: int):
+    response = render_template("errors/error.html", code=429, title="Too many sign-in attempts",
+                               hint=f"For your safety, wait {seconds} seconds before trying again."), 429
+    return response[0], 429, {"Retry-After": str(seconds)}
+
+
+def _complete_login(user: User, email: str, target: str | None):
+    """The credentials are right: start a fresh session and note it everywhere it must be noted."""
+    session.clear()  # a fresh session at sign-in: nothing from before carries over
+    session.permanent = True
+    login_user(user)
+    user.last_login_dt = now_utc()
+    throttle.note(email, client_ip(), succeeded=True)
+    audit.record("auth.login", "user", user.id, actor=user)
+    if totp.requires_totp(user) and not user.has_totp:
+        session["must_enroll_totp"] = True
+        db.session.commit()
+        flash("Your role requires a second factor. Set up your authenticator app to continue.", "warning")
+        return redirect(url_for("auth.two_factor"))
+    db.session.commit()
+    return redirect(_safe_next(target))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        email = services.normalise_email(form.email.data)
+        wait = throttle.retry_after(email, client_ip())
+        if wait:
+            audit.record_now("auth.login_throttled", actor_label=email)
+            return _too_many(wait)
+        user = services.authenticate(email, form.password.data)
         if user is None:
-            form.password.errors.append("Wrong email or password.")
-        else:
-            session.clear()  # a fresh session at sign-in: nothing from before carries over
-            session.permanent = True
-            login_user(user)
+            throttle.note(email, client_ip(), succeeded=False)
+            audit.record("auth.login_failed", actor_label=email)
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
+            form.password.errors.append("Wrong email or password.")
+        elif user.has_totp:
+            session.clear()
+            session["pending_2fa"] = {"token": user.session_token, "at": now_utc().timestamp(),
+                                      "next": request.args.get("next")}
+            return redirect(url_for("auth.verify_totp"))
+        else:
+            return _complete_login(user, email, request.args.get("next"))
     return render_template("auth/login.html", form=form), 200 if request.method == "GET" or not form.errors else 400
+
+
+@bp.route("/login/verify", methods=["GET", "POST"])
+def verify_totp():
+    """The second step of signing in for users with an authenticator app."""
+    pending = session.get("pending_2fa")
+    if not pending or now_utc().timestamp() - pending.get("at", 0) > PENDING_2FA_SECONDS:
+        session.pop("pending_2fa", None)
+        flash("Sign in again.", "info")
+        return redirect(url_for("auth.login"))
+    user = db.session.scalar(select(User).where(User.session_token == pending["token"]))
+    if user is None or not user.is_enabled or not user.has_totp:
+        session.pop("pending_2fa", None)
+        return redirect(url_for("auth.login"))
+    form = TotpForm()
+    if form.validate_on_submit():
+        wait = throttle.retry_after(user.email, client_ip())
+        if wait:
+            audit.record_now("auth.login_throttled", actor_label=user.email)
+            return _too_many(wait)
+        counter = totp.verify(user.totp_secret, form.code.data, user.totp_last_counter)
+        if counter is None:
+            throttle.note(user.email, client_ip(), succeeded=False)
+            audit.record("auth.totp_failed", "user", user.id, actor_label=user.email)
+            db.session.commit()
+            form.code.errors = [*form.code.errors, "That code is not right. Use the current code from your app."]
+        else:
+            user.totp_last_counter = counter
+            return _complete_login(user, user.email, pending.get("next"))
+    return render_template("auth/verify_totp.html", form=form), 400 if form.errors else 200
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    audit.record("auth.logout", "user", current_user.id)
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/profile/two-factor", methods=["GET", "POST"])
+@login_required
+def two_factor():
+    """Turn the authenticator-app second factor on or off."""
+    form = TotpForm()
+    required = totp.requires_totp(current_user)
+    if not current_user.has_totp:
+        secret = session.get("totp_setup_secret") or totp.new_secret()
+        session["totp_setup_secret"] = secret
+        if form.validate_on_submit():
+            counter = totp.verify(secret, form.code.data, None)
+            if counter is None:
+                form.code.errors = [*form.code.errors, "That code is not right. Check the time on your phone."]
+            else:
+                current_user.totp_secret, current_user.totp_last_counter = secret, counter
+                session.pop("totp_setup_secret", None)
+                session.pop("must_enroll_totp", None)
+                audit.record("auth.totp_enabled", "user", current_user.id)
+                db.session.commit()
+                flash("Two-factor sign-in is on. You will be asked for a code at every sign-in.", "success")
+                return redirect(url_for("auth.profile"))
+        uri = totp.provisioning_uri(current_user, secret)
+        return render_template("auth/two_factor.html", form=form, enabled=False, secret=secret,
+                               qr=totp.qr_data_uri(uri), required=required), 400 if form.errors else 200
+    if form.validate_on_submit():
+        if required:
+            abort(403)
+        counter = totp.verify(current_user.totp_secret, form.code.data, current_user.totp_last_counter)
+        if counter is None:
+            form.code.errors = [*form.code.errors, "That code is not right."]
+        else:
+            current_user.totp_secret, current_user.totp_last_counter = None, None
+            audit.record("auth.totp_disabled", "user", current_user.id)
+            db.session.commit()
+            flash("Two-factor sign-in is off.", "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/two_factor.html", form=form, enabled=True, required=required), \
+        400 if form.errors else 200
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -82,6 +191,7 @@ def set_password(token: str):
     if form.validate_on_submit():
         services.set_password(user, form.password.data)
         user.revoke_sessions()
+        audit.record("user.password_set", "user", user.id, actor=user)
         db.session.commit()
         flash("Your password is set. Sign in with it now.", "success")
         return redirect(url_for("auth.login"))
@@ -131,6 +241,8 @@ def add_user():
             db.session.rollback()
             _apply_account_error(form, exc)
         else:
+            roles = ",".join(sorted(r.value for r in user.roles))
+            audit.record("user.created", "user", user.id, detail=f"roles={roles}")
             db.session.commit()
             if user.password_hash is None:
                 return _show_password_link(user)
@@ -161,6 +273,9 @@ def edit_user(user_id: int):
                 db.session.rollback()
                 _apply_account_error(form, exc)
             else:
+                audit.record("user.updated", "user", user.id,
+                             detail=f"roles={','.join(sorted(r.value for r in user.roles))} enabled={user.is_enabled}"
+                             + (" password_set" if form.password.data else ""))
                 db.session.commit()
                 flash(f"{user.name} is saved.", "success")
                 return redirect(url_for("auth.users"))
@@ -176,6 +291,7 @@ def password_link(user_id: int):
 
 
 def _show_password_link(user: User):
+    audit.record_now("user.password_link", target_type="user", target_id=user.id)
     token = services.make_password_token(user, current_app.config["SECRET_KEY"])
     link = url_for("auth.set_password", token=token, _external=True)
     hours = current_app.config["PASSWORD_LINK_HOURS"]
