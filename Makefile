@@ -28,6 +28,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/bandit -q -c pyproject.toml -r coordinator
 
 bench: setup
 	$(BIN)/python -m bench

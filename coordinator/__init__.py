@@ -49,7 +49,9 @@ def _register_models() -> None:
     """Import every model module so SQLAlchemy and Alembic see the whole schema."""
     from coordinator.audit import models as _audit  # noqa: F401
     from coordinator.auth import models as _auth  # noqa: F401
+    from coordinator.hiring import focus_models as _focus  # noqa: F401
     from coordinator.hiring import models as _hiring  # noqa: F401
+    from coordinator.loops import assignment_models as _assignments  # noqa: F401
     from coordinator.loops import models as _loops  # noqa: F401
 
 

@@ -14,7 +14,8 @@ from coordinator.extensions import db
 from coordinator.hiring.models import CandidateStage
 from coordinator.hiring.services import CandidateData, JobData, create_candidate, create_job
 
-DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed for the person trying the demo; never for production
+# The demo login, printed on purpose for the person trying the demo; never used in production.
+DEMO_PASSWORD = "demo-password"  # noqa: S105  # nosec B105
 
 NY, BERLIN, KOLKATA, LONDON = "America/New_York", "Europe/Berlin", "Asia/Kolkata", "Europe/London"
 
