@@ -56,6 +56,8 @@ MAX_BLOCK_LENGTH = timedelta(days=14)
 """The longest busy time entered by hand (a two-week holiday)."""
 MAX_WINDOW_LENGTH = timedelta(days=1)
 """The longest candidate window."""
+MAX_AHEAD = timedelta(days=2 * 366)
+"""How far ahead busy times and windows may be entered."""
 MANUAL = "manual"
 IMPORT = "import"
 SUMMARY_MAX_CHARS = 200
@@ -156,13 +158,17 @@ def local_span(first_day: date, start: time | None, last_day: date | None, end: 
     last_day = last_day or first_day
     if last_day < first_day:
         raise AvailabilityError("The last day must not be before the first day.", "until")
-    if all_day:
-        return timeutil.local_day_bounds(first_day, tz)[0], timeutil.local_day_bounds(last_day, tz)[1]
-    if start is None:
+    if not all_day and start is None:
         raise AvailabilityError("Give a start time, or tick “All day”.", "start")
-    if end is None:
+    if not all_day and end is None:
         raise AvailabilityError("Give an end time, or tick “All day”.", "end")
-    return timeutil.local_to_utc(first_day, start, tz), timeutil.local_to_utc(last_day, end, tz)
+    try:
+        if all_day:
+            return timeutil.local_day_bounds(first_day, tz)[0], timeutil.local_day_bounds(last_day, tz)[1]
+        assert start is not None and end is not None
+        return timeutil.local_to_utc(first_day, start, tz), timeutil.local_to_utc(last_day, end, tz)
+    except OverflowError as exc:  # year 1 or 9999: no such instant in UTC
+        raise AvailabilityError("Choose a date within the next two years.", "day") from exc
 
 
 def _check_span(start_dt: datetime, end_dt: datetime, longest: timedelta, what: str) -> None:
@@ -176,8 +182,18 @@ def _check_span(start_dt: datetime, end_dt: datetime, longest: timedelta, what: 
         days = longest.days
         raise AvailabilityError(f"{what} can be at most {days} day{'' if days == 1 else 's'} long; "
                                 "split longer ones in parts.", "end")
-    if end_dt <= timeutil.now_utc():
+    now = timeutil.now_utc()
+    if end_dt <= now:
         raise AvailabilityError("This time is already over; choose a time in the future.", "day")
+    if start_dt > now + MAX_AHEAD:
+        raise AvailabilityError("Choose a date within the next two years.", "day")
+
+
+def _lock(model: type, ident: int) -> None:
+    """Serialise writers of one person's (or candidate's) availability: on PostgreSQL a row lock, so that a
+    double-clicked import or "add" cannot race into a unique-constraint error or a duplicate; SQLite already
+    takes the write lock at the start of every writing transaction."""
+    db.session.execute(select(model.id).where(model.id == ident).with_for_update())
 
 
 # --- busy times entered by hand -------------------------------------------------------------------------------
@@ -197,6 +213,7 @@ def add_manual_block(user: User, start_dt: datetime, end_dt: datetime, summary: 
     """
     start_dt, end_dt = timeutil.as_utc(start_dt), timeutil.as_utc(end_dt)
     _check_span(start_dt, end_dt, MAX_BLOCK_LENGTH, "A busy time")
+    _lock(User, user.id)
     existing = db.session.scalar(select(BusyBlock).where(
         BusyBlock.user_id == user.id, BusyBlock.source == MANUAL,
         BusyBlock.start_dt == start_dt, BusyBlock.end_dt == end_dt,
@@ -270,6 +287,7 @@ def replace_import(user: User, result: ImportResult, filename: str | None) -> Ca
     Manual blocks stay. Everything happens in the caller's transaction, so the old import survives unless the
     caller commits.
     """
+    _lock(User, user.id)
     db.session.execute(delete(BusyBlock).where(BusyBlock.user_id == user.id, BusyBlock.source == IMPORT))
     rows = [
         {"user_id": user.id, "start_dt": b.start, "end_dt": b.end, "source": IMPORT,
@@ -293,6 +311,7 @@ def replace_import(user: User, result: ImportResult, filename: str | None) -> Ca
 
 def remove_import(user: User) -> int:
     """Delete the imported busy blocks and the import record; returns how many blocks went."""
+    _lock(User, user.id)
     removed = db.session.execute(
         delete(BusyBlock).where(BusyBlock.user_id == user.id, BusyBlock.source == IMPORT)
     ).rowcount or 0
@@ -334,6 +353,7 @@ def add_candidate_window(candidate: Candidate, start_dt: datetime, end_dt: datet
     twice. Raises AvailabilityError for a reversed, empty, over-long or past window."""
     start_dt, end_dt = timeutil.as_utc(start_dt), timeutil.as_utc(end_dt)
     _check_span(start_dt, end_dt, MAX_WINDOW_LENGTH, "A window")
+    _lock(Candidate, candidate.id)
     existing = db.session.scalar(select(CandidateWindow).where(
         CandidateWindow.candidate_id == candidate.id,
         CandidateWindow.start_dt == start_dt, CandidateWindow.end_dt == end_dt,

@@ -38,6 +38,14 @@ from coordinator.scheduling import calendar_import
 
 bp = Blueprint("availability", __name__)
 
+MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL; a larger number in a URL must be a 404, not a database error
+
+
+def _get_or_404(model, ident: int):
+    if not 0 < ident <= MAX_ID:
+        abort(404)
+    return db.get_or_404(model, ident)
+
 
 # --- showing times --------------------------------------------------------------------------------------------
 
@@ -126,7 +134,7 @@ def _group_blocks(blocks: list[BusyBlock], tz: str, viewer_tz: str, today: date)
 
 
 def _owner_or_404(user_id: int) -> User:
-    owner = db.get_or_404(User, user_id)
+    owner = _get_or_404(User, user_id)
     require(can_view_availability(current_user, owner))
     return owner
 
@@ -273,8 +281,8 @@ def add_block(user_id: int):
 @login_required
 def delete_block(user_id: int, block_id: int):
     owner = _editable_owner(user_id)
-    block = db.session.get(BusyBlock, block_id)
-    if block is None or block.user_id != owner.id or block.source != services.MANUAL:
+    block = _get_or_404(BusyBlock, block_id)
+    if block.user_id != owner.id or block.source != services.MANUAL:
         abort(404)
     when = describe_span(block.start_dt, block.end_dt, owner.timezone)
     services.delete_manual_block(owner, block_id)
@@ -360,7 +368,7 @@ def candidate_windows_panel(candidate: Candidate, form: CandidateWindowForm | No
 
 
 def _candidate_or_404(candidate_id: int, *, edit: bool) -> Candidate:
-    candidate = db.get_or_404(Candidate, candidate_id)
+    candidate = _get_or_404(Candidate, candidate_id)
     require(can_view_candidate(current_user, candidate))
     if edit:
         require(can_edit_candidate_windows(current_user, candidate))
@@ -401,8 +409,8 @@ def windows(candidate_id: int):
 @login_required
 def delete_window(candidate_id: int, window_id: int):
     candidate = _candidate_or_404(candidate_id, edit=True)
-    window = db.session.get(CandidateWindow, window_id)
-    if window is None or window.candidate_id != candidate.id:
+    window = _get_or_404(CandidateWindow, window_id)
+    if window.candidate_id != candidate.id:
         abort(404)
     when = describe_span(window.start_dt, window.end_dt, candidate.timezone)
     services.delete_candidate_window(candidate, window_id)

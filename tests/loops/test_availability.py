@@ -163,9 +163,12 @@ def test_an_evening_block_into_the_next_day(berliner, client_for, clock):
         ({"day": "2026-03-10", "until": "2026-03-09", "all_day": "y"}, "The last day must not be before"),
         ({"day": "2026-03-04", "start": "09:00", "end": "10:00"}, "This time is already over"),
         ({"day": "2026-03-10", "start": "09:00", "end": "10:00", "summary": "a\nb"}, "Use a single line"),
+        ({"day": "2028-04-01", "start": "09:00", "end": "10:00"}, "Choose a date within the next two years."),
+        ({"day": "9999-12-31", "all_day": "y"}, "Choose a date within the next two years."),
+        ({"day": "0001-01-01", "start": "00:00", "end": "10:00"}, "Choose a date within the next two years."),
     ],
     ids=["reversed", "empty", "dst-gap", "over-14-days", "hour-25", "words", "feb-30", "no-date", "no-start",
-         "no-end", "until-before", "past", "newline"],
+         "no-end", "until-before", "past", "newline", "too-far", "year-9999", "year-1"],
 )
 def test_bad_busy_times_are_field_errors_and_nothing_is_saved(berliner, client_for, clock, fields, message):
     client = client_for(berliner)
@@ -448,6 +451,12 @@ def test_unknown_ids_are_404(org, client_for, clock):
     assert client.get("/candidates/999999/windows").status_code == 404
     candidate = org["candidate"]
     assert client.post(f"/candidates/{candidate.id}/windows/999999/delete").status_code == 404
+    huge = 10**22  # past any database integer: still a 404, never a database error
+    admin = org["admin"]
+    for url in (f"/availability/{huge}", f"/availability?user={huge}", f"/candidates/{huge}/windows"):
+        assert client.get(url, follow_redirects=True).status_code == 404, url
+    assert client.post(f"/availability/{admin.id}/busy/{huge}/delete").status_code == 404
+    assert client.post(f"/candidates/{candidate.id}/windows/{huge}/delete").status_code == 404
 
 
 # --- candidate windows ----------------------------------------------------------------------------------------
@@ -497,8 +506,9 @@ def test_candidate_windows_are_entered_and_shown_in_the_candidates_zone(org, kol
         ({"day": "2026-03-10", "start": "09:00"}, "Give an end time."),
         ({"day": "2026-03-10", "start": "9 am", "end": "10:00"}, "Enter a time such as 09:30."),
         ({"start": "09:00", "end": "10:00"}, "Choose the date."),
+        ({"day": "9999-12-31", "start": "23:00", "end": "23:30"}, "Choose a date within the next two years."),
     ],
-    ids=["past", "reversed", "no-end", "bad-time", "no-date"],
+    ids=["past", "reversed", "no-end", "bad-time", "no-date", "year-9999"],
 )
 def test_bad_candidate_windows_are_field_errors(org, kolkata_candidate, client_for, clock, fields, message):
     client = client_for(org["recruiter"])

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
+from coordinator import timeutil
 from coordinator.auth.roles import Role
 from coordinator.auth.services import UserData, create_user
 from coordinator.extensions import db
@@ -19,6 +21,11 @@ from coordinator.scheduling.calendar_import import ImportResult
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(timeutil, "now_utc", lambda: utc(2030, 3, 1))
 
 
 def person(email: str, tz: str = "Europe/Berlin", *roles: Role):
