@@ -69,7 +69,7 @@ class BusyTimeForm(_TimesMixin, FlaskForm):
                       description="Only for busy times over several days; empty means the same day.")
     all_day = BooleanField("All day")
     summary = StringField("Note", validators=[Optional(), Length(max=SUMMARY_MAX_CHARS), no_control_characters],
-                          filters=[strip_filter], description="Optional, e.g. “Dentist”. Shown as “Busy” if empty.")
+                          filters=[strip_filter], description="Optional, e.g. “Dentist”; recruiters see it too.")
 
     def validate(self, extra_validators: Any = None) -> bool:
         # Cross-field rules in validate(): Optional() on an empty field would stop a validate_end() method.

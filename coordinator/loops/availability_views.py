@@ -115,8 +115,12 @@ class DayGroup:
     rows: list[SpanRow]
 
 
-def _group_blocks(blocks: list[BusyBlock], tz: str, viewer_tz: str, today: date) -> list[DayGroup]:
-    """Busy blocks under the owner's day they start on (or today, for one that started before)."""
+def _group_blocks(blocks: list[BusyBlock], tz: str, viewer_tz: str, today: date, show_titles: bool
+                  ) -> list[DayGroup]:
+    """Busy blocks under the owner's day they start on (or today, for one that started before).
+
+    Titles of imported calendar events are the owner's private business: others see "Busy".
+    """
     days: dict[date, list[SpanRow]] = {}
     for block in blocks:
         day = max(timeutil.to_local(block.start_dt, tz).date(), today)
@@ -124,7 +128,7 @@ def _group_blocks(blocks: list[BusyBlock], tz: str, viewer_tz: str, today: date)
             id=block.id,
             when=describe_span(block.start_dt, block.end_dt, tz, on_day=day),
             viewer_when=describe_span(block.start_dt, block.end_dt, viewer_tz) if viewer_tz != tz else None,
-            summary=block.summary,
+            summary=block.summary if show_titles or block.source == services.MANUAL else "Busy",
             is_manual=block.source == services.MANUAL,
         ))
     return [DayGroup(_day_heading(day, today), rows) for day, rows in sorted(days.items())]
@@ -183,7 +187,7 @@ def _render_page(owner: User, status: int = 200, *, limits_form: LoadLimitsForm 
         can_edit=can_edit_availability(current_user, owner),
         can_edit_profile=owner.id == current_user.id or can_manage_users(current_user),
         tz=tz, viewer_tz=viewer_tz, zone_label=zone_label,
-        days=_group_blocks(blocks, tz, viewer_tz, today),
+        days=_group_blocks(blocks, tz, viewer_tz, today, show_titles=owner.id == current_user.id),
         block_count=len(blocks),
         show_weeks=services.SHOW_WEEKS,
         range_text=f"{_day(today)} – {_day(today + timedelta(weeks=services.SHOW_WEEKS, days=-1), True)}",
@@ -309,8 +313,9 @@ def import_calendar(user_id: int):
             message = (f"Imported “{record.filename}”: {_count(record.block_count, 'busy time')} from "
                        f"{_count(record.event_count, 'event')}.")
             if record.problems:
-                flash(message + " Some events could not be read; see the notes under “Import a calendar”.",
-                      "warning")
+                where = ("see the notes under “Import a calendar”" if owner.id == current_user.id
+                         else f"{owner.name} sees which on their own page")
+                flash(f"{message} Some events could not be read; {where}.", "warning")
             else:
                 flash(message, "success")
             return redirect(_page_url(owner, "busy"))

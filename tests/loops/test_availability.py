@@ -379,6 +379,25 @@ def test_removing_the_import_keeps_manual_blocks(berliner, client_for, clock):
     assert client.post(f"/availability/{berliner.id}/import/delete").status_code == 404
 
 
+def test_others_see_imported_events_as_busy_without_their_titles(org, client_for, clock):
+    clock.set(utc(2026, 3, 2, 8))
+    ian = org["interviewer"]
+    client = client_for(ian)
+    upload(client, ian, (DATA / "outlook_export.ics").read_bytes())
+    add_busy(client, ian, day="2026-03-12", start="09:00", end="10:00", summary="School run")
+    assert "Quarterly business review" in text_of(client.get("/availability"))
+    page = text_of(client_for(org["recruiter"]).get(f"/availability/{ian.id}"))
+    assert "Quarterly business review" not in page and "Sync with New York office" not in page
+    assert "Wed 4 Mar 18:30 – 19:30 IST Wed 4 Mar, 14:00 – 15:00 CET Busy Calendar" in page
+    assert "School run Added by hand" in page  # typed into coordinator, visible by design
+
+    upload(client, ian, (DATA / "damaged_events.ics").read_bytes())
+    page = text_of(client_for(org["recruiter"]).get(f"/availability/{ian.id}"))
+    assert "Not everything could be read; Ian Interviewer sees which events on their own page." in page
+    assert "Planning A" not in page
+    assert "Skipped 3 events with an unknown time zone 'Foo/Bar'" in text_of(client.get("/availability"))
+
+
 def test_imported_blocks_cannot_be_deleted_one_by_one(berliner, client_for, clock):
     clock.set(utc(2026, 3, 2, 8))
     client = client_for(berliner)
