@@ -7,10 +7,11 @@ from datetime import datetime
 from flask import Flask, g, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.routing import IntegerConverter
 
-from coordinator import dblock
+from coordinator import dblock, timeutil
 from coordinator.extensions import db, login_manager
-from coordinator.timeutil import DATETIME_FORMAT, format_instant, format_range, now_utc
+from coordinator.timeutil import DATETIME_FORMAT, format_instant, format_range
 
 
 def init_app(app: Flask) -> None:
@@ -32,7 +33,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = format_local
     app.jinja_env.filters["localrange"] = format_local_range
     app.jinja_env.filters["localdate"] = lambda dt, tz=None: format_local(dt, tz, "%a %d %b %Y")
-    app.jinja_env.globals["now_utc"] = now_utc
+    app.jinja_env.globals["now_utc"] = lambda: timeutil.now_utc()  # looked up per call, so tests can move the clock
+    app.url_map.converters["int"] = DatabaseId
 
     @app.context_processor
     def navigation():
@@ -71,6 +73,15 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 _ENROLMENT_ENDPOINTS = {"auth.two_factor", "auth.logout", "static"}
+
+
+class DatabaseId(IntegerConverter):
+    """<int:...> in URLs, bounded to what a database key can hold: /jobs/99999999999999999999 is a 404, not a
+    database overflow."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def viewer_timezone() -> str:

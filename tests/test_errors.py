@@ -31,3 +31,10 @@ def test_security_headers_on_pages(app, make_user, client_for):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_ids_too_large_for_the_database_are_404(app, make_user, client_for):
+    client = client_for(make_user(Role.ADMIN))
+    for url in ("/candidates/99999999999999999999", "/jobs/2147483648", "/users/99999999999999999999/edit",
+                "/loops/10000000000000000000000"):
+        assert client.get(url).status_code == 404, url

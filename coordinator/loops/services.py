@@ -55,6 +55,7 @@ from coordinator.timeutil import format_range, now_utc, to_local
 
 MAX_SESSION_MIN = 8 * 60
 MAX_WINDOW_DAYS = 42
+MAX_BOOKING_AHEAD_DAYS = 730
 TEXT_LIMIT = 2000
 
 
@@ -480,9 +481,12 @@ def book(loop: Loop, placements: Sequence[Placement], actor: User | None, overri
     _require_editable(loop)
     if not placements:
         raise LoopError("Nothing to book.")
+    horizon = now_utc() + timedelta(days=MAX_BOOKING_AHEAD_DAYS)
     for p in placements:
         if p.start.tzinfo is None:
             raise LoopError("Times must carry a time zone.")
+        if p.start > horizon:
+            raise LoopError("Book at most two years ahead.", "day")
     result, sessions = check(loop, placements)
     if result.conflicts:
         raise BookingConflict(result.conflicts)

@@ -334,8 +334,10 @@ def place(loop_id: int, session_id: int):
         form.interviewer_ids.data = [u.id for u in session.interviewers]
     problems: list[str] = []
     if form.validate_on_submit():
-        start = local_to_utc(form.day.data, form.start.data, tz)
-        if start < now_utc():
+        start = local_to_utc(form.day.data, form.start.data, tz) if _bookable_day(form.day.data) else None
+        if start is None:
+            form.day.errors = [*form.day.errors, "Choose a day within the next two years."]
+        elif start < now_utc():
             form.start.errors = [*form.start.errors, "Choose a time in the future."]
         elif not form.interviewer_ids.data:
             form.interviewer_ids.errors = [*form.interviewer_ids.errors, "Choose at least one interviewer."]
@@ -362,6 +364,10 @@ def place(loop_id: int, session_id: int):
                 return redirect(url_for("loops.show", loop_id=loop.id))
     return render_template("loops/place.html", loop=loop, session=session, form=form, tz=tz, conflicts=[],
                            problems=problems), _status(form)
+
+
+def _bookable_day(day: date) -> bool:
+    return day <= now_utc().date() + timedelta(days=services.MAX_BOOKING_AHEAD_DAYS)
 
 
 # --- cancelling and replacing --------------------------------------------------------------------------------------
