@@ -24,7 +24,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from coordinator import errors, web
+    from coordinator import diagnostics, errors, web
     from coordinator.auth import passwords
     from coordinator.extensions import csrf, db, login_manager, migrate
 
@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_models()
     web.init_app(app)
     errors.init_app(app)
+    diagnostics.install(app)
     _register_blueprints(app)
 
     from coordinator import cli

@@ -79,4 +79,5 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SMTP_USERNAME": _env("SMTP_USERNAME"),
         "SMTP_PASSWORD": _env("SMTP_PASSWORD"),
         "MAIL_FROM": _env("MAIL_FROM", "coordinator@localhost"),
+        "QUERY_COUNT_HEADER": _bool(_env("QUERY_COUNT_HEADER")),
     }

@@ -38,3 +38,22 @@ def test_ids_too_large_for_the_database_are_404(app, make_user, client_for):
     for url in ("/candidates/99999999999999999999", "/jobs/2147483648", "/users/99999999999999999999/edit",
                 "/loops/10000000000000000000000"):
         assert client.get(url).status_code == 404, url
+
+
+def test_healthz_is_plain_and_needs_no_login(app):
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200 and response.get_data(as_text=True) == "ok\n"
+
+
+def test_query_count_header_only_when_asked(app, sqlite_template, tmp_path, make_user, client_for):
+    assert "X-Query-Count" not in client_for(make_user(Role.ADMIN)).get("/users").headers
+    import shutil
+
+    from coordinator import create_app
+
+    path = tmp_path / "counted.sqlite3"
+    shutil.copy(sqlite_template, path)
+    counted = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                          "INSTANCE_PATH": str(tmp_path), "QUERY_COUNT_HEADER": True})
+    response = counted.test_client().get("/login")
+    assert response.headers["X-Query-Count"] == "0"

@@ -16,6 +16,12 @@ from coordinator.loops.services import upcoming_interviews
 bp = Blueprint("home", __name__)
 
 
+@bp.route("/healthz")
+def healthz():
+    """Liveness for load balancers and the benchmark's ceiling: no database, no template, no session."""
+    return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
 @bp.route("/")
 def index():
     if not current_user.is_authenticated:
