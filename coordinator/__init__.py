@@ -59,9 +59,11 @@ def _register_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from coordinator.audit.views import bp as audit_bp
     from coordinator.auth.views import bp as auth_bp
+    from coordinator.hiring.focus_views import bp as focus_bp
     from coordinator.hiring.views import bp as hiring_bp
     from coordinator.home.views import bp as home_bp
     from coordinator.loops.availability_views import bp as availability_bp
+    from coordinator.loops.kit_views import bp as kits_bp
     from coordinator.loops.views import bp as loops_bp
 
     app.register_blueprint(home_bp)
@@ -70,3 +72,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(hiring_bp)
     app.register_blueprint(loops_bp)
     app.register_blueprint(availability_bp)
+    app.register_blueprint(focus_bp)
+    app.register_blueprint(kits_bp)

@@ -11,6 +11,7 @@ from coordinator.auth.models import User
 from coordinator.auth.roles import Role
 from coordinator.auth.services import UserData, count_users, create_user
 from coordinator.extensions import db
+from coordinator.hiring.focus_demo import seed_interviewing
 from coordinator.hiring.models import CandidateStage
 from coordinator.hiring.services import CandidateData, JobData, create_candidate, create_job
 
@@ -125,6 +126,7 @@ def seed_demo(reset: bool = False) -> DemoSummary:
     for name, email, zone, job_index, stage, emphasis, probe in CANDIDATES:
         create_candidate(CandidateData(name=name, email=email, timezone=zone, job_id=jobs[job_index].id,
                                        stage=stage.value, first_interview_emphasis=emphasis, probe_further=probe))
+    seed_interviewing(users, jobs)  # focus areas, question bank, qualifications, interview plans
     logins = [(", ".join(users[local].role_labels), users[local].email, DEMO_PASSWORD)
               for local in ("admin", "rita", "hannah", "jonas")]
     return DemoSummary(logins=logins, jobs=len(jobs), candidates=len(CANDIDATES))

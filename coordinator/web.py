@@ -117,6 +117,12 @@ _SECTIONS = {
     "auth.users": ("Users", {"auth.users", "auth.add_user", "auth.edit_user", "auth.password_link"}),
     "audit.log": ("Audit", {"audit.log", "audit.security"}),
 }
+# Focus areas, the question bank and qualifications; a job's focus areas and plan count as Jobs, kits as Loops.
+_SECTIONS["focus.areas"] = ("Focus areas", {"focus.areas", "focus.area", "focus.add_area", "focus.edit_area",
+                                            "focus.questions", "focus.add_question", "focus.edit_question",
+                                            "focus.qualifications", "focus.edit_qualifications"})
+_SECTIONS["hiring.jobs"][1].update({"focus.job_areas", "focus.plan", "focus.add_step", "focus.edit_step"})
+_SECTIONS["loops.index"][1].update({"kits.coverage", "kits.kit", "kits.edit"})
 
 
 def nav_items() -> list[dict]:
@@ -135,6 +141,7 @@ def nav_items() -> list[dict]:
     if current_user.has_role(Role.ADMIN, Role.RECRUITER, Role.HIRING_MANAGER):
         endpoints += ["hiring.jobs", "hiring.candidates"]
     endpoints.append("availability.mine")
+    endpoints.append("focus.areas")
     if can_manage_users(current_user):
         endpoints += ["auth.users", "audit.log"]
     items = []

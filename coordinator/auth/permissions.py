@@ -146,3 +146,50 @@ def visible_loops(user: User) -> Select:
                .where(SessionInterviewer.user_id == user.id))
     return (select(Loop).join(Candidate, Candidate.id == Loop.candidate_id)
             .where(or_(Candidate.job_id.in_(select(jobs.c.id)), Loop.id.in_(on_loop))))
+
+
+# --- focus areas, question bank, qualifications, interview plans and kits --------------------------------------------
+
+def can_view_interview_library(user: User) -> bool:
+    """Focus areas, their rating guidance and the question bank: everyone signed in (interviewers prepare with
+    them)."""
+    return user.is_authenticated
+
+
+def can_edit_interview_library(user: User) -> bool:
+    """Create and change focus areas and bank questions: recruiters, hiring managers and admins."""
+    return user.is_authenticated and user.has_role(Role.ADMIN, Role.RECRUITER, Role.HIRING_MANAGER)
+
+
+def can_edit_qualifications(user: User) -> bool:
+    """Say who is trained to assess which focus area: recruiters, hiring managers and admins."""
+    return user.is_authenticated and user.has_role(Role.ADMIN, Role.RECRUITER, Role.HIRING_MANAGER)
+
+
+def can_edit_job_interviewing(user: User, job: Job) -> bool:
+    """A job's focus areas and default interview plan: whoever may edit the job."""
+    return can_edit_job(user, job)
+
+
+def can_assign_focus(user: User, loop) -> bool:
+    """Assign focus areas and questions to a loop's interviewers: who manages the loop, and the job's hiring
+    manager."""
+    if can_manage_loop(user, loop):
+        return True
+    return user.has_role(Role.HIRING_MANAGER) and loop.candidate.job.hiring_manager_id == user.id
+
+
+def can_view_kits(user: User, loop) -> bool:
+    """Interview kits of a loop: the hiring team (the job's people, admins, the loop's organizer) and everyone who
+    takes part in the loop. Nobody else."""
+    return can_view_loop(user, loop) or can_manage_loop(user, loop)
+
+
+def can_edit_kit(user: User, loop, session, kit_user_id: int) -> bool:
+    """Change a kit's questions: who assigns focus, and the interviewer themself for their own kit in a session
+    they interview in. Only who assigns focus may change the focus areas."""
+    if can_assign_focus(user, loop):
+        return True
+    return user.id == kit_user_id and any(
+        p.user_id == user.id and p.role == "interviewer" for p in session.participants
+    )

@@ -200,6 +200,9 @@ def create_loop(candidate: Candidate, actor: User) -> Loop:
     record(loop, actor, "created", f"Loop created for {candidate.name}"
            + (f" from the {candidate.job.title} interview plan ({len(plan)} sessions)." if plan else "."))
     db.session.flush()
+    from coordinator.loops.assignments import copy_plan_focus_areas  # it imports this module
+
+    copy_plan_focus_areas(plan, loop.sessions)
     return loop
 
 

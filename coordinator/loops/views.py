@@ -21,7 +21,7 @@ from coordinator.auth.permissions import (
 from coordinator.extensions import db
 from coordinator.forms import choices
 from coordinator.hiring.models import Candidate
-from coordinator.loops import services
+from coordinator.loops import assignments, services
 from coordinator.loops.dayview import build_day_view
 from coordinator.loops.forms import (
     BookOptionForm,
@@ -299,6 +299,7 @@ def book(loop_id: int):
         abort(400, description="Pick one of the options to book.")
     placements = _decode_option(form.option.data)
     try:
+        assignments.require_coverage(loop, placements, current_user, form.override_reason.data or "")
         services.book(loop, placements, current_user, form.override_reason.data or "")
     except services.BookingConflict as exc:
         db.session.rollback()
@@ -345,6 +346,7 @@ def place(loop_id: int, session_id: int):
             placement = services.Placement(session.id, start, tuple(form.interviewer_ids.data),
                                            tuple(u.id for u in session.shadows))
             try:
+                assignments.require_coverage(loop, [placement], current_user, form.override_reason.data or "")
                 services.book(loop, [placement], current_user, form.override_reason.data or "",
                               action="rescheduled" if session.is_booked else "booked")
             except services.BookingConflict as exc:
