@@ -30,7 +30,9 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/bandit -q -c pyproject.toml -r coordinator
 
+## Build the large organisation (cached in bench/results/) and print every benchmark's table.
 bench: setup
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench
 
 ## Refresh the vendored front-end assets from the npm registry (versions pinned here and in VERSIONS.md).

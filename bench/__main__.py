@@ -8,7 +8,7 @@ import sys
 
 from coordinator.timeutil import now_utc
 
-BENCHMARKS = ["bench.bench_engine", "bench.bench_calendar_import", "bench.bench_invites"]
+BENCHMARKS = ["bench.bench_engine", "bench.bench_calendar_import", "bench.bench_invites", "bench.bench_feed"]
 
 
 def main(argv: list[str] | None = None) -> int:

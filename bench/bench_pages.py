@@ -1,0 +1,275 @@
+"""The pages people use most, served by gunicorn (2 sync workers) on 127.0.0.1, under wrk, at organisation scale.
+
+For each page: SQL queries per request on the small and the large organisation (they must be equal), requests
+per second and latency percentiles at the large size, and throughput as a share of a bare Flask endpoint
+(/healthz) served by the same gunicorn in the same run.
+
+    python bench/bench_pages.py [--quick] [--db sqlite|postgresql|both] [--seconds 10]
+
+Needs `wrk` (Debian package wrk). The large organisation is built once per database into bench/results/ and
+reused while the schema and generator are unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import html
+import http.cookiejar
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PG_ADMIN_URL = os.environ.get("COORDINATOR_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PASSWORD = "bench-password"  # noqa: S105  # nosec B105 - the generator's throwaway password
+
+
+@dataclass
+class Page:
+    name: str
+    who: str  # which login: recruiter | manager | interviewer
+    path: str  # may contain {loop}, {session}, {interviewer}
+    endpoint: str | None = None  # skip the page when the app has no such endpoint yet
+
+
+PAGES = [
+    Page("recruiter dashboard", "recruiter", "/"),
+    Page("loop page", "recruiter", "/loops/{loop}"),
+    Page("find times", "recruiter", "/loops/{loop}/find"),
+    Page("interview kit", "interviewer", "/loops/{loop}/sessions/{session}/kit/{interviewer}", "kits.show"),
+    Page("scorecard form", "interviewer", "/scorecards/session/{session}", "scorecards.edit"),
+    Page("debrief", "manager", "/loops/{loop}/debrief", "scorecards.debrief"),
+    Page("my interviews", "interviewer", "/"),
+    Page("candidate search", "recruiter", "/candidates?q=ada"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _schema_fingerprint() -> str:
+    """Changes when migrations or the generator change, so a cached database is rebuilt."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "migrations" / "versions").glob("*.py")) + [ROOT / "bench" / "orgdata.py"]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _database(kind: str, size_name: str) -> str:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    tag = f"{size_name}-{_schema_fingerprint()}"
+    if kind == "sqlite":
+        return f"sqlite:///{RESULTS / f'org-{tag}.sqlite3'}"
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    return f"{base}/coordinator_bench_{size_name}_{tag[-12:]}"
+
+
+def _exists(url: str) -> bool:
+    if url.startswith("sqlite"):
+        return Path(url.removeprefix("sqlite:///")).exists()
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        name = url.rsplit("/", 1)[1]
+        found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+    engine.dispose()
+    return found is not None
+
+
+def build_database(url: str, size_name: str) -> dict:
+    """Migrate and fill a fresh database; return what the pages need (ids, logins)."""
+    import json
+
+    meta = RESULTS / (hashlib.sha256(url.encode()).hexdigest()[:16] + ".json")
+    if _exists(url) and meta.exists():
+        return json.loads(meta.read_text())
+    if url.startswith("postgresql"):
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        name = url.rsplit("/", 1)[1]
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        admin_db = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin_db.connect() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS btree_gist"))
+        admin_db.dispose()
+    else:
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    from flask_migrate import upgrade
+
+    from bench import orgdata
+    from coordinator import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "INSTANCE_PATH": str(RESULTS)})
+    started = time.perf_counter()
+    with app.app_context():
+        upgrade()
+        org = orgdata.build(orgdata.LARGE if size_name == "large" else orgdata.SMALL)
+        from coordinator.extensions import db
+
+        db.engine.dispose()
+    info = {**org.__dict__, "build_seconds": round(time.perf_counter() - started, 1)}
+    meta.write_text(json.dumps(info))
+    return info
+
+
+class Server:
+    """gunicorn with 2 sync workers on a free loopback port, against one database."""
+
+    def __init__(self, url: str) -> None:
+        self.port = _free_port()
+        env = {**os.environ, "COORDINATOR_ENV": "production", "COORDINATOR_SECRET_KEY": "b" * 64,
+               "COORDINATOR_DATABASE_URL": url, "COORDINATOR_QUERY_COUNT_HEADER": "1",
+               "COORDINATOR_SECURE_COOKIES": "0", "COORDINATOR_BIND": f"127.0.0.1:{self.port}",
+               "COORDINATOR_WORKERS": "2"}
+        gunicorn = Path(sys.executable).with_name("gunicorn")
+        self.log = (RESULTS / "gunicorn.log").open("ab")
+        self.proc = subprocess.Popen([str(gunicorn), "-c", "deploy/gunicorn.conf.py", "--access-logfile", "/dev/null",
+                                      "wsgi:app"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.base + "/healthz", timeout=2).read()  # noqa: S310
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start; see bench/results/gunicorn.log")
+
+    def login(self, email: str) -> str:
+        """Sign in like a browser; return the Cookie header value."""
+        jar = http.cookiejar.CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        page = opener.open(self.base + "/login").read().decode()  # noqa: S310
+        token = html.unescape(re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1))
+        data = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": PASSWORD}).encode()
+        opener.open(self.base + "/login", data=data).read()  # noqa: S310
+        return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+    def queries(self, path: str, cookie: str) -> tuple[int, int]:
+        request = urllib.request.Request(self.base + path, headers={"Cookie": cookie})  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return response.status, int(response.headers.get("X-Query-Count", "-1"))
+        except urllib.error.HTTPError as exc:
+            return exc.code, -1
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+        self.log.close()
+
+
+def wrk(url: str, cookie: str | None, seconds: int) -> dict:
+    """Requests per second and latency percentiles (ms) from wrk."""
+    command = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", url]
+    if cookie:
+        command[1:1] = ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def pct(p: str) -> float:
+        value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": pct("50"), "p90": pct("90"), "p99": pct("99"),
+            "errors": int(non2xx.group(1)) if non2xx else 0}
+
+
+def _endpoints() -> set[str]:
+    from coordinator import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "x", "INSTANCE_PATH": str(RESULTS)})
+    return {rule.endpoint for rule in app.url_map.iter_rules()}
+
+
+def run(kind: str, seconds: int, quick: bool) -> list[dict]:
+    sizes = ["small"] if quick else ["small", "large"]
+    infos = {s: build_database(_database(kind, s), s) for s in sizes}
+    endpoints = _endpoints()
+    pages = [p for p in PAGES if p.endpoint is None or p.endpoint in endpoints]
+    counts: dict[tuple[str, str], int] = {}
+    rows: list[dict] = []
+    for size in sizes:
+        info = infos[size]
+        server = Server(_database(kind, size))
+        try:
+            cookies = {who: server.login(info[f"{who}_email"]) for who in ("recruiter", "manager", "interviewer")}
+            for page in pages:
+                path = page.path.format(loop=info["sample_loop_id"], session=info["sample_session_id"],
+                                        interviewer=info["sample_interviewer_id"])
+                status, count = server.queries(path, cookies[page.who])
+                counts[(page.name, size)] = count if status == 200 else -status
+            if size == sizes[-1]:
+                ceiling = wrk(server.base + "/healthz", None, seconds)
+                rows.append({"page": "bare Flask (/healthz)", **ceiling, "ratio": 1.0, "q_small": 0, "q_large": 0})
+                for page in pages:
+                    path = page.path.format(loop=info["sample_loop_id"], session=info["sample_session_id"],
+                                            interviewer=info["sample_interviewer_id"])
+                    result = wrk(server.base + path, cookies[page.who], seconds)
+                    rows.append({"page": page.name, **result, "ratio": result["rps"] / ceiling["rps"],
+                                 "q_small": counts.get((page.name, "small")),
+                                 "q_large": counts.get((page.name, "large"))})
+        finally:
+            server.stop()
+    return rows
+
+
+def print_table(kind: str, rows: Sequence[dict], seconds: int) -> None:
+    print(f"\npages on {kind}: gunicorn 2 sync workers, wrk -t2 -c8 -d{seconds}s, 127.0.0.1")
+    print(f"{'page':<22} {'queries small/large':>19} {'req/s':>8} {'of bare':>8} {'p50 ms':>7} {'p90 ms':>7} "
+          f"{'p99 ms':>7} {'non-2xx':>7}  target")
+    for r in rows:
+        q = f"{r['q_small']}/{r['q_large']}" if r["q_large"] is not None else f"{r['q_small']}/-"
+        ok = (r["p50"] < 50 and r["p99"] < 200 and r["ratio"] >= 0.25 and r["errors"] == 0
+              and (r["q_large"] is None or r["q_small"] == r["q_large"]))
+        print(f"{r['page']:<22} {q:>19} {r['rps']:>8.0f} {r['ratio']:>7.0%} {r['p50']:>7.1f} {r['p90']:>7.1f} "
+              f"{r['p99']:>7.1f} {r['errors']:>7}  {'ok' if ok else 'MISSED'}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small organisation only, 1-second runs")
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--seconds", type=int, default=10)
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("bench_pages: wrk is not installed (apt-get install wrk); skipped")
+        return 0
+    seconds = 1 if args.quick else args.seconds
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    for kind in kinds:
+        try:
+            rows = run(kind, seconds, args.quick)
+        except Exception as exc:  # noqa: BLE001 - a missing PostgreSQL must not hide the SQLite figures
+            if kind == "postgresql":
+                print(f"\npages on postgresql: skipped ({type(exc).__name__}: {exc})")
+                continue
+            raise
+        print_table(kind, rows, seconds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())
