@@ -493,7 +493,8 @@ def move_plan_step(step: PlanSession, delta: int) -> None:
 @dataclass(frozen=True)
 class PlanCoverage:
     coverage: Coverage
-    #: {plan step id: names of pool members not qualified for all of the step's areas}
+    #: {plan step id: pool members not qualified for the step's areas (all of them for one interviewer, at least
+    #: one of them for a panel)}
     pool_not_qualified: Mapping[int, list[str]]
 
 
@@ -514,7 +515,9 @@ def plan_coverage(job: Job, steps: Sequence[PlanSession] | None = None) -> PlanC
     warnings_about_pool: dict[int, list[str]] = {}
     for step in steps:
         ids = [a.id for a in step_areas[step.id]]
-        unqualified = [u.name for u in step.pool if any(pool_levels[u.id].get(a) != QUALIFIED for a in ids)]
+        # One interviewer assesses every area of the step; panel members split them, so each needs one at least.
+        need = all if step.interviewer_count == 1 else any
+        unqualified = [u.name for u in step.pool if not need(pool_levels[u.id].get(a) == QUALIFIED for a in ids)]
         if unqualified and ids:
             warnings_about_pool[step.id] = unqualified
     return PlanCoverage(check_coverage([Area(a.id, a.name) for a in areas], slots), warnings_about_pool)

@@ -70,10 +70,12 @@ def test_only_the_jobs_team_edits_its_focus_areas_and_plan(world, client_for):
 def test_planning_sessions_with_areas_and_pools_and_the_plan_coverage(world, client_for):
     client = client_for(world["recruiter"])
     assert "No sessions in the plan yet." in text_of(client.get(plan_url(world)))
-    assert client.post(plan_url(world) + "/new", data=step_form(world)).status_code == 302
+    assert client.post(plan_url(world) + "/new", data=step_form(
+        world, pool_ids=[str(world[p].id) for p in ("jonas", "priya", "emily")])).status_code == 302
     page = text_of(client.get(plan_url(world)))
     assert "Nobody covers Collaboration." in page and "Nobody covers Ownership." in page
-    assert "The pool of “System design” includes Priya Nair, not qualified for all its focus areas." in page
+    # a panel splits its areas: Priya (Technical depth) is fine, Emily (Ownership only) is not
+    assert "The pool of “System design” includes Emily Johnson, not qualified for any of its focus areas." in page
 
     # nobody is qualified for both areas: a clear message, nothing saved
     both = step_form(world, title="Hiring manager", kind="one_on_one", duration_min="45", interviewer_count="1",
@@ -91,7 +93,7 @@ def test_planning_sessions_with_areas_and_pools_and_the_plan_coverage(world, cli
     team = db.session.scalar(select(PlanSession).where(PlanSession.title == "Team"))
     assert [u.name for u in team.pool] == ["Priya Nair"]  # everyone qualified for Collaboration
     page = text_of(client.get(plan_url(world)))
-    assert "The plan covers every focus area of the job once" not in page  # Priya's pool note remains
+    assert "The plan covers every focus area of the job once" not in page  # the note on Emily remains
     assert "3 sessions" in page
 
 
