@@ -52,6 +52,7 @@ def _register_models() -> None:
     from coordinator.auth import models as _auth  # noqa: F401
     from coordinator.hiring import focus_models as _focus  # noqa: F401
     from coordinator.hiring import models as _hiring  # noqa: F401
+    from coordinator.invites import models as _invites  # noqa: F401
     from coordinator.loops import assignment_models as _assignments  # noqa: F401
     from coordinator.loops import models as _loops  # noqa: F401
 
@@ -62,6 +63,7 @@ def _register_blueprints(app: Flask) -> None:
     from coordinator.hiring.focus_views import bp as focus_bp
     from coordinator.hiring.views import bp as hiring_bp
     from coordinator.home.views import bp as home_bp
+    from coordinator.invites.views import bp as invites_bp
     from coordinator.loops.availability_views import bp as availability_bp
     from coordinator.loops.kit_views import bp as kits_bp
     from coordinator.loops.views import bp as loops_bp
@@ -72,5 +74,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(hiring_bp)
     app.register_blueprint(loops_bp)
     app.register_blueprint(availability_bp)
+    app.register_blueprint(invites_bp)
     app.register_blueprint(focus_bp)
     app.register_blueprint(kits_bp)

@@ -14,6 +14,11 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(bootstrap_command)
     app.cli.add_command(create_admin_command)
 
+    from coordinator.jobs.commands import scheduler_command, send_outbox_command
+
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(send_outbox_command)
+
 
 def _print_summary(summary) -> None:
     click.echo(f"Demo organisation loaded: {summary.jobs} jobs, {summary.candidates} candidates.")

@@ -114,6 +114,7 @@ _SECTIONS = {
     "availability.mine": ("Availability", {"availability.mine", "availability.person"}),
     "loops.index": ("Loops", {"loops.index", "loops.show", "loops.settings", "loops.add_session", "loops.edit_session",
                               "loops.find", "loops.place", "loops.replace", "loops.day", "loops.book"}),
+    "invites.outbox": ("Outbox", {"invites.outbox", "invites.message"}),
     "auth.users": ("Users", {"auth.users", "auth.add_user", "auth.edit_user", "auth.password_link"}),
     "audit.log": ("Audit", {"audit.log", "audit.security"}),
 }
@@ -129,7 +130,7 @@ def nav_items() -> list[dict]:
     """The navigation for the signed-in user's roles, with the current section marked."""
     from flask import request, url_for
 
-    from coordinator.auth.permissions import can_manage_users
+    from coordinator.auth.permissions import can_manage_users, can_view_outbox
     from coordinator.auth.roles import Role
 
     if not (current_user and getattr(current_user, "is_authenticated", False)):
@@ -141,6 +142,8 @@ def nav_items() -> list[dict]:
     if current_user.has_role(Role.ADMIN, Role.RECRUITER, Role.HIRING_MANAGER):
         endpoints += ["hiring.jobs", "hiring.candidates"]
     endpoints.append("availability.mine")
+    if can_view_outbox(current_user):
+        endpoints.append("invites.outbox")
     endpoints.append("focus.areas")
     if can_manage_users(current_user):
         endpoints += ["auth.users", "audit.log"]

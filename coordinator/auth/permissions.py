@@ -193,3 +193,52 @@ def can_edit_kit(user: User, loop, session, kit_user_id: int) -> bool:
     return user.id == kit_user_id and any(
         p.user_id == user.id and p.role == "interviewer" for p in session.participants
     )
+
+
+# --- invites: the outbox and downloads -----------------------------------------------------------------------------
+
+def can_view_outbox(user: User) -> bool:
+    """The outbox page: admins (every message) and recruiters (the messages of the loops they coordinate)."""
+    return user.is_authenticated and user.has_role(Role.ADMIN, Role.RECRUITER)
+
+
+def visible_outbox(user: User) -> Select:
+    """Outbox messages the user may read: all for admins; for recruiters, those of loops they coordinate (the
+    job's recruiter or the loop's organizer)."""
+    from coordinator.hiring.models import Candidate, Job
+    from coordinator.invites.models import OutboxMessage
+    from coordinator.loops.models import Loop
+
+    query = select(OutboxMessage)
+    if user.has_role(Role.ADMIN):
+        return query
+    if not user.has_role(Role.RECRUITER):
+        return query.where(false())
+    mine = (select(Loop.id).join(Candidate, Candidate.id == Loop.candidate_id).join(Job, Job.id == Candidate.job_id)
+            .where(or_(Job.recruiter_id == user.id, Loop.recruiter_id == user.id)))
+    return query.where(OutboxMessage.loop_id.in_(mine))
+
+
+def can_view_outbox_message(user: User, message) -> bool:
+    if not can_view_outbox(user):
+        return False
+    if user.has_role(Role.ADMIN):
+        return True
+    if message.loop_id is None:
+        return False
+    from coordinator.extensions import db
+    from coordinator.loops.models import Loop
+
+    loop = db.session.get(Loop, message.loop_id)
+    return loop is not None and can_manage_loop(user, loop)
+
+
+def can_retry_outbox_message(user: User, message) -> bool:
+    """Send a failed message again: whoever may read it."""
+    return can_view_outbox_message(user, message)
+
+
+def can_download_candidate_invites(user: User, loop) -> bool:
+    """The candidate's version of the loop's calendar: the hiring team of the job (recruiter, hiring manager,
+    admins), not every interviewer on the loop."""
+    return can_view_job(user, loop.candidate.job)

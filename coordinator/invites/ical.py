@@ -39,7 +39,7 @@ VTIMEZONE is computed from the same zoneinfo data `coordinator.timeutil` uses, o
 from __future__ import annotations
 
 import calendar as _calendar
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -58,7 +58,9 @@ __all__ = [
     "InvitePerson",
     "InviteSession",
     "SessionInterviewer",
+    "candidate_cancel",
     "candidate_invite",
+    "candidate_summary",
     "derive_uid",
     "feed_calendar",
     "interviewer_invite",
@@ -207,6 +209,8 @@ class InviteSession:
     shadow: SessionInterviewer | None = None
     prep_instructions: str = ""
     status: str = "CONFIRMED"
+    #: further shadows, after `shadow` (a session may have several people observing)
+    more_shadows: tuple[SessionInterviewer, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.uid or not self.candidate_uid:
@@ -229,11 +233,19 @@ class InviteSession:
         if self.status not in STATUSES:
             raise InviteError(f"unknown session status {self.status!r}; expected one of {STATUSES}")
         object.__setattr__(self, "interviewers", tuple(self.interviewers))
+        object.__setattr__(self, "more_shadows", tuple(self.more_shadows))
+        if self.more_shadows and self.shadow is None:
+            raise InviteError("set `shadow` before `more_shadows`")
+
+    @property
+    def shadows(self) -> tuple[SessionInterviewer, ...]:
+        """Everybody observing: `shadow` then `more_shadows`."""
+        return ((self.shadow,) if self.shadow else ()) + self.more_shadows
 
     @property
     def people(self) -> tuple[SessionInterviewer, ...]:
-        """Interviewers then the shadow."""
-        return self.interviewers + ((self.shadow,) if self.shadow else ())
+        """Interviewers then the shadows."""
+        return self.interviewers + self.shadows
 
 
 @dataclass(frozen=True, slots=True)
@@ -513,8 +525,14 @@ class _Builder:
             self.stamp = as_utc(stamp)
         except ValueError as exc:
             raise InviteError(f"stamp: {exc}") from exc
-        self.events: list[Event] = []
+        self.events: list[Event | bytes] = []  # bytes: an event serialised earlier (see `feed_calendar`'s cache)
         self.zones: dict[str, set[int]] = {}
+
+    def add_serialised(self, data: bytes, zones: Mapping[str, Iterable[int]]) -> None:
+        """An event already turned into bytes, with the zones and years its times use."""
+        self.events.append(data)
+        for tzid, years in zones.items():
+            self.zones.setdefault(tzid, set()).update(years)
 
     def local_pair(self, start: datetime, end: datetime, tz: str) -> tuple[datetime, datetime]:
         """DTSTART/DTEND values: wall-clock times in `tz` (TZID form), or both in UTC when either falls in
@@ -585,7 +603,7 @@ class _Builder:
         for tzid in sorted(self.zones):
             years = self.zones[tzid]
             parts.append(_vtimezone_bytes(tzid, min(years) - 1, max(years) + 1))
-        parts.extend(_component_bytes(ev) for ev in self.events)
+        parts.extend(ev if isinstance(ev, bytes) else _component_bytes(ev) for ev in self.events)
         parts.append(b"END:VCALENDAR\r\n")
         return b"".join(parts)
 
@@ -650,8 +668,7 @@ def _status(session: InviteSession, method: str | None) -> str:
 
 def _panel_attendees(session: InviteSession) -> list[tuple[InvitePerson, str]]:
     out = [(i.person, "REQ-PARTICIPANT") for i in session.interviewers]
-    if session.shadow:
-        out.append((session.shadow.person, "OPT-PARTICIPANT"))
+    out.extend((shadow.person, "OPT-PARTICIPANT") for shadow in session.shadows)
     return out
 
 
@@ -671,7 +688,7 @@ def _interviewer_description(loop: InviteLoop, session: InviteSession, recipient
     if recipient is not None:
         me = next((p for p in session.people if _same_address(p.person.email, recipient)), None)
     if me is not None:
-        if session.shadow is me:
+        if any(shadow is me for shadow in session.shadows):
             lines.append("You are shadowing this session.")
         if me.focus_areas:
             lines.append("Your focus areas: " + ", ".join(_line(f) for f in me.focus_areas))
@@ -679,12 +696,13 @@ def _interviewer_description(loop: InviteLoop, session: InviteSession, recipient
         if kit:
             lines.append(f"Your interview kit: {kit}")
         lines.append("Interviewers: " + "; ".join(_who(i.person) for i in session.interviewers))
-        if session.shadow:
-            lines.append(f"Shadow: {_who(session.shadow.person)}")
+        if session.shadows:
+            label = "Shadow" if len(session.shadows) == 1 else "Shadows"
+            lines.append(f"{label}: " + "; ".join(_who(p.person) for p in session.shadows))
     else:
         lines.append("Interviewers:")
         for p in session.people:
-            role = " [shadow]" if p is session.shadow else ""
+            role = " [shadow]" if any(p is shadow for shadow in session.shadows) else ""
             item = f"- {_who(p.person)}{role}"
             if p.focus_areas:
                 item += " — focus: " + ", ".join(_line(f) for f in p.focus_areas)
@@ -837,8 +855,8 @@ def _candidate_session_lines(loop: InviteLoop, s: InviteSession, indent: str = "
     lines = []
     if s.interviewers:
         lines.append(indent + "Interviewers: " + "; ".join(_who(i.person) for i in s.interviewers))
-    if s.shadow:
-        lines.append(indent + f"Also joining (observing): {_who(s.shadow.person)}")
+    if s.shadows:
+        lines.append(indent + "Also joining (observing): " + "; ".join(_who(p.person) for p in s.shadows))
     lines += [indent + line for line in _where_lines(s)]
     if s.kind == "practical" and s.prep_instructions.strip():
         lines.append(indent + "How to prepare: " + _text(s.prep_instructions).replace("\n", "\n" + indent))
@@ -917,6 +935,60 @@ def candidate_invite(
     return b.to_ical(method)
 
 
+def candidate_summary(loop: InviteLoop, event: CandidateEvent, grouping: Grouping | str | None = None) -> str:
+    """The SUMMARY the candidate sees for a planned event (to name it in an e-mail, or to keep for a later
+    `candidate_cancel`)."""
+    return _line(_candidate_texts(loop, event, Grouping(grouping or loop.grouping))[0])
+
+
+def candidate_cancel(
+    loop: InviteLoop,
+    uid: str,
+    *,
+    sequence: int,
+    start: datetime,
+    end: datetime,
+    summary: str,
+    stamp: datetime,
+    note: str = "",
+) -> bytes:
+    """iTIP CANCEL for a candidate event that is no longer in the loop's plan.
+
+    A block that split or merged, a day left without sessions, a session cancelled or a grouping changed:
+    the event the candidate holds has no counterpart in the new plan, so it is described from what the
+    candidate was last sent (UID, times, summary). Bump `sequence` past the one last sent. The candidate is
+    the only ATTENDEE; STATUS:CANCELLED.
+    """
+    try:
+        start_utc, end_utc = as_utc(start), as_utc(end)
+    except ValueError as exc:
+        raise InviteError(f"candidate event {uid}: {exc}") from exc
+    if end_utc <= start_utc:
+        raise InviteError(f"candidate event {uid} ends before it starts")
+    if not isinstance(sequence, int) or sequence < 0:
+        raise InviteError(f"SEQUENCE must be a non-negative integer, not {sequence!r}")
+    lines = [f"Cancelled: {_fmt_range(start_utc, end_utc, loop.candidate_tz)} (your time zone, {loop.candidate_tz})"]
+    if note.strip():
+        lines += ["", _text(note)]
+    lines += ["", f"Questions? Your recruiter is {_line(loop.organizer.name)}."]
+    b = _Builder(stamp)
+    b.event(
+        uid=uid,
+        sequence=sequence,
+        start=start_utc,
+        end=end_utc,
+        tz=loop.candidate_tz,
+        summary=summary or f"Interview — {_line(loop.job_title)}",
+        description="\n".join(lines),
+        location="",
+        url=None,
+        organizer=loop.organizer,
+        attendees=[(loop.candidate, "REQ-PARTICIPANT")],
+        status="CANCELLED",
+    )
+    return b.to_ical("CANCEL")
+
+
 def _add_candidate_event(
     b: _Builder, loop: InviteLoop, ev: CandidateEvent, grouping: Grouping, method: str | None, sequence: int
 ) -> None:
@@ -943,12 +1015,15 @@ def _add_candidate_event(
 # -------------------------------------------------------------------------------------- downloads, feeds
 
 
-def loop_calendar(loop: InviteLoop, *, stamp: datetime, audience: str = "internal") -> bytes:
+def loop_calendar(
+    loop: InviteLoop, *, stamp: datetime, audience: str = "internal", sequences: Mapping[str, int] | None = None
+) -> bytes:
     """The whole loop as one downloadable file (METHOD:PUBLISH).
 
     audience "internal": every session (cancelled ones with STATUS:CANCELLED), interviewer-side UIDs, every
     interviewer's focus areas and kit link. audience "candidate": the candidate's events under the loop's
-    grouping, same UIDs as their invites, nothing internal.
+    grouping, same UIDs as their invites, nothing internal; `sequences` gives the SEQUENCE last sent per
+    candidate UID (a block can be updated without its sessions' SEQUENCE rising), never lowering one.
     """
     b = _Builder(stamp)
     if audience == "internal":
@@ -956,7 +1031,7 @@ def loop_calendar(loop: InviteLoop, *, stamp: datetime, audience: str = "interna
             _add_interviewer_event(b, loop, s, None, None, s.uid)
     elif audience == "candidate":
         for ev in plan_candidate_events(loop):
-            _add_candidate_event(b, loop, ev, loop.grouping, None, ev.sequence)
+            _add_candidate_event(b, loop, ev, loop.grouping, None, max(ev.sequence, (sequences or {}).get(ev.uid, 0)))
     else:
         raise InviteError(f"audience must be 'internal' or 'candidate', not {audience!r}")
     return b.to_ical("PUBLISH", {"X-WR-CALNAME": f"Interviews: {_line(loop.candidate.name)}"})
@@ -969,19 +1044,38 @@ def feed_calendar(
     viewer_email: str | None = None,
     name: str = "Interviews",
     refresh: timedelta = timedelta(hours=1),
+    cache: MutableMapping[tuple, tuple[bytes, dict[str, frozenset[int]]]] | None = None,
 ) -> bytes:
     """A subscription feed (no METHOD) of the sessions of `loops`.
 
     With `viewer_email`, only the sessions that person is an interviewer or shadow on, described for them;
     without, every session (a recruiter's feed). Event UIDs are the interviewer-side UIDs with "-feed"
     derived, so the subscribed copy is never taken for the invited meeting (or an update of it).
+
+    `cache` (a mapping the caller keeps, e.g. an LRU dict) holds each event's bytes under everything that
+    goes into them: the loop's candidate, job, organizer, the session (times, people, SEQUENCE, status, ...)
+    and the viewer. A feed is polled again and again and mostly unchanged, so most events come from it. A
+    cached event keeps the DTSTAMP of when it was built: in an object without METHOD, DTSTAMP is when the
+    event's information was last revised (RFC 5545 3.8.7.2), which that is.
     """
     b = _Builder(stamp)
     for loop in loops:
+        head = (loop.candidate, loop.candidate_tz, loop.job_title, loop.organizer)
         for s in loop.sessions:
             if viewer_email is not None and not any(_same_address(p.person.email, viewer_email) for p in s.people):
                 continue
-            _add_interviewer_event(b, loop, s, viewer_email, None, derive_uid(s.uid, "feed"))
+            uid = derive_uid(s.uid, "feed")
+            if cache is None:
+                _add_interviewer_event(b, loop, s, viewer_email, None, uid)
+                continue
+            key = (head, s, viewer_email)
+            hit = cache.get(key)
+            if hit is None:
+                one = _Builder(b.stamp)
+                _add_interviewer_event(one, loop, s, viewer_email, None, uid)
+                hit = (_component_bytes(one.events[0]), {tz: frozenset(y) for tz, y in one.zones.items()})
+                cache[key] = hit
+            b.add_serialised(*hit)
     return b.to_ical(
         None,
         {

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from coordinator.auth.models import User
 from coordinator.auth.permissions import (
     can_create_loop,
+    can_download_candidate_invites,
     can_manage_loop,
     can_view_loop,
     require,
@@ -21,6 +22,7 @@ from coordinator.auth.permissions import (
 from coordinator.extensions import db
 from coordinator.forms import choices
 from coordinator.hiring.models import Candidate
+from coordinator.invites import services as invites
 from coordinator.loops import assignments, services
 from coordinator.loops.dayview import build_day_view
 from coordinator.loops.forms import (
@@ -103,6 +105,7 @@ def create(candidate_id: int):
 def show(loop_id: int):
     loop = _loop_or_404(loop_id)
     return render_template("loops/show.html", loop=loop, can_manage=can_manage_loop(current_user, loop),
+                           can_candidate_ics=can_download_candidate_invites(current_user, loop),
                            viewer_tz=viewer_timezone(), cancel_form=ReasonForm())
 
 
@@ -114,6 +117,7 @@ def settings(loop_id: int):
     loop = _managed_loop(loop_id)
     form = LoopSettingsForm(obj=loop)
     if form.validate_on_submit():
+        before = invites.settings_snapshot(loop)
         try:
             services.update_settings(loop, services.LoopSettings(
                 arrangement=form.arrangement.data, buffer_min=form.buffer_min.data,
@@ -125,6 +129,7 @@ def settings(loop_id: int):
             db.session.rollback()
             _apply_error(form, exc)
         else:
+            invites.queue_for_settings(loop, before)
             db.session.commit()
             flash("Loop settings saved.", "success")
             return redirect(url_for("loops.show", loop_id=loop.id))
@@ -185,6 +190,7 @@ def edit_session(loop_id: int, session_id: int):
             db.session.rollback()
             _apply_error(form, exc)
         else:
+            invites.queue_for_session_edit(session)
             db.session.commit()
             flash("Session saved.", "success")
             return redirect(url_for("loops.show", loop_id=loop.id))
@@ -300,7 +306,7 @@ def book(loop_id: int):
     placements = _decode_option(form.option.data)
     try:
         assignments.require_coverage(loop, placements, current_user, form.override_reason.data or "")
-        services.book(loop, placements, current_user, form.override_reason.data or "")
+        change = services.book(loop, placements, current_user, form.override_reason.data or "")
     except services.BookingConflict as exc:
         db.session.rollback()
         return render_template("loops/conflict.html", loop=loop, messages=exc.messages), 409
@@ -311,6 +317,7 @@ def book(loop_id: int):
     except services.LoopError as exc:
         db.session.rollback()
         abort(400, description=str(exc))
+    invites.queue_for_change(change)
     db.session.commit()
     flash("Booked. Invites go out to the interviewers and the candidate.", "success")
     return redirect(url_for("loops.show", loop_id=loop.id))
@@ -347,8 +354,8 @@ def place(loop_id: int, session_id: int):
                                            tuple(u.id for u in session.shadows))
             try:
                 assignments.require_coverage(loop, [placement], current_user, form.override_reason.data or "")
-                services.book(loop, [placement], current_user, form.override_reason.data or "",
-                              action="rescheduled" if session.is_booked else "booked")
+                change = services.book(loop, [placement], current_user, form.override_reason.data or "",
+                                       action="rescheduled" if session.is_booked else "booked")
             except services.BookingConflict as exc:
                 db.session.rollback()
                 return render_template("loops/place.html", loop=loop, session=session, form=form, tz=tz,
@@ -361,6 +368,7 @@ def place(loop_id: int, session_id: int):
                 db.session.rollback()
                 _apply_error(form, exc)
             else:
+                invites.queue_for_change(change)
                 db.session.commit()
                 flash(f"'{session.title}' is booked.", "success")
                 return redirect(url_for("loops.show", loop_id=loop.id))
@@ -383,10 +391,11 @@ def cancel_session(loop_id: int, session_id: int):
     if not form.validate_on_submit():
         abort(400, description="Give a reason for cancelling; the attendees and the history show it.")
     try:
-        services.cancel_session(session, current_user, form.reason.data)
+        change = services.cancel_session(session, current_user, form.reason.data)
     except services.LoopError as exc:
         db.session.rollback()
         abort(400, description=str(exc))
+    invites.queue_for_change(change)
     db.session.commit()
     flash(f"'{session.title}' is cancelled.", "success")
     return redirect(url_for("loops.show", loop_id=loop.id))
@@ -400,10 +409,11 @@ def cancel(loop_id: int):
     if not form.validate_on_submit():
         abort(400, description="Give a reason for cancelling; the attendees and the history show it.")
     try:
-        services.cancel_loop(loop, current_user, form.reason.data)
+        change = services.cancel_loop(loop, current_user, form.reason.data)
     except services.LoopError as exc:
         db.session.rollback()
         abort(400, description=str(exc))
+    invites.queue_for_change(change)
     db.session.commit()
     flash("The loop is cancelled.", "success")
     return redirect(url_for("loops.show", loop_id=loop.id))
@@ -421,8 +431,8 @@ def replace(loop_id: int, session_id: int, user_id: int):
     problems: list[str] = []
     if form.validate_on_submit():
         try:
-            services.replace_interviewer(session, user_id, form.joining_id.data, current_user,
-                                         form.reason.data or "")
+            change = services.replace_interviewer(session, user_id, form.joining_id.data, current_user,
+                                                  form.reason.data or "")
         except services.BookingConflict as exc:
             db.session.rollback()
             abort(409, description=" ".join(exc.messages))
@@ -433,6 +443,7 @@ def replace(loop_id: int, session_id: int, user_id: int):
             db.session.rollback()
             abort(400, description=str(exc))
         else:
+            invites.queue_for_change(change)
             db.session.commit()
             flash(f"{leaving.name} is replaced in '{session.title}'.", "success")
             return redirect(url_for("loops.show", loop_id=loop.id))

@@ -1,0 +1,205 @@
+"""Invite pages: the outbox, .ics downloads from a loop, and each user's private calendar feed."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func
+
+from coordinator.auth.permissions import (
+    can_download_candidate_invites,
+    can_retry_outbox_message,
+    can_view_loop,
+    can_view_outbox,
+    can_view_outbox_message,
+    require,
+    visible_outbox,
+)
+from coordinator.extensions import db
+from coordinator.invites import services
+from coordinator.invites.ical import InviteError
+from coordinator.invites.models import OutboxMessage, OutboxStatus
+from coordinator.loops.services import load_loop
+from coordinator.timeutil import now_utc
+
+bp = Blueprint("invites", __name__)
+
+PAGE_SIZE = 100
+
+
+# --- the outbox ------------------------------------------------------------------------------------------------
+
+@bp.route("/outbox")
+@login_required
+def outbox():
+    require(can_view_outbox(current_user))
+    status = request.args.get("status", "")
+    query = visible_outbox(current_user)
+    if status in {s.value for s in OutboxStatus}:
+        query = query.where(OutboxMessage.status == status)
+    else:
+        status = ""
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        page = 1
+    rows = db.session.scalars(
+        query.order_by(OutboxMessage.created_dt.desc(), OutboxMessage.id.desc())
+        .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
+    ).all()
+    counts_query = visible_outbox(current_user).with_only_columns(OutboxMessage.status, func.count()) \
+        .group_by(OutboxMessage.status).order_by(None)
+    counts = dict(db.session.execute(counts_query).all())
+    return render_template("invites/outbox.html", messages=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE,
+                           page=page, status=status, statuses=list(OutboxStatus), counts=counts,
+                           mail_configured=services.smtp_configured())
+
+
+def _message_or_404(message_id: int) -> OutboxMessage:
+    row = db.session.get(OutboxMessage, message_id)
+    if row is None:
+        abort(404)
+    require(can_view_outbox_message(current_user, row))
+    return row
+
+
+@bp.route("/outbox/<int:message_id>")
+@login_required
+def message(message_id: int):
+    row = _message_or_404(message_id)
+    return render_template("invites/message.html", message=row, parts=services.parsed(row),
+                           mail_configured=services.smtp_configured(),
+                           can_retry=row.can_retry and can_retry_outbox_message(current_user, row))
+
+
+@bp.route("/outbox/<int:message_id>/invite.ics")
+@login_required
+def message_ics(message_id: int):
+    row = _message_or_404(message_id)
+    ics = services.parsed(row)["ics"]
+    if not ics:
+        abort(404)
+    return _ics_response(ics.encode("utf-8"), services.ics_filename("message", row.id, row.method.lower()))
+
+
+@bp.route("/outbox/<int:message_id>/retry", methods=["POST"])
+@login_required
+def retry(message_id: int):
+    row = _message_or_404(message_id)
+    require(can_retry_outbox_message(current_user, row))
+    if not row.can_retry:
+        flash("Only a failed message can be sent again.", "error")
+        return redirect(url_for("invites.message", message_id=row.id)), 303
+    services.retry_message(row)
+    db.session.commit()
+    if services.smtp_configured():
+        flash("The message is queued again; it goes out within a minute.", "success")
+    else:
+        flash("The message is queued again, but no mail server is configured: it stays held.", "warning")
+    return redirect(url_for("invites.message", message_id=row.id))
+
+
+# --- downloads ---------------------------------------------------------------------------------------------------
+
+def _ics_response(ics: bytes, filename: str, *, inline: bool = False) -> Response:
+    response = Response(ics, mimetype="text/calendar")
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _no_invite(message: str):
+    return render_template("errors/error.html", code=404, title="There is no calendar file yet", hint=message), 404
+
+
+def _viewable_loop(loop_id: int):
+    loop = load_loop(loop_id)
+    if loop is None:
+        abort(404)
+    require(can_view_loop(current_user, loop))
+    return loop
+
+
+@bp.route("/loops/<int:loop_id>/sessions/<int:session_id>/invite.ics")
+@login_required
+def session_ics(loop_id: int, session_id: int):
+    """One session as the hiring team sees it (focus areas and kit links of its interviewers)."""
+    loop = _viewable_loop(loop_id)
+    session = next((s for s in loop.sessions if s.id == session_id), None)
+    if session is None:
+        abort(404)
+    try:
+        ics = services.session_download(loop, session, current_user)
+    except InviteError as exc:
+        return _no_invite(str(exc))
+    return _ics_response(ics, services.ics_filename("interview", loop.candidate.name, session.title, session.id))
+
+
+@bp.route("/loops/<int:loop_id>/invites.ics")
+@login_required
+def loop_ics(loop_id: int):
+    """Every session of the loop in one file, as the hiring team sees them."""
+    loop = _viewable_loop(loop_id)
+    try:
+        ics = services.loop_download(loop, current_user)
+    except InviteError as exc:
+        return _no_invite(str(exc))
+    return _ics_response(ics, services.ics_filename("interview-loop", loop.candidate.name, loop.id))
+
+
+@bp.route("/loops/<int:loop_id>/candidate.ics")
+@login_required
+def candidate_ics(loop_id: int):
+    """The candidate's calendar of the loop, as their invites have it: nothing internal."""
+    loop = _viewable_loop(loop_id)
+    require(can_download_candidate_invites(current_user, loop))
+    try:
+        ics = services.candidate_download(loop)
+    except InviteError as exc:
+        return _no_invite(str(exc))
+    return _ics_response(ics, services.ics_filename("candidate", loop.candidate.name, loop.id))
+
+
+# --- private calendar feed -----------------------------------------------------------------------------------
+
+@bp.route("/feed/<token>.ics")
+def feed(token: str):
+    """A user's interviews for calendar subscription. No sign-in: the token is the key. A wrong or revoked token
+    is a plain 404, the same whether or not such a user exists."""
+    user = services.user_for_feed_token(token)
+    if user is None:
+        abort(404)
+    now = now_utc()
+    ics = services.feed_ics(user, now=now)
+    services.touch_feed(user.id, now)
+    response = _ics_response(ics, "interviews.ics", inline=True)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@bp.route("/profile/calendar-feed", methods=["POST"])
+@login_required
+def new_feed():
+    """Make a new feed link (the old one stops working) and show it once: only its hash is kept."""
+    had_one = services.feed_of(current_user) is not None
+    token = services.new_feed_token(current_user)
+    db.session.commit()
+    return render_template("invites/feed_created.html", url=services.feed_url(token), replaced=had_one)
+
+
+@bp.route("/profile/calendar-feed/stop", methods=["POST"])
+@login_required
+def stop_feed():
+    if services.revoke_feed(current_user):
+        db.session.commit()
+        flash("Your calendar feed link no longer works. Calendars subscribed to it stop updating.", "success")
+    return redirect(url_for("auth.profile"))
+
+
+@bp.app_template_global()
+def calendar_feed_of(user):
+    """For the profile page: the user's feed row (when it was made, last fetched), or None."""
+    return services.feed_of(user) if user is not None and getattr(user, "is_authenticated", False) else None
+

@@ -1,0 +1,47 @@
+"""flask commands of the scheduler: `scheduler` (the long-running process) and `send-outbox` (one round)."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from flask import current_app
+
+
+def _configure_logging() -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("coordinator").setLevel(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+@click.command("scheduler")
+@click.option("--outbox-interval", type=click.FloatRange(min=1), default=None,
+              help="Seconds between outbox deliveries (default: OUTBOX_INTERVAL_SECONDS, else 30).")
+def scheduler_command(outbox_interval: float | None) -> None:
+    """Run the scheduled jobs (outbox delivery, ...) in this ONE process until SIGTERM or Ctrl-C."""
+    from coordinator.jobs.scheduler import run_scheduler
+
+    _configure_logging()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if outbox_interval is not None:
+        app.config["OUTBOX_INTERVAL_SECONDS"] = outbox_interval
+    if not (app.config.get("SMTP_HOST") or "").strip():
+        logging.getLogger("coordinator.scheduler").warning(
+            "no SMTP server configured (COORDINATOR_SMTP_HOST): invites are held in the outbox, not sent")
+    run_scheduler(app)
+
+
+@click.command("send-outbox")
+@click.option("--limit", type=click.IntRange(min=1, max=1000), default=50, show_default=True,
+              help="Messages claimed per round.")
+def send_outbox_command(limit: int) -> None:
+    """Deliver the outbox messages that are due, once, and say what happened."""
+    from coordinator.invites.services import deliver_due
+
+    _configure_logging()
+    report = deliver_due(limit=limit)
+    click.echo(f"Outbox: {report}.")
+    for error in report.errors:
+        click.echo(f"Error: {error}", err=True)

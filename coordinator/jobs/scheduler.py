@@ -1,0 +1,119 @@
+"""The scheduler process: a BlockingScheduler that runs every job in `JOBS`, stopped cleanly by SIGTERM or SIGINT.
+
+Every job runs inside an app context, must not raise (each is wrapped so an error is logged and the next run
+happens as planned), commits its own work, and is coalesced (a backlog of missed runs runs once) with at most one
+instance at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+log = logging.getLogger("coordinator.scheduler")
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One periodic job: `run(app)` every `seconds(app)` seconds."""
+
+    id: str
+    name: str
+    run: Callable[[Flask], Any]
+    seconds: Callable[[Flask], float]
+    #: how late a run may start and still run (a busy or suspended machine), in seconds
+    misfire_grace_time: int = 60
+
+
+def _deliver_outbox(app: Flask) -> Any:
+    from coordinator.invites.jobs import deliver_outbox
+
+    return deliver_outbox(app)
+
+
+def _outbox_interval(app: Flask) -> float:
+    return float(app.config.get("OUTBOX_INTERVAL_SECONDS") or 30)
+
+
+#: Every periodic job. Reminders (issue 7) and retention jobs go here, beside the outbox.
+JOBS: list[JobSpec] = [
+    JobSpec(id="deliver_outbox", name="Deliver due outbox e-mails", run=_deliver_outbox, seconds=_outbox_interval),
+]
+
+
+def _guarded(app: Flask, spec: JobSpec) -> Callable[[], None]:
+    def run() -> None:
+        with app.app_context():
+            try:
+                result = spec.run(app)
+            except Exception:  # noqa: BLE001 - a failing run is logged; the next one happens as planned
+                log.exception("job %s failed", spec.id)
+                from coordinator.extensions import db
+
+                db.session.rollback()
+                return
+            finally:
+                from coordinator.extensions import db
+
+                db.session.remove()
+            if result:
+                log.info("job %s: %s", spec.id, result)
+
+    run.__name__ = f"job_{spec.id}"
+    return run
+
+
+def register_jobs(scheduler: BaseScheduler, app: Flask, jobs: list[JobSpec] | None = None) -> None:
+    """Add every job to `scheduler`; the first run of each is right away."""
+    start = datetime.now(UTC)
+    for spec in jobs if jobs is not None else JOBS:
+        interval = max(1.0, spec.seconds(app))
+        scheduler.add_job(
+            _guarded(app, spec), "interval", seconds=interval, id=spec.id, name=spec.name, coalesce=True,
+            max_instances=1, misfire_grace_time=spec.misfire_grace_time, next_run_time=start + timedelta(seconds=1),
+            replace_existing=True,
+        )
+        log.info("job %s every %ss: %s", spec.id, int(interval), spec.name)
+
+
+def _listener(event: JobExecutionEvent) -> None:
+    if event.code == EVENT_JOB_MISSED:
+        log.warning("job %s missed its run time %s", event.job_id, event.scheduled_run_time)
+    elif event.exception is not None:  # pragma: no cover - _guarded catches everything
+        log.error("job %s raised %r", event.job_id, event.exception)
+
+
+def build_scheduler(app: Flask) -> BlockingScheduler:
+    scheduler = BlockingScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
+    scheduler.add_listener(_listener, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+    register_jobs(scheduler, app)
+    return scheduler
+
+
+def run_scheduler(app: Flask) -> None:
+    """Run until SIGTERM or SIGINT; the job running at that moment is allowed to finish."""
+    scheduler = build_scheduler(app)
+
+    def stop(signum: int, frame: Any) -> None:
+        log.info("scheduler: %s received, stopping after the running job", signal.Signals(signum).name)
+        # shutdown(wait=True) waits for running jobs; from a thread so the handler returns at once.
+        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    log.info("scheduler: started (pid-wide, one process for the whole installation)")
+    try:
+        scheduler.start()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        log.info("scheduler: stopped")
