@@ -19,7 +19,7 @@ setup: $(STAMP)
 
 ## Set up, migrate, load the demo on first start, and serve the app (Ctrl-C stops it).
 run: setup
-	$(BIN)/flask --app coordinator bootstrap
+	COORDINATOR_BASE_URL=http://$(HOST):$(PORT) $(BIN)/flask --app coordinator bootstrap
 	COORDINATOR_BASE_URL=http://$(HOST):$(PORT) $(BIN)/flask --app coordinator run --host $(HOST) --port $(PORT)
 
 ## Set up and run the whole test suite (PostgreSQL and browser tests skip with a reason when missing, outside CI).
