@@ -50,6 +50,7 @@ def _register_models() -> None:
     """Import every model module so SQLAlchemy and Alembic see the whole schema."""
     from coordinator.audit import models as _audit  # noqa: F401
     from coordinator.auth import models as _auth  # noqa: F401
+    from coordinator.candidates import models as _candidates  # noqa: F401
     from coordinator.hiring import focus_models as _focus  # noqa: F401
     from coordinator.hiring import models as _hiring  # noqa: F401
     from coordinator.invites import models as _invites  # noqa: F401
@@ -60,6 +61,8 @@ def _register_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from coordinator.audit.views import bp as audit_bp
     from coordinator.auth.views import bp as auth_bp
+    from coordinator.candidates.views import bp as candidate_page_bp
+    from coordinator.candidates.views import portal as portal_bp
     from coordinator.hiring.focus_views import bp as focus_bp
     from coordinator.hiring.views import bp as hiring_bp
     from coordinator.home.views import bp as home_bp
@@ -74,6 +77,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(hiring_bp)
     app.register_blueprint(loops_bp)
     app.register_blueprint(availability_bp)
+    app.register_blueprint(candidate_page_bp)
+    app.register_blueprint(portal_bp)
     app.register_blueprint(invites_bp)
     app.register_blueprint(focus_bp)
     app.register_blueprint(kits_bp)

@@ -136,6 +136,12 @@ def can_create_loop(user: User, candidate: Candidate) -> bool:
     return user.has_role(Role.RECRUITER) and candidate.job.recruiter_id == user.id
 
 
+def can_manage_candidate_page(user: User, loop) -> bool:
+    """Send or revoke the candidate's private link, allow self-booking, write "what to expect", read their
+    thank-you notes: whoever manages the loop. (The candidate's page itself has no sign-in: its link is the key.)"""
+    return can_manage_loop(user, loop)
+
+
 def visible_loops(user: User) -> Select:
     """Loops of the jobs the user may see, plus the loops the user takes part in."""
     from coordinator.hiring.models import Candidate

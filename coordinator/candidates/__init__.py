@@ -1,0 +1,1 @@
+"""The candidate's private page: availability, self-booking of the whole loop, itinerary and timeline."""
