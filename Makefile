@@ -17,10 +17,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## Set up, migrate, load the demo on first start, and serve the app (Ctrl-C stops it).
+## Set up, migrate, load the demo on first start, and serve the app with the scheduler process beside it (it
+## delivers the invite outbox); Ctrl-C stops both.
 run: setup
 	COORDINATOR_BASE_URL=http://$(HOST):$(PORT) $(BIN)/flask --app coordinator bootstrap
-	COORDINATOR_BASE_URL=http://$(HOST):$(PORT) $(BIN)/flask --app coordinator run --host $(HOST) --port $(PORT)
+	@export COORDINATOR_BASE_URL=http://$(HOST):$(PORT); \
+	$(BIN)/flask --app coordinator scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/flask --app coordinator run --host $(HOST) --port $(PORT)
 
 ## Set up and run the whole test suite (PostgreSQL and browser tests skip with a reason when missing, outside CI).
 test: setup

@@ -250,9 +250,14 @@ class _LoopData:
 # ------------------------------------------------------------------------------------------- composing
 
 
-def mail_sender() -> InvitePerson:
+def mail_sender(on_behalf_of: User | None = None) -> InvitePerson:
+    """MAIL_FROM's address; the name says whose invite it is ("Rita Okafor via coordinator"), and replies go to
+    that person (Reply-To), the ORGANIZER of the events."""
     name, addr = parseaddr(str(current_app.config.get("MAIL_FROM") or "coordinator@localhost"))
-    return InvitePerson(name or "coordinator", addr or "coordinator@localhost")
+    name = name or "coordinator"
+    if on_behalf_of is not None:
+        name = f"{_one_line(on_behalf_of.name, 120)} via {name}"
+    return InvitePerson(name, addr or "coordinator@localhost")
 
 
 def smtp_settings() -> SMTPSettings | None:
@@ -405,7 +410,7 @@ class _Queue:
             ics = build_ics()
             context = {**context, "base_url": base_url()}
             msg = build_invite_email(
-                ics=ics, sender=mail_sender(), to=[to], subject=subject,
+                ics=ics, sender=mail_sender(self.loop.recruiter), to=[to], subject=subject,
                 text=_TEXTS[audience](context), html=_render(f"invites/email/{audience}.html", **context),
                 reply_to=self.organizer, date=self.now, message_id=f"<outbox.{uuid.uuid4().hex}@{uid_domain()}>",
                 filename="cancellation.ics" if method == "CANCEL" else "invite.ics",

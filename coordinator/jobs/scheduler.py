@@ -8,6 +8,7 @@ instance at a time.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -110,7 +111,7 @@ def run_scheduler(app: Flask) -> None:
         threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    log.info("scheduler: started (pid-wide, one process for the whole installation)")
+    log.info("scheduler: started (pid %s); run exactly one scheduler per installation", os.getpid())
     try:
         scheduler.start()
     finally:

@@ -106,6 +106,7 @@ def test_booking_sends_one_request_per_session_and_person_and_the_candidates(app
         assert a.method == "REQUEST"
         both_parsers_agree(a)
         assert a.msg["From"].addresses[0].addr_spec == "invites@coordinator.test"
+        assert a.msg["From"].addresses[0].display_name == "Rita Recruiter via Coordinator"
         assert a.msg["Reply-To"].addresses[0].addr_spec == t["recruiter"].email
         assert a.msg["Message-ID"] and a.msg["Date"]
         attachment = next(p for p in a.msg.walk() if p.get_filename())
@@ -119,6 +120,9 @@ def test_booking_sends_one_request_per_session_and_person_and_the_candidates(app
     assert jonas.subject.startswith("Invitation: Interview with Ada Lovelace — System design")
     assert "your time zone, Europe/Berlin" in jonas.text
     assert "Loop page: http://localhost/loops/" in jonas.text
+    kit = f"Your interview kit: http://localhost/loops/{t['panel'].loop_id}/sessions/{t['panel'].id}/kits/{t['jonas'].id}"
+    assert kit in jonas.text and kit.split(": ")[1] in jonas.html  # the kits feature's page for him
+    assert kit.split(": ")[1] in jonas.event["description"].replace("\n", "")
     priya = next(a for a in mails if a.to == "priya@corp.example")
     assert priya.uid == panel_uid
     assert "IST" in priya.subject and "Asia/Kolkata" in priya.text  # her own zone, named
