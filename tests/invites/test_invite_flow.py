@@ -301,3 +301,21 @@ def test_messages_stay_when_a_loop_is_deleted(app, booked):
     db.session.commit()
     rows = list(db.session.scalars(select(OutboxMessage)))
     assert len(rows) == 5 and all(r.loop_id is None for r in rows)
+
+
+def test_a_message_without_a_calendar_part_reads_fine(app, team, client_for):
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "invites@coordinator.test", "jonas@corp.example", "A plain note"
+    msg.set_content("Your interview is tomorrow.")
+    row = OutboxMessage(kind="interviewer_update", recipient="jonas@corp.example", subject="A plain note",
+                        method="", message=msg.as_bytes(), status="held")
+    db.session.add(row)
+    db.session.commit()
+    admin = client_for(team["admin"])
+    page = text_of(admin.get(f"/outbox/{row.id}"))
+    assert "Your interview is tomorrow." in page and "none (a plain e-mail)" in page
+    assert "Calendar invitation (.ics)" not in page
+    assert admin.get(f"/outbox/{row.id}/invite.ics").status_code == 404
+    assert "sequence" not in text_of(admin.get("/outbox"))
