@@ -56,6 +56,7 @@ def _register_models() -> None:
     from coordinator.invites import models as _invites  # noqa: F401
     from coordinator.loops import assignment_models as _assignments  # noqa: F401
     from coordinator.loops import models as _loops  # noqa: F401
+    from coordinator.privacy import models as _privacy  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -70,10 +71,12 @@ def _register_blueprints(app: Flask) -> None:
     from coordinator.loops.availability_views import bp as availability_bp
     from coordinator.loops.kit_views import bp as kits_bp
     from coordinator.loops.views import bp as loops_bp
+    from coordinator.privacy.views import bp as privacy_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(privacy_bp)
     app.register_blueprint(hiring_bp)
     app.register_blueprint(loops_bp)
     app.register_blueprint(availability_bp)

@@ -248,3 +248,10 @@ def can_download_candidate_invites(user: User, loop) -> bool:
     """The candidate's version of the loop's calendar: the hiring team of the job (recruiter, hiring manager,
     admins), not every interviewer on the loop."""
     return can_view_job(user, loop.candidate.job)
+
+
+# --- data protection -----------------------------------------------------------------------------------------------
+
+def can_manage_privacy(user: User) -> bool:
+    """Export a candidate's data, erase a candidate, set retention: admins."""
+    return user.is_authenticated and user.has_role(Role.ADMIN)

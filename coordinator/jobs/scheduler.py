@@ -46,9 +46,18 @@ def _outbox_interval(app: Flask) -> float:
     return float(app.config.get("OUTBOX_INTERVAL_SECONDS") or 30)
 
 
+def _erase_expired_candidates(app: Flask) -> Any:
+    from coordinator.privacy.services import erase_expired
+
+    erased = erase_expired()
+    return f"erased {erased} candidates past the retention period" if erased else None
+
+
 #: Every periodic job. Reminders (issue 7) and retention jobs go here, beside the outbox.
 JOBS: list[JobSpec] = [
     JobSpec(id="deliver_outbox", name="Deliver due outbox e-mails", run=_deliver_outbox, seconds=_outbox_interval),
+    JobSpec(id="erase_expired_candidates", name="Erase candidates past the retention period",
+            run=_erase_expired_candidates, seconds=lambda app: 24 * 3600, misfire_grace_time=6 * 3600),
 ]
 
 
