@@ -38,16 +38,9 @@ class PortalSettingsForm(FlaskForm):
     allow_self_booking = BooleanField("Let the candidate book the whole loop themself",
                                       description="They pick one of the engine's options; they may move it once, "
                                                   "up to 24 hours before.")
-    link_days = IntegerField("New links work for (days)", default=14, render_kw={"min": 1, "max": MAX_LINK_DAYS},
-                             validators=[InputRequired(message=_DAYS), NumberRange(1, MAX_LINK_DAYS, message=_DAYS)])
     what_to_expect = TextAreaField("What to expect in a second interview",
                                    validators=[Optional(), Length(max=WHAT_TO_EXPECT_MAX)],
                                    description="Shown on the candidate's page. Leave empty for the default text.")
-
-    def validate(self, extra_validators: Any = None) -> bool:
-        ok = super().validate(extra_validators)
-        _days_message(self.link_days)
-        return ok
 
 
 class AvailabilityForm(FlaskForm):

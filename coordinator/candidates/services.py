@@ -194,8 +194,8 @@ Interviewers take notes so that they remember your answers; that is normal. If y
 (accessibility, a break between sessions, another format), tell your recruiter: it is never held against you."""
 
 
-def update_settings(loop: Loop, actor: User, allow_self_booking: bool, link_days: int, what_to_expect: str) -> None:
-    link_days = _check_days(link_days)
+def update_settings(loop: Loop, actor: User, allow_self_booking: bool, what_to_expect: str) -> None:
+    """Self-booking on or off, and the "what to expect" text. (How long links work is chosen when sending one.)"""
     text = (what_to_expect or "").replace("\r\n", "\n").strip()
     if len(text) > WHAT_TO_EXPECT_MAX:
         raise PortalError(f"Keep “what to expect” under {WHAT_TO_EXPECT_MAX} characters.", "what_to_expect")
@@ -205,11 +205,9 @@ def update_settings(loop: Loop, actor: User, allow_self_booking: bool, link_days
     changes = []
     if bool(portal.allow_self_booking) != bool(allow_self_booking):
         changes.append("allowed self-booking" if allow_self_booking else "turned self-booking off")
-    if portal.link_days != link_days:
-        changes.append(f"links valid {link_days} days")
     if (portal.what_to_expect or "") != text:
         changes.append("changed “what to expect”")
-    portal.allow_self_booking, portal.link_days, portal.what_to_expect = bool(allow_self_booking), link_days, text
+    portal.allow_self_booking, portal.what_to_expect = bool(allow_self_booking), text
     portal.updated_dt = now_utc()
     if changes:
         loops.record(loop, actor, "candidate_page", "Candidate page: " + ", ".join(changes) + ".")

@@ -409,7 +409,7 @@ def settings(loop_id: int):
     if not form.validate_on_submit():
         return _refuse(loop, next((e for f in form for e in f.errors), "Check the candidate page settings."))
     try:
-        services.update_settings(loop, current_user, bool(form.allow_self_booking.data), form.link_days.data,
+        services.update_settings(loop, current_user, bool(form.allow_self_booking.data),
                                  form.what_to_expect.data or "")
     except services.PortalError as exc:
         db.session.rollback()

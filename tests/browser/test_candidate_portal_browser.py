@@ -174,3 +174,61 @@ def test_a_dead_link_is_a_friendly_404(page: Page, live_server, screenshot):
     assert response.headers["referrer-policy"] == "no-referrer"
     expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()
     screenshot(page, "not-found")
+
+
+def test_recruiter_allows_self_booking_and_sends_the_link(page: Page, live_server, team, make_loop,  # noqa: F811
+                                                          screenshot):
+    loop = make_loop()
+    sign_in(page, live_server, team["recruiter"].email)
+    page.goto(f"{live_server}/loops/{loop.id}")
+    panel = page.locator("#candidate-page")
+    expect(panel.get_by_role("heading", name="Candidate page")).to_be_visible()
+    expect(panel).to_contain_text("Not sent yet")
+    panel.get_by_label("Let the candidate book the whole loop themself").check()
+    panel.get_by_label("What to expect in a second interview").fill("Bring a notebook.\n\nAsk us anything.")
+    panel.get_by_role("button", name="Save candidate page settings").click()
+    expect(page.get_by_text("Candidate page settings saved.")).to_be_visible()
+    screenshot(page, "panel")
+
+    page.get_by_label("Link works for (days)").fill("10")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_role("heading", name="A private link for Ada Lovelace")).to_be_visible()
+    link = page.get_by_label("The candidate's private link").input_value()
+    assert link.startswith("http://localhost/c/")  # COORDINATOR_BASE_URL of the tests
+    expect(page.get_by_role("button", name="Write the e-mail in my mail program")).to_have_attribute(
+        "href", re.compile(r"^mailto:"))
+    screenshot(page, "link")
+
+    candidate = page.context.browser.new_page()
+    candidate.goto(live_server + link.removeprefix("http://localhost"))
+    expect(candidate.get_by_role("heading", name="Choose a time for your interviews")).to_be_visible()
+    expect(candidate.get_by_text("Bring a notebook.")).to_be_visible()
+    candidate.close()
+
+
+def test_a_time_taken_while_the_candidate_looks_is_refused_cleanly(kolkata: Page, live_server, team,  # noqa: F811
+                                                                   make_loop, link_for, screenshot):  # noqa: F811
+    from coordinator.dblock import write_transaction
+
+    mine, other = _race_loops(team, make_loop)
+    token = link_for(mine, allow_self_booking=True)
+    kolkata.goto(f"{live_server}/c/{token}/book")
+    expect(kolkata.locator(".option-card").first).to_contain_text("Jonas Weber")
+    first_start = kolkata.locator(".option-card .option-span").first.inner_text()
+    # A colleague books Jonas at the first option's time for someone else while the page is open.
+    result, _ = loops.find_times(loops.load_loop(mine.id))
+    start = result.options[0].sessions[0].start
+    with write_transaction():
+        loop = loops.load_loop(other.id)
+        loops.book(loop, [loops.Placement(loop.sessions[0].id, start, (team["jonas"].id,))], team["recruiter"])
+        db.session.commit()
+
+    kolkata.get_by_role("button", name="Book these interviews").first.click()
+    expect(kolkata.get_by_text("That time was just taken.")).to_be_visible()
+    expect(kolkata.get_by_text("nothing was booked")).to_be_visible()
+    assert kolkata.locator(".option-card .option-span").first.inner_text() != first_start  # fresh options
+    assert fits(kolkata)
+    screenshot(kolkata, "refused-409")
+    kolkata.set_viewport_size(PHONE)
+    assert fits(kolkata)
+    screenshot(kolkata, "refused-409-phone")

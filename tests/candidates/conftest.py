@@ -70,7 +70,7 @@ def link_for(team) -> Callable[..., str]:
 
     def factory(loop: Loop, days: int = 14, allow_self_booking: bool = False) -> str:
         if allow_self_booking:
-            portal_services.update_settings(loop, team["recruiter"], True, days, "")
+            portal_services.update_settings(loop, team["recruiter"], True, "")
         _link, token = portal_services.create_link(loop, team["recruiter"], days)
         db.session.commit()
         return token

@@ -176,7 +176,7 @@ def test_only_who_manages_the_loop_sends_or_revokes_links(app, team, make_loop, 
         assert client.post(f"/loops/{loop.id}/candidate-page/link", data={"days": "7"}).status_code in (403, 404)
         assert client.post(f"/loops/{loop.id}/candidate-page/revoke").status_code in (403, 404)
         assert client.post(f"/loops/{loop.id}/candidate-page/settings",
-                           data={"link_days": "7"}).status_code in (403, 404)
+                           data={"allow_self_booking": "y"}).status_code in (403, 404)
     assert db.session.scalar(select(CandidateLink)) is None
     assert "Candidate page" not in text_of(client_for(team["manager"]).get(f"/loops/{loop.id}"))
 
@@ -193,11 +193,11 @@ def test_settings_are_saved_and_bad_ones_refused(app, team, make_loop, client_fo
     loop = make_loop()
     recruiter = client_for(team["recruiter"])
     ok = recruiter.post(f"/loops/{loop.id}/candidate-page/settings",
-                        data={"allow_self_booking": "y", "link_days": "10", "what_to_expect": "Bring water."})
+                        data={"allow_self_booking": "y", "what_to_expect": "Bring water."})
     assert ok.status_code == 302
     portal = services.portal_of(loop)
-    assert portal.allow_self_booking and portal.link_days == 10 and portal.what_to_expect == "Bring water."
+    assert portal.allow_self_booking and portal.what_to_expect == "Bring water."
     too_long = recruiter.post(f"/loops/{loop.id}/candidate-page/settings",
-                              data={"link_days": "10", "what_to_expect": "x" * 4001})
+                              data={"what_to_expect": "x" * 4001})
     assert too_long.status_code == 400
     assert services.portal_of(loop).what_to_expect == "Bring water."

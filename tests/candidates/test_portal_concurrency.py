@@ -105,7 +105,7 @@ def test_candidate_and_recruiter_booking_the_same_interviewer_at_once_one_wins(a
         day += timedelta(weeks=round_)
         mine = _loop(f"Cand{round_} Idate", job, recruiter, jonas, day)
         other = _loop(f"Other{round_} Person", job, recruiter, jonas, day)
-        portal.update_settings(mine, recruiter, True, 14, "")
+        portal.update_settings(mine, recruiter, True, "")
         db.session.commit()
         loop = loops.load_loop(mine.id)
         result, sessions = loops.find_times(loop)

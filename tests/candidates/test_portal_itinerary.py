@@ -94,7 +94,7 @@ def test_before_booking_the_plan_is_shown_without_people(app, team, make_loop, l
 def test_the_recruiters_what_to_expect_replaces_the_default(app, team, make_loop, link_for, anon):
     loop = make_loop()
     token = link_for(loop)
-    services.update_settings(loop, team["recruiter"], False, 14, "Bring a laptop.\n\nWe will offer coffee.")
+    services.update_settings(loop, team["recruiter"], False, "Bring a laptop.\n\nWe will offer coffee.")
     db.session.commit()
     page = text_of(anon.get(f"/c/{token}"))
     assert "Bring a laptop." in page and "We will offer coffee." in page and "STAR" not in page
