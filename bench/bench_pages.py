@@ -49,7 +49,7 @@ PAGES = [
     Page("recruiter dashboard", "recruiter", "/"),
     Page("loop page", "recruiter", "/loops/{loop}"),
     Page("find times", "recruiter", "/loops/{loop}/find"),
-    Page("interview kit", "interviewer", "/loops/{loop}/sessions/{session}/kit/{interviewer}", "kits.show"),
+    Page("interview kit", "interviewer", "/loops/{loop}/sessions/{session}/kits/{interviewer}", "kits.kit"),
     Page("scorecard form", "interviewer", "/scorecards/session/{session}", "scorecards.edit"),
     Page("debrief", "manager", "/loops/{loop}/debrief", "scorecards.debrief"),
     Page("my interviews", "interviewer", "/"),
