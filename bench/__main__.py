@@ -8,7 +8,13 @@ import sys
 
 from coordinator.timeutil import now_utc
 
-BENCHMARKS = ["bench.bench_engine", "bench.bench_calendar_import", "bench.bench_invites", "bench.bench_feed"]
+BENCHMARKS = [
+    "bench.bench_engine",
+    "bench.bench_calendar_import",
+    "bench.bench_invites",
+    "bench.bench_feed",
+    "bench.bench_debrief",
+]
 
 
 def main(argv: list[str] | None = None) -> int:

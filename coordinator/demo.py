@@ -14,6 +14,7 @@ from coordinator.extensions import db
 from coordinator.hiring.focus_demo import seed_interviewing
 from coordinator.hiring.models import CandidateStage
 from coordinator.hiring.services import CandidateData, JobData, create_candidate, create_job
+from coordinator.scorecards.demo import seed_scorecards
 
 # The demo login, printed on purpose for the person trying the demo; never used in production.
 DEMO_PASSWORD = "demo-password"  # noqa: S105  # nosec B105
@@ -127,6 +128,7 @@ def seed_demo(reset: bool = False) -> DemoSummary:
         create_candidate(CandidateData(name=name, email=email, timezone=zone, job_id=jobs[job_index].id,
                                        stage=stage.value, first_interview_emphasis=emphasis, probe_further=probe))
     seed_interviewing(users, jobs)  # focus areas, question bank, qualifications, interview plans
+    seed_scorecards(users, jobs)  # a loop two days ago with its scorecards, for the debrief
     logins = [(", ".join(users[local].role_labels), users[local].email, DEMO_PASSWORD)
               for local in ("admin", "rita", "hannah", "jonas")]
     return DemoSummary(logins=logins, jobs=len(jobs), candidates=len(CANDIDATES))

@@ -113,8 +113,10 @@ _SECTIONS = {
                                          "hiring.edit_candidate", "availability.windows"}),
     "availability.mine": ("Availability", {"availability.mine", "availability.person"}),
     "loops.index": ("Loops", {"loops.index", "loops.show", "loops.settings", "loops.add_session", "loops.edit_session",
-                              "loops.find", "loops.place", "loops.replace", "loops.day", "loops.book"}),
+                              "loops.find", "loops.place", "loops.replace", "loops.day", "loops.book",
+                              "scorecards.show", "scorecards.debrief", "scorecards.debrief_print"}),
     "invites.outbox": ("Outbox", {"invites.outbox", "invites.message"}),
+    "scorecards.mine": ("My scorecards", {"scorecards.mine", "scorecards.edit", "scorecards.amend"}),
     "auth.users": ("Users", {"auth.users", "auth.add_user", "auth.edit_user", "auth.password_link"}),
     "audit.log": ("Audit", {"audit.log", "audit.security"}),
 }
@@ -141,6 +143,8 @@ def nav_items() -> list[dict]:
     endpoints = ["home.index", "loops.index"]
     if current_user.has_role(Role.ADMIN, Role.RECRUITER, Role.HIRING_MANAGER):
         endpoints += ["hiring.jobs", "hiring.candidates"]
+    if current_user.has_role(Role.INTERVIEWER, Role.HIRING_MANAGER):
+        endpoints.append("scorecards.mine")
     endpoints.append("availability.mine")
     if can_view_outbox(current_user):
         endpoints.append("invites.outbox")

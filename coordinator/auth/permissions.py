@@ -255,3 +255,93 @@ def can_download_candidate_invites(user: User, loop) -> bool:
 def can_manage_privacy(user: User) -> bool:
     """Export a candidate's data, erase a candidate, set retention: admins."""
     return user.is_authenticated and user.has_role(Role.ADMIN)
+
+
+# --- scorecards: the independence rule -----------------------------------------------------------------------------
+#
+# Feedback is independent: an interviewer sees no other scorecard of a loop, not even its ratings or how many there
+# are, until they have submitted every scorecard of their own in that loop. The job's recruiter (and the loop's
+# organizer, a recruiter) and the job's hiring manager see every scorecard. Admins see none unless they also hold
+# one of those roles for the job: the admin role manages accounts, it does not join a hiring team. Shadows do not
+# score and see no scorecard. Everyone else sees nothing. `feedback_access` is that rule; every scorecard page,
+# download and listing asks it (directly or through the helpers below it).
+
+
+class FeedbackAccess:
+    """What one user may read and write of one loop's scorecards (the answer of `feedback_access`)."""
+
+    __slots__ = ("user_id", "sees_all", "seats", "submitted")
+
+    def __init__(self, user_id: int | None, sees_all: bool, seats: frozenset[int], submitted: frozenset[int]) -> None:
+        #: the viewer
+        self.user_id = user_id
+        #: recruiter or hiring manager of the job: reads every scorecard, runs the debrief, records the decision
+        self.sees_all = sees_all
+        #: ids of the loop's sessions (not cancelled) the viewer scores in
+        self.seats = seats
+        #: ids of those sessions whose scorecard the viewer has submitted
+        self.submitted = submitted
+
+    @property
+    def is_scorer(self) -> bool:
+        return bool(self.seats)
+
+    @property
+    def has_submitted_all(self) -> bool:
+        return self.is_scorer and self.seats <= self.submitted
+
+    @property
+    def sees_colleagues(self) -> bool:
+        """May read scorecards written by other people."""
+        return self.sees_all or self.has_submitted_all
+
+    def can_read(self, author_id: int) -> bool:
+        """May read the scorecards written by `author_id` in this loop (content, ratings, state)."""
+        if self.user_id is not None and author_id == self.user_id and self.is_scorer:
+            return True
+        return self.sees_colleagues
+
+    def can_write(self, session_id: int, author_id: int) -> bool:
+        """Only the interviewer themself writes their scorecard, in a session they score in."""
+        return self.user_id is not None and author_id == self.user_id and session_id in self.seats
+
+
+def feedback_access(user: User, loop, submitted_session_ids=None) -> FeedbackAccess:
+    """THE independence rule for `loop`'s scorecards. `submitted_session_ids` (the sessions whose scorecard the
+    user has submitted) may be passed by a caller that already loaded them; otherwise it is read here."""
+    if not getattr(user, "is_authenticated", False):
+        return FeedbackAccess(None, False, frozenset(), frozenset())
+    job = loop.candidate.job
+    sees_all = ((user.has_role(Role.RECRUITER) and user.id in (job.recruiter_id, loop.recruiter_id))
+                or (user.has_role(Role.HIRING_MANAGER) and job.hiring_manager_id == user.id))
+    seats = frozenset(s.id for s in loop.sessions if s.status != "cancelled"
+                      for p in s.participants if p.user_id == user.id and p.role == "interviewer")
+    if not seats:
+        return FeedbackAccess(user.id, sees_all, seats, frozenset())
+    if submitted_session_ids is None:
+        from coordinator.extensions import db
+        from coordinator.scorecards.models import Scorecard, ScorecardStatus
+
+        submitted_session_ids = db.session.scalars(select(Scorecard.session_id).where(
+            Scorecard.loop_id == loop.id, Scorecard.interviewer_id == user.id,
+            Scorecard.status == ScorecardStatus.SUBMITTED.value)).all()
+    return FeedbackAccess(user.id, sees_all, seats, frozenset(submitted_session_ids) & seats)
+
+
+def can_view_scorecard(user: User, loop, author_id: int) -> bool:
+    return feedback_access(user, loop).can_read(author_id)
+
+
+def can_write_scorecard(user: User, loop, session_id: int, author_id: int) -> bool:
+    return feedback_access(user, loop).can_write(session_id, author_id)
+
+
+def can_run_debrief(user: User, loop) -> bool:
+    """The debrief (every scorecard side by side), its CSV and print view, and the decision: the job's recruiter
+    and hiring manager."""
+    return feedback_access(user, loop).sees_all
+
+
+def can_list_my_scorecards(user: User) -> bool:
+    """The "My scorecards" page: whoever can be put on a loop as an interviewer."""
+    return getattr(user, "is_authenticated", False) and user.has_role(Role.INTERVIEWER, Role.HIRING_MANAGER)

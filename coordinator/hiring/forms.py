@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from coordinator.forms import TimezoneField, choices, no_control_characters, strip_filter
 from coordinator.hiring.models import CANDIDATE_STAGE_LABELS, JobStatus
@@ -21,6 +21,10 @@ class JobForm(FlaskForm):
                                     validators=[DataRequired(message="Choose the hiring manager.")])
     recruiter_id = SelectField("Recruiter", coerce=int, validators=[DataRequired(message="Choose the recruiter.")])
     status = SelectField("Status", choices=choices((s.value, s.label) for s in JobStatus), default=JobStatus.OPEN.value)
+    feedback_due_hours = IntegerField(
+        "Scorecards due (hours after each interview)", default=24,
+        validators=[Optional(), NumberRange(min=1, max=336, message="Between 1 hour and 336 hours (two weeks).")],
+        description="Interviewers see their scorecard as overdue after this; 24 keeps memories fresh.")
 
 
 class CandidateForm(FlaskForm):

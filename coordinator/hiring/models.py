@@ -73,6 +73,8 @@ class Job(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.OPEN.value)
     #: when the requisition was opened here
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: hours after a session ends by which its scorecards are due (1 to 336, checked by the form and service)
+    feedback_due_hours: Mapped[int] = mapped_column(default=24, server_default="24")
 
     hiring_manager: Mapped[User] = relationship(foreign_keys=[hiring_manager_id])
     recruiter: Mapped[User] = relationship(foreign_keys=[recruiter_id])

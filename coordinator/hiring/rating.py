@@ -1,6 +1,7 @@
 """The rating scale interviewers score a focus area on: four points, no neutral middle.
 
-The one place the scale is defined: focus-area guidance, interview kits and scorecards all read it from here.
+The one place the scales are defined: focus-area guidance, interview kits and scorecards read the rating scale
+from here, scorecards and the debrief also the overall recommendation scale.
 """
 
 from __future__ import annotations
@@ -44,3 +45,38 @@ RATINGS_BEST_FIRST: tuple[Rating, ...] = tuple(reversed(Rating))
 def rating_check_sql(column: str = "rating") -> str:
     """A CHECK constraint expression that admits only the scale's values."""
     return f"{column} IN (" + ", ".join(f"'{r.value}'" for r in Rating) + ")"
+
+
+class Recommendation(StrEnum):
+    """An interviewer's overall recommendation on a scorecard: four points, no neutral middle either."""
+
+    STRONG_NO_HIRE = "strong_no_hire"
+    NO_HIRE = "no_hire"
+    HIRE = "hire"
+    STRONG_HIRE = "strong_hire"
+
+    @property
+    def label(self) -> str:
+        return RECOMMENDATION_LABELS[self]
+
+    @property
+    def score(self) -> int:
+        """1 (Strong no hire) to 4 (Strong hire)."""
+        return list(Recommendation).index(self) + 1
+
+    @property
+    def is_positive(self) -> bool:
+        return self in (Recommendation.HIRE, Recommendation.STRONG_HIRE)
+
+
+RECOMMENDATION_LABELS: dict[Recommendation, str] = {
+    Recommendation.STRONG_NO_HIRE: "Strong no hire",
+    Recommendation.NO_HIRE: "No hire",
+    Recommendation.HIRE: "Hire",
+    Recommendation.STRONG_HIRE: "Strong hire",
+}
+
+
+def recommendation_check_sql(column: str = "recommendation") -> str:
+    """A CHECK constraint expression that admits only the recommendation scale's values (or NULL)."""
+    return f"{column} IN (" + ", ".join(f"'{r.value}'" for r in Recommendation) + ")"

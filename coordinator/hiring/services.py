@@ -27,6 +27,8 @@ class JobData:
     hiring_manager_id: int
     recruiter_id: int
     status: str = JobStatus.OPEN.value
+    #: None keeps the job's current setting (24 for a new job)
+    feedback_due_hours: int | None = None
 
 
 @dataclass(frozen=True)
@@ -57,12 +59,14 @@ def _check_job(data: JobData) -> None:
         raise HiringError("Choose a recruiter from the list.", "recruiter_id")
     if data.status not in {s.value for s in JobStatus}:
         raise HiringError("Choose a status from the list.", "status")
+    if data.feedback_due_hours is not None and not 1 <= data.feedback_due_hours <= 336:
+        raise HiringError("Between 1 hour and 336 hours (two weeks).", "feedback_due_hours")
 
 
 def create_job(data: JobData) -> Job:
     _check_job(data)
     job = Job(title=data.title, department=data.department, hiring_manager_id=data.hiring_manager_id,
-              recruiter_id=data.recruiter_id, status=data.status)
+              recruiter_id=data.recruiter_id, status=data.status, feedback_due_hours=data.feedback_due_hours or 24)
     db.session.add(job)
     db.session.flush()
     return job
@@ -72,6 +76,8 @@ def update_job(job: Job, data: JobData) -> None:
     _check_job(data)
     job.title, job.department, job.status = data.title, data.department, data.status
     job.hiring_manager_id, job.recruiter_id = data.hiring_manager_id, data.recruiter_id
+    if data.feedback_due_hours is not None:
+        job.feedback_due_hours = data.feedback_due_hours
     db.session.flush()
 
 

@@ -63,7 +63,7 @@ def _job_form(job: Job | None = None) -> JobForm:
 def _job_data(form: JobForm) -> services.JobData:
     return services.JobData(title=form.title.data, department=form.department.data,
                             hiring_manager_id=form.hiring_manager_id.data, recruiter_id=form.recruiter_id.data,
-                            status=form.status.data)
+                            status=form.status.data, feedback_due_hours=form.feedback_due_hours.data)
 
 
 @bp.route("/jobs/new", methods=["GET", "POST"])

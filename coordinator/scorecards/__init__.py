@@ -1,0 +1,1 @@
+"""Scorecards, the independence rule, the debrief and the hiring decision."""
