@@ -13,6 +13,7 @@ BENCHMARKS = [
     "bench.bench_calendar_import",
     "bench.bench_invites",
     "bench.bench_feed",
+    "bench.bench_reminders",
     "bench.bench_debrief",
     "bench.bench_pages",
 ]

@@ -57,6 +57,7 @@ def _register_models() -> None:
     from coordinator.loops import assignment_models as _assignments  # noqa: F401
     from coordinator.loops import models as _loops  # noqa: F401
     from coordinator.privacy import models as _privacy  # noqa: F401
+    from coordinator.reminders import models as _reminders  # noqa: F401
     from coordinator.scorecards import models as _scorecards  # noqa: F401
 
 
@@ -73,6 +74,7 @@ def _register_blueprints(app: Flask) -> None:
     from coordinator.loops.kit_views import bp as kits_bp
     from coordinator.loops.views import bp as loops_bp
     from coordinator.privacy.views import bp as privacy_bp
+    from coordinator.reminders.views import bp as reminders_bp
     from coordinator.scorecards.views import bp as scorecards_bp
 
     app.register_blueprint(home_bp)
@@ -85,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(candidate_page_bp)
     app.register_blueprint(portal_bp)
     app.register_blueprint(invites_bp)
+    app.register_blueprint(reminders_bp)
     app.register_blueprint(focus_bp)
     app.register_blueprint(kits_bp)
     app.register_blueprint(scorecards_bp)

@@ -14,10 +14,17 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(bootstrap_command)
     app.cli.add_command(create_admin_command)
 
-    from coordinator.jobs.commands import scheduler_command, send_outbox_command
+    from coordinator.jobs.commands import (
+        scheduler_command,
+        send_outbox_command,
+        send_reminders_command,
+        sync_reminders_command,
+    )
 
     app.cli.add_command(scheduler_command)
     app.cli.add_command(send_outbox_command)
+    app.cli.add_command(send_reminders_command)
+    app.cli.add_command(sync_reminders_command)
 
 
 def _print_summary(summary) -> None:

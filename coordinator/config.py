@@ -29,6 +29,14 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _float(name: str, default: float) -> float:
+    value = _env(name)
+    try:
+        return float(value) if value is not None else default
+    except ValueError as exc:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a number, not {value!r}") from exc
+
+
 def _dev_secret_key(instance_path: Path) -> str:
     """Generate a secret once and keep it, so sessions survive restarts in development."""
     key_file = instance_path / "secret_key"
@@ -80,4 +88,12 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SMTP_PASSWORD": _env("SMTP_PASSWORD"),
         "MAIL_FROM": _env("MAIL_FROM", "coordinator@localhost"),
         "QUERY_COUNT_HEADER": _bool(_env("QUERY_COUNT_HEADER")),
+        # Reminders (the scheduler process): how often due ones are sent into the outbox, how often every loop's
+        # reminders are reconciled with the loop, and how many are sent per transaction.
+        "REMINDER_INTERVAL_SECONDS": _float("REMINDER_INTERVAL_SECONDS", 30),
+        "REMINDER_SYNC_INTERVAL_SECONDS": _float("REMINDER_SYNC_INTERVAL_SECONDS", 600),
+        "REMINDER_BATCH_SIZE": int(_float("REMINDER_BATCH_SIZE", 500)),
+        # TEST ONLY: shifts the reminders' clock by this many seconds, so a test can start a scheduler process that
+        # believes hours have passed. Never set it in production.
+        "TEST_CLOCK_OFFSET_SECONDS": _float("TEST_CLOCK_OFFSET_SECONDS", 0),
     }

@@ -345,3 +345,11 @@ def can_run_debrief(user: User, loop) -> bool:
 def can_list_my_scorecards(user: User) -> bool:
     """The "My scorecards" page: whoever can be put on a loop as an interviewer."""
     return getattr(user, "is_authenticated", False) and user.has_role(Role.INTERVIEWER, Role.HIRING_MANAGER)
+
+
+# --- reminders and the dashboard -------------------------------------------------------------------------------------
+
+def can_view_loop_reminders(user: User, loop) -> bool:
+    """Who is reminded of what and when for a loop, and what was skipped and why: the hiring team (the job's
+    recruiter and hiring manager, the loop's organizer) and admins."""
+    return can_view_job(user, loop.candidate.job) or can_manage_loop(user, loop)

@@ -30,6 +30,7 @@ from coordinator.dblock import write_transaction
 from coordinator.extensions import db
 from coordinator.loops import services as loops
 from coordinator.loops.models import Loop
+from coordinator.reminders import services as reminders
 from coordinator.timeutil import now_utc
 
 portal = Blueprint("portal", __name__, url_prefix="/c")
@@ -248,6 +249,7 @@ def book(token: str):
             message, status = exc.message, 400
         else:
             sent = _send_invites(loop, change)
+            reminders.after_loop_change(change)
             db.session.commit()
             flash("Your interviews are booked. " + ("Calendar invitations follow by e-mail; the details are "
                                                    "below." if sent else

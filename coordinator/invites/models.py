@@ -43,6 +43,10 @@ class OutboxKind(StrEnum):
     CANDIDATE_INVITE = "candidate_invite"
     CANDIDATE_UPDATE = "candidate_update"
     CANDIDATE_CANCEL = "candidate_cancel"
+    # reminders (coordinator.reminders): plain e-mails, no calendar part
+    INTERVIEWER_REMINDER = "interviewer_reminder"
+    TEAM_REMINDER = "team_reminder"
+    CANDIDATE_REMINDER = "candidate_reminder"
 
     @property
     def label(self) -> str:
@@ -50,7 +54,8 @@ class OutboxKind(StrEnum):
             "interviewer_invite": "Interviewer invite", "interviewer_update": "Interviewer update",
             "interviewer_cancel": "Interviewer cancellation", "interviewer_removed": "Taken off a session",
             "candidate_invite": "Candidate invite", "candidate_update": "Candidate update",
-            "candidate_cancel": "Candidate cancellation",
+            "candidate_cancel": "Candidate cancellation", "interviewer_reminder": "Interviewer reminder",
+            "team_reminder": "Hiring team reminder", "candidate_reminder": "Candidate reminder",
         }[self.value]
 
     @property
@@ -84,7 +89,7 @@ class OutboxMessage(db.Model):
     recipient_name: Mapped[str] = mapped_column(String(160), default="")
     #: the Subject header
     subject: Mapped[str] = mapped_column(String(300))
-    #: iTIP method of the calendar part: REQUEST or CANCEL
+    #: iTIP method of the calendar part: REQUEST or CANCEL; empty for a message without one (a reminder)
     method: Mapped[str] = mapped_column(String(8), default="REQUEST")
     #: UID of the calendar event it carries
     ical_uid: Mapped[str] = mapped_column(String(255), default="")

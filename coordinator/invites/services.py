@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
@@ -682,6 +682,31 @@ def queue_for_settings(loop: Loop, before: dict[int, tuple[str, str]], *, now: d
         if s.id in moved:
             s.ical_sequence += 1
     return queue_for_change(Change(loop_id=loop.id, booked=moved), now=now)
+
+
+def outbox_values(*, kind: OutboxKind, loop_id: int | None, recipient: str, recipient_name: str, subject: str,
+                  message: bytes, now: datetime) -> dict[str, Any]:
+    """The outbox row of one ready-made e-mail without a calendar part (a reminder): waiting for delivery when a
+    mail server is configured, else held (readable, sent once one is)."""
+    configured = smtp_configured()
+    return {
+        "kind": kind.value, "loop_id": loop_id, "recipient": _one_line(recipient, 254),
+        "recipient_name": _one_line(recipient_name, 160), "subject": _one_line(subject), "method": "",
+        "ical_uid": "", "ical_sequence": 0, "message": message, "attempts": 0, "created_dt": now,
+        "next_attempt_dt": now, "sent_dt": None,
+        "status": (OutboxStatus.PENDING if configured else OutboxStatus.HELD).value,
+        "last_error": "" if configured else "No mail server is configured (COORDINATOR_SMTP_HOST).",
+    }
+
+
+def enqueue_emails(rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Add ready-made e-mails (`outbox_values`) to the outbox in the caller's transaction, in one statement;
+    their ids, in order."""
+    if not rows:
+        return []
+    result = db.session.execute(
+        insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True), list(rows))
+    return list(result.scalars())
 
 
 # ---------------------------------------------------------------------------------------------- delivery

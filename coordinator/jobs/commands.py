@@ -19,14 +19,22 @@ def _configure_logging() -> None:
 @click.command("scheduler")
 @click.option("--outbox-interval", type=click.FloatRange(min=1), default=None,
               help="Seconds between outbox deliveries (default: OUTBOX_INTERVAL_SECONDS, else 30).")
-def scheduler_command(outbox_interval: float | None) -> None:
-    """Run the scheduled jobs (outbox delivery, ...) in this ONE process until SIGTERM or Ctrl-C."""
+@click.option("--reminder-interval", type=click.FloatRange(min=1), default=None,
+              help="Seconds between reminder polls (default: COORDINATOR_REMINDER_INTERVAL_SECONDS, else 30).")
+def scheduler_command(outbox_interval: float | None, reminder_interval: float | None) -> None:
+    """Run the scheduled jobs (outbox delivery, reminders, ...) in this ONE process until SIGTERM or Ctrl-C."""
     from coordinator.jobs.scheduler import run_scheduler
 
     _configure_logging()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if outbox_interval is not None:
         app.config["OUTBOX_INTERVAL_SECONDS"] = outbox_interval
+    if reminder_interval is not None:
+        app.config["REMINDER_INTERVAL_SECONDS"] = reminder_interval
+    if float(app.config.get("TEST_CLOCK_OFFSET_SECONDS") or 0):
+        logging.getLogger("coordinator.scheduler").warning(
+            "TEST_CLOCK_OFFSET_SECONDS is set: the reminders' clock is shifted by %s s (a test-only setting)",
+            app.config["TEST_CLOCK_OFFSET_SECONDS"])
     if not (app.config.get("SMTP_HOST") or "").strip():
         logging.getLogger("coordinator.scheduler").warning(
             "no SMTP server configured (COORDINATOR_SMTP_HOST): invites are held in the outbox, not sent")
@@ -45,3 +53,22 @@ def send_outbox_command(limit: int) -> None:
     click.echo(f"Outbox: {report}.")
     for error in report.errors:
         click.echo(f"Error: {error}", err=True)
+
+
+@click.command("send-reminders")
+def send_reminders_command() -> None:
+    """Send the reminders that are due into the outbox, once, and say what happened."""
+    from coordinator.reminders.services import process_due
+
+    _configure_logging()
+    report = process_due()
+    click.echo(f"Reminders: {report}.")
+
+
+@click.command("sync-reminders")
+def sync_reminders_command() -> None:
+    """Bring every active loop's reminders up to date with the loop (the scheduler does it every 10 minutes)."""
+    from coordinator.reminders.services import sweep
+
+    _configure_logging()
+    click.echo(f"Reminders: {sweep()}.")

@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -53,9 +54,33 @@ def _erase_expired_candidates(app: Flask) -> Any:
     return f"erased {erased} candidates past the retention period" if erased else None
 
 
-#: Every periodic job. Reminders (issue 7) and retention jobs go here, beside the outbox.
+def _send_reminders(app: Flask) -> Any:
+    from coordinator.reminders.jobs import poll
+
+    return poll(app)
+
+
+def _reminder_interval(app: Flask) -> float:
+    return float(app.config.get("REMINDER_INTERVAL_SECONDS") or 30)
+
+
+def _sync_reminders(app: Flask) -> Any:
+    from coordinator.reminders.jobs import reconcile
+
+    return reconcile(app)
+
+
+def _sync_interval(app: Flask) -> float:
+    return float(app.config.get("REMINDER_SYNC_INTERVAL_SECONDS") or 600)
+
+
+#: Every periodic job. Retention jobs go here too, beside the outbox and the reminders.
 JOBS: list[JobSpec] = [
     JobSpec(id="deliver_outbox", name="Deliver due outbox e-mails", run=_deliver_outbox, seconds=_outbox_interval),
+    JobSpec(id="send_reminders", name="Send due reminders into the outbox", run=_send_reminders,
+            seconds=_reminder_interval),
+    JobSpec(id="sync_reminders", name="Bring every loop's reminders up to date", run=_sync_reminders,
+            seconds=_sync_interval, misfire_grace_time=300),
     JobSpec(id="erase_expired_candidates", name="Erase candidates past the retention period",
             run=_erase_expired_candidates, seconds=lambda app: 24 * 3600, misfire_grace_time=6 * 3600),
 ]
@@ -103,6 +128,42 @@ def _listener(event: JobExecutionEvent) -> None:
         log.error("job %s raised %r", event.job_id, event.exception)
 
 
+class ClockWatch:
+    """Notices when the system clock jumps (a manual change, an NTP step, a VM resumed): APScheduler plans in wall
+    time, so after a jump backwards it would sleep until the old next run time came round again. On a jump every
+    job is due at once; the jobs read what is due from the database, so nothing runs twice."""
+
+    def __init__(self, tolerance: float = 2.0, wall: Callable[[], float] = time.time,
+                 mono: Callable[[], float] = time.monotonic) -> None:
+        self.tolerance, self._wall, self._mono = tolerance, wall, mono
+        self._base = wall() - mono()
+
+    def jumped(self) -> float:
+        """Seconds the wall clock moved against the monotonic clock since the last check (0 within the
+        tolerance)."""
+        offset = self._wall() - self._mono()
+        drift, self._base = offset - self._base, offset
+        return drift if abs(drift) > self.tolerance else 0.0
+
+    def check(self, scheduler: BaseScheduler) -> float:
+        drift = self.jumped()
+        if drift:
+            log.warning("scheduler: the system clock jumped by %+.0f s; running every job now", drift)
+            for job in scheduler.get_jobs():
+                job.modify(next_run_time=datetime.now(UTC))
+            scheduler.wakeup()
+        return drift
+
+
+def _watch_clock(scheduler: BaseScheduler, stopped: threading.Event, every: float = 5.0) -> None:
+    watch = ClockWatch()
+    while not stopped.wait(every):
+        try:
+            watch.check(scheduler)
+        except Exception:  # noqa: BLE001 - the watch must never take the scheduler down  # pragma: no cover
+            log.exception("scheduler: clock watch failed")
+
+
 def build_scheduler(app: Flask) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1})
     scheduler.add_listener(_listener, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
@@ -120,10 +181,13 @@ def run_scheduler(app: Flask) -> None:
         threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    stopped = threading.Event()
+    threading.Thread(target=_watch_clock, args=(scheduler, stopped), name="clock-watch", daemon=True).start()
     log.info("scheduler: started (pid %s); run exactly one scheduler per installation", os.getpid())
     try:
         scheduler.start()
     finally:
+        stopped.set()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         log.info("scheduler: stopped")

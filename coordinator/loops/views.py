@@ -35,6 +35,7 @@ from coordinator.loops.forms import (
     SessionForm,
 )
 from coordinator.loops.models import Loop, LoopSession, LoopStatus
+from coordinator.reminders import services as reminders
 from coordinator.timeutil import as_utc, local_to_utc, now_utc, to_local
 from coordinator.web import viewer_timezone
 
@@ -130,6 +131,7 @@ def settings(loop_id: int):
             _apply_error(form, exc)
         else:
             invites.queue_for_settings(loop, before)
+            reminders.after_loop_change(loop)
             db.session.commit()
             flash("Loop settings saved.", "success")
             return redirect(url_for("loops.show", loop_id=loop.id))
@@ -191,6 +193,7 @@ def edit_session(loop_id: int, session_id: int):
             _apply_error(form, exc)
         else:
             invites.queue_for_session_edit(session)
+            reminders.after_loop_change(loop)
             db.session.commit()
             flash("Session saved.", "success")
             return redirect(url_for("loops.show", loop_id=loop.id))
@@ -318,6 +321,7 @@ def book(loop_id: int):
         db.session.rollback()
         abort(400, description=str(exc))
     invites.queue_for_change(change)
+    reminders.after_loop_change(change)
     db.session.commit()
     flash("Booked. Invites go out to the interviewers and the candidate.", "success")
     return redirect(url_for("loops.show", loop_id=loop.id))
@@ -369,6 +373,7 @@ def place(loop_id: int, session_id: int):
                 _apply_error(form, exc)
             else:
                 invites.queue_for_change(change)
+                reminders.after_loop_change(change)
                 db.session.commit()
                 flash(f"'{session.title}' is booked.", "success")
                 return redirect(url_for("loops.show", loop_id=loop.id))
@@ -396,6 +401,7 @@ def cancel_session(loop_id: int, session_id: int):
         db.session.rollback()
         abort(400, description=str(exc))
     invites.queue_for_change(change)
+    reminders.after_loop_change(change)
     db.session.commit()
     flash(f"'{session.title}' is cancelled.", "success")
     return redirect(url_for("loops.show", loop_id=loop.id))
@@ -414,6 +420,7 @@ def cancel(loop_id: int):
         db.session.rollback()
         abort(400, description=str(exc))
     invites.queue_for_change(change)
+    reminders.after_loop_change(change)
     db.session.commit()
     flash("The loop is cancelled.", "success")
     return redirect(url_for("loops.show", loop_id=loop.id))
@@ -444,6 +451,7 @@ def replace(loop_id: int, session_id: int, user_id: int):
             abort(400, description=str(exc))
         else:
             invites.queue_for_change(change)
+            reminders.after_loop_change(change)
             db.session.commit()
             flash(f"{leaving.name} is replaced in '{session.title}'.", "success")
             return redirect(url_for("loops.show", loop_id=loop.id))

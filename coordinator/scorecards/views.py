@@ -26,6 +26,7 @@ from coordinator.hiring.focus_models import FocusArea
 from coordinator.hiring.rating import RATINGS_BEST_FIRST, Rating, Recommendation
 from coordinator.loops.models import Loop, LoopSession
 from coordinator.loops.services import load_loop
+from coordinator.reminders import services as reminders
 from coordinator.scorecards import services
 from coordinator.scorecards.forms import (
     NOT_ASSESSED,
@@ -183,6 +184,8 @@ def edit(session_id: int):
         put_errors(form, exc.errors)
         form.form_errors.append(str(exc) + (" Your saved draft is unchanged." if exc.errors else ""))
         return _render_edit(loop, session, _card(session.id, user_id), form, 400)
+    if submitting:
+        reminders.after_loop_change(loop)  # its reminders stop; the last one in makes the debrief ready
     db.session.commit()
     if submitting:
         access = feedback_access(current_user, loop)
@@ -381,6 +384,7 @@ def decide(loop_id: int):
             form.form_errors.append(str(exc))
         loop = load_loop(loop_id)
         return render_template("scorecards/debrief.html", form=form, **_debrief_context(loop)), 400
+    reminders.after_loop_change(loop)  # the decision reminders stop
     db.session.commit()
     flash("Decision recorded.", "success")
     return redirect(url_for("scorecards.debrief", loop_id=loop_id) + "#decision")

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -88,14 +88,20 @@ def test_every_job_is_coalesced_single_instance_and_has_a_grace_time(app):
     scheduler = BlockingScheduler()
     register_jobs(scheduler, app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {spec.id for spec in JOBS} and "deliver_outbox" in jobs
+    assert set(jobs) == {spec.id for spec in JOBS}
+    assert {"deliver_outbox", "send_reminders", "sync_reminders"} <= set(jobs)
     for job in jobs.values():
         assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time >= 30
     assert jobs["deliver_outbox"].trigger.interval == timedelta(seconds=30)
+    assert jobs["send_reminders"].trigger.interval == timedelta(seconds=30)
+    assert jobs["sync_reminders"].trigger.interval == timedelta(minutes=10)
     app.config["OUTBOX_INTERVAL_SECONDS"] = 5
+    app.config["REMINDER_INTERVAL_SECONDS"] = 2
     other = BlockingScheduler()
     register_jobs(other, app)
-    assert {j.id: j.trigger.interval for j in other.get_jobs()}["deliver_outbox"] == timedelta(seconds=5)
+    intervals = {j.id: j.trigger.interval for j in other.get_jobs()}
+    assert intervals["deliver_outbox"] == timedelta(seconds=5)
+    assert intervals["send_reminders"] == timedelta(seconds=2)
 
 
 def test_a_failing_job_is_logged_and_the_scheduler_goes_on(app, monkeypatch):
@@ -134,6 +140,37 @@ def test_send_outbox_without_a_mail_server_holds(app):
 
 
 @pytest.mark.parametrize("value", ["0", "abc"])
-def test_scheduler_refuses_a_bad_interval(app, value):
-    result = app.test_cli_runner().invoke(args=["scheduler", "--outbox-interval", value])
-    assert result.exit_code == 2 and "outbox-interval" in result.output
+@pytest.mark.parametrize("option", ["--outbox-interval", "--reminder-interval"])
+def test_scheduler_refuses_a_bad_interval(app, value, option):
+    result = app.test_cli_runner().invoke(args=["scheduler", option, value])
+    assert result.exit_code == 2 and option.lstrip("-") in result.output
+
+
+def test_a_backwards_clock_jump_makes_every_job_due_at_once():
+    """APScheduler plans in wall time: after the clock goes back an hour it would wait an hour. The watch notices
+    the jump against the monotonic clock and runs every job now (they read what is due from the database)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    wall, mono = [1_000_000.0], [50.0]
+    watch = scheduler_module.ClockWatch(wall=lambda: wall[0], mono=lambda: mono[0])
+    wall[0] += 5
+    mono[0] += 5
+    assert watch.jumped() == 0.0  # time passing is no jump
+    wall[0] += 1.5
+    assert watch.jumped() == 0.0  # within the tolerance (NTP slewing)
+    wall[0] -= 3600
+    assert watch.jumped() == -3600.0
+    wall[0] += 7200
+    assert watch.jumped() == 7200.0
+
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.add_job(lambda: None, "interval", hours=1, id="job")
+    scheduler.start(paused=True)
+    try:
+        assert scheduler.get_job("job").next_run_time > datetime.now(UTC) + timedelta(minutes=59)
+        wall[0] -= 3600
+        assert watch.check(scheduler) == -3600.0
+        assert scheduler.get_job("job").next_run_time <= datetime.now(UTC)
+        assert watch.check(scheduler) == 0.0
+    finally:
+        scheduler.shutdown(wait=False)

@@ -1,0 +1,212 @@
+"""The dashboard: what needs someone's action now.
+
+For the hiring team (recruiters, hiring managers, admins): loops that are not scheduled yet, candidates without a
+loop, scorecards overdue (who, since when), debriefs ready for a decision, decisions due within 2 days or overdue.
+For interviewers: their next interviews and the scorecards they still owe. Each list is a fixed number of queries,
+however many loops there are.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from coordinator import timeutil
+from coordinator.auth.models import User
+from coordinator.auth.permissions import visible_jobs
+from coordinator.auth.roles import Role
+from coordinator.extensions import db
+from coordinator.hiring.models import Candidate, CandidateStage
+from coordinator.loops.models import Loop, LoopSession, LoopStatus, ParticipantRole, SessionInterviewer, SessionStatus
+from coordinator.reminders import rules
+from coordinator.scorecards.models import LoopDecision, Scorecard, ScorecardStatus
+
+#: most rows per list
+LIMIT = 50
+#: a decision shows up this many days before the promised date
+DECISION_HORIZON_DAYS = rules.DECISION_SOON_DAYS
+
+
+@dataclass
+class Overdue:
+    """A scorecard that is late: whose, for which session, due since when."""
+
+    session: LoopSession
+    user: User
+    due: datetime
+
+
+@dataclass
+class LoopAction:
+    loop: Loop
+    #: not_scheduled | scorecards_overdue | debrief_ready | decision_due
+    kind: str
+    overdue: list[Overdue] = field(default_factory=list)
+    #: days until the promised decision date (negative: overdue)
+    days_left: int | None = None
+    sessions_booked: int = 0
+    sessions_total: int = 0
+
+
+@dataclass
+class TeamDashboard:
+    not_scheduled: list[LoopAction]
+    without_loop: list[Candidate]
+    scorecards_overdue: list[LoopAction]
+    debrief_ready: list[LoopAction]
+    decisions_due: list[LoopAction]
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(len(a.overdue) for a in self.scorecards_overdue)
+
+    @property
+    def count(self) -> int:
+        return (len(self.not_scheduled) + len(self.without_loop) + len(self.scorecards_overdue)
+                + len(self.debrief_ready) + len(self.decisions_due))
+
+
+def shows_team_dashboard(user: User) -> bool:
+    return user.is_authenticated and user.has_role(Role.ADMIN, Role.RECRUITER, Role.HIRING_MANAGER)
+
+
+def team_loops(user: User) -> Select:
+    """Loops the user coordinates or decides on: those of the jobs they may see, and loops they organise."""
+    jobs = visible_jobs(user).subquery()
+    return (select(Loop).join(Candidate, Candidate.id == Loop.candidate_id)
+            .where(or_(Candidate.job_id.in_(select(jobs.c.id)), Loop.recruiter_id == user.id),
+                   Loop.status != LoopStatus.CANCELLED.value))
+
+
+def _loop_options():
+    return (joinedload(Loop.candidate).joinedload(Candidate.job), selectinload(Loop.sessions))
+
+
+def team_dashboard(user: User, *, now: datetime | None = None, tz: str | None = None) -> TeamDashboard:
+    now = now or timeutil.now_utc()
+    tz = tz or user.timezone
+    today = timeutil.to_local(now, tz).date()
+    scope = team_loops(user)
+
+    planning = db.session.scalars(
+        scope.where(Loop.status == LoopStatus.PLANNING.value).order_by(Loop.created_dt).limit(LIMIT)
+        .options(*_loop_options())).unique().all()
+    not_scheduled = []
+    for loop in planning:
+        active = loop.active_sessions
+        not_scheduled.append(LoopAction(loop, "not_scheduled", sessions_total=len(active),
+                                        sessions_booked=sum(1 for s in active if s.is_booked)))
+
+    has_loop = exists().where(Loop.candidate_id == Candidate.id)
+    jobs = visible_jobs(user).subquery()
+    without_loop = list(db.session.scalars(
+        select(Candidate).where(Candidate.job_id.in_(select(jobs.c.id)),
+                                Candidate.stage == CandidateStage.TO_SCHEDULE.value, ~has_loop)
+        .order_by(Candidate.created_dt).limit(LIMIT).options(joinedload(Candidate.job))))
+
+    decided = exists().where(LoopDecision.loop_id == Loop.id)
+    due_loops = db.session.scalars(
+        scope.where(Loop.decision_due_on.is_not(None),
+                    Loop.decision_due_on <= today + timedelta(days=DECISION_HORIZON_DAYS), ~decided)
+        .order_by(Loop.decision_due_on).limit(LIMIT).options(*_loop_options())).unique().all()
+    decisions_due = [LoopAction(loop, "decision_due", days_left=(loop.decision_due_on - today).days)
+                     for loop in due_loops]
+
+    overdue_by_loop = _overdue_scorecards(scope, now)
+    scorecards_overdue = [LoopAction(loop, "scorecards_overdue", overdue=items)
+                          for loop, items in overdue_by_loop.values()]
+    scorecards_overdue.sort(key=lambda a: min(o.due for o in a.overdue))
+
+    debrief_ready = _debrief_ready(scope, decided)
+    return TeamDashboard(not_scheduled, without_loop, scorecards_overdue[:LIMIT], debrief_ready, decisions_due)
+
+
+def _overdue_scorecards(scope: Select, now: datetime) -> dict[int, tuple[Loop, list[Overdue]]]:
+    """Scorecards past due and not submitted, of the loops in `scope`, grouped by loop."""
+    loop_ids = scope.with_only_columns(Loop.id).subquery()
+    submitted = exists().where(Scorecard.session_id == SessionInterviewer.session_id,
+                               Scorecard.interviewer_id == SessionInterviewer.user_id,
+                               Scorecard.status == ScorecardStatus.SUBMITTED.value)
+    seats = db.session.scalars(
+        select(SessionInterviewer).join(LoopSession, LoopSession.id == SessionInterviewer.session_id)
+        .where(LoopSession.loop_id.in_(select(loop_ids.c.id)), LoopSession.status == SessionStatus.BOOKED.value,
+               SessionInterviewer.role == ParticipantRole.INTERVIEWER.value, SessionInterviewer.is_active,
+               LoopSession.end_dt < now - timedelta(hours=1), ~submitted)
+        .order_by(LoopSession.end_dt).limit(LIMIT * 8)
+        .options(joinedload(SessionInterviewer.user),
+                 joinedload(SessionInterviewer.session).joinedload(LoopSession.loop).joinedload(Loop.candidate)
+                 .joinedload(Candidate.job))
+    ).all()
+    grouped: dict[int, tuple[Loop, list[Overdue]]] = {}
+    for seat in seats:
+        session = seat.session
+        job = session.loop.candidate.job
+        due = session.end_dt + timedelta(hours=int(getattr(job, "feedback_due_hours", None)
+                                                   or rules.FEEDBACK_DUE_HOURS))
+        if due >= now:
+            continue
+        grouped.setdefault(session.loop_id, (session.loop, []))[1].append(Overdue(session, seat.user, due))
+    return grouped
+
+
+def _debrief_ready(scope: Select, decided) -> list[LoopAction]:
+    """Loops whose every expected scorecard is submitted and that have no decision yet."""
+    with_cards = db.session.scalars(
+        scope.where(~decided, exists().where(
+            Scorecard.loop_id == Loop.id, Scorecard.status == ScorecardStatus.SUBMITTED.value))
+        .order_by(Loop.decision_due_on.is_(None), Loop.decision_due_on, Loop.id).limit(LIMIT * 4)
+        .options(*_loop_options(), selectinload(Loop.sessions).selectinload(LoopSession.participants))
+    ).unique().all()
+    if not with_cards:
+        return []
+    done: dict[int, set[tuple[int, int]]] = defaultdict(set)
+    for loop_id, session_id, user_id in db.session.execute(
+        select(Scorecard.loop_id, Scorecard.session_id, Scorecard.interviewer_id)
+        .where(Scorecard.loop_id.in_([loop.id for loop in with_cards]),
+               Scorecard.status == ScorecardStatus.SUBMITTED.value)):
+        done[loop_id].add((session_id, user_id))
+    ready = []
+    for loop in with_cards:
+        seats = {(s.id, p.user_id) for s in loop.sessions if s.is_booked for p in s.participants
+                 if p.role == ParticipantRole.INTERVIEWER.value and p.is_active}
+        if seats and seats <= done[loop.id]:
+            ready.append(LoopAction(loop, "debrief_ready", sessions_total=len(seats)))
+    return ready[:LIMIT]
+
+
+@dataclass
+class InterviewerDashboard:
+    next_interviews: list[LoopSession]
+    scorecards_due: list  # scorecards.services.Seat
+
+
+def interviewer_dashboard(user: User, *, now: datetime | None = None) -> InterviewerDashboard:
+    from coordinator.loops.services import upcoming_interviews
+    from coordinator.scorecards.services import CardState, my_seats
+
+    now = now or timeutil.now_utc()
+    seats = [s for s in my_seats(user, now) if s.state != CardState.SUBMITTED and not s.is_former]
+    seats.sort(key=lambda s: (s.due is None, s.due))
+    return InterviewerDashboard(upcoming_interviews(user, limit=10), seats)
+
+
+def shows_interviewer_dashboard(user: User) -> bool:
+    return user.is_authenticated and user.has_role(Role.INTERVIEWER, Role.HIRING_MANAGER)
+
+
+def decision_words(days_left: int | None) -> str:
+    if days_left is None:
+        return ""
+    if days_left > 0:
+        return f"due in {days_left} day{'s' if days_left != 1 else ''}"
+    if days_left == 0:
+        return "due today"
+    return f"overdue by {-days_left} day{'s' if days_left != -1 else ''}"
+
+
+__all__ = ["InterviewerDashboard", "LoopAction", "Overdue", "TeamDashboard", "decision_words",
+           "interviewer_dashboard", "shows_interviewer_dashboard", "shows_team_dashboard", "team_dashboard"]

@@ -1,0 +1,474 @@
+"""Reminder e-mails: plain data in, subject, text, HTML and the RFC 5322 bytes out (no Flask, no database).
+
+`compose(context)` writes the message of one reminder in the recipient's time zone; `build_email` turns it into the
+bytes the outbox stores and the SMTP server receives (multipart/alternative: text/plain and text/html, UTF-8,
+quoted-printable). The bytes are written directly rather than through `email.message.EmailMessage`, which costs ~3 ms a
+message: 10,000 due reminders must reach the outbox in seconds. Every header value is reduced to one line and
+encoded (RFC 2047) when it is not ASCII, so no name or subject can inject a header.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from email.utils import format_datetime
+from html import escape as _escape
+
+from coordinator.reminders.models import ReminderKind
+from coordinator.timeutil import as_utc, format_instant, format_range, to_local
+
+
+class MessageError(ValueError):
+    """The message cannot be built (an address that is not one); the reminder is skipped with this reason."""
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    job_title: str = ""
+
+    @property
+    def described(self) -> str:
+        """'Jonas Weber (Staff Engineer)': a name and job title, never an address."""
+        return f"{one_line(self.name, 160)} ({one_line(self.job_title, 120)})" if self.job_title else \
+            one_line(self.name, 160)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    title: str
+    kind_label: str
+    duration_min: int
+    start: datetime
+    end: datetime
+    where: str = ""
+    video: str = ""
+    interviewers: tuple[Person, ...] = ()
+    shadows: tuple[Person, ...] = ()
+    prep: str = ""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What one reminder says, as plain values."""
+
+    kind: ReminderKind
+    now: datetime
+    recipient: str
+    #: the recipient's zone: every time in the message is shown in it, named
+    tz: str
+    candidate: str
+    job_title: str
+    recruiter: Person
+    loop_url: str
+    event_dt: datetime
+    session: SessionInfo | None = None
+    is_shadow: bool = False
+    kit_url: str = ""
+    scorecard_url: str = ""
+    debrief_url: str = ""
+    #: whose scorecard an escalation is about
+    about: str = ""
+    decision_due_on: date | None = None
+    #: (submitted, expected) scorecards of the loop, when known
+    scorecards_in: tuple[int, int] | None = None
+    #: the people whose scorecards are still missing
+    missing: tuple[str, ...] = ()
+    #: the candidate's sessions of the day the reminder is about
+    itinerary: tuple[SessionInfo, ...] = ()
+    #: the candidate's other interview days after it
+    later_days: tuple[date, ...] = ()
+
+
+@dataclass
+class Message:
+    subject: str
+    greeting: str
+    paragraphs: list[str] = field(default_factory=list)
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    #: the candidate's itinerary: (heading, [(line, detail lines)])
+    schedule: list[tuple[str, list[tuple[str, list[str]]]]] = field(default_factory=list)
+    actions: list[tuple[str, str]] = field(default_factory=list)
+    closing: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        lines = [self.greeting, ""]
+        for p in self.paragraphs:
+            lines += [p, ""]
+        if self.facts:
+            width = max(len(label) for label, _ in self.facts) + 1
+            lines += [f"{label + ':':<{width}} {value}" for label, value in self.facts] + [""]
+        for heading, items in self.schedule:
+            lines.append(heading)
+            for line, details in items:
+                lines.append(f"  {line}")
+                lines += [f"      {d}" for d in details]
+            lines.append("")
+        for label, url in self.actions:
+            lines.append(f"{label}: {url}")
+        if self.actions:
+            lines.append("")
+        lines += self.closing
+        return "\n".join(lines).rstrip() + "\n"
+
+    def html(self) -> str:
+        """The same message as HTML; everything people typed is escaped."""
+        e = _escape
+        out = [f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><style>{_STYLE}</style></head><body>\n',
+               f"<p>{e(self.greeting)}</p>\n"]
+        out += [f"<p>{e(p)}</p>\n" for p in self.paragraphs]
+        if self.facts:
+            out.append("<table>\n")
+            out += [f'<tr><td class="m">{e(label)}</td><td>{e(value)}</td></tr>\n' for label, value in self.facts]
+            out.append("</table>\n")
+        for heading, items in self.schedule:
+            out.append(f"<h3>{e(heading)}</h3>\n<ul>\n")
+            for line, details in items:
+                extra = "".join(f'<br><span class="m">{e(d)}</span>' for d in details)
+                out.append(f"<li><strong>{e(line)}</strong>{extra}</li>\n")
+            out.append("</ul>\n")
+        out += [f'<p><a href="{e(url)}">{e(label)}</a></p>\n' for label, url in self.actions]
+        out += [f'<p class="m">{e(line)}</p>\n' for line in self.closing]
+        out.append("</body></html>\n")
+        return "".join(out)
+
+
+_STYLE = ("body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1f2933;"
+          "line-height:1.5}td{padding:4px 12px 4px 0;vertical-align:top}.m{color:#52606d}a{color:#0a58ca}")
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _when(s: SessionInfo, tz: str) -> str:
+    return format_range(s.start, s.end, tz, "%a %d %b %Y, %H:%M")
+
+
+def _at(dt: datetime, tz: str) -> str:
+    return format_instant(dt, tz, "%a %d %b, %H:%M")
+
+
+def _ago(later: datetime, earlier: datetime) -> str:
+    """The time from `earlier` to `later`, in words ('3 hours')."""
+    minutes = max(0, int((as_utc(later) - as_utc(earlier)).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{hours // 24} days"
+
+
+def _day(d: date) -> str:
+    return d.strftime("%A %d %B %Y")
+
+
+def _session_facts(s: SessionInfo, tz: str, *, with_people: bool = True) -> list[tuple[str, str]]:
+    facts = [("Session", f"{one_line(s.title)} — {s.kind_label}, {s.duration_min} min"),
+             ("When", f"{_when(s, tz)} (your time zone, {tz})")]
+    if s.where:
+        facts.append(("Where", one_line(s.where)))
+    if s.video:
+        facts.append(("Video", s.video))
+    if with_people and s.interviewers:
+        facts.append(("Interviewers", "; ".join(p.described for p in s.interviewers)))
+    if with_people and s.shadows:
+        facts.append(("Shadowing", "; ".join(p.described for p in s.shadows)))
+    return facts
+
+
+def _signature(c: Context) -> list[str]:
+    return [f"Sent by coordinator for {c.recruiter.described}, recruiter — reply to this e-mail to reach them."]
+
+
+def compose(c: Context) -> Message:
+    """The message of one reminder, every time in the recipient's zone."""
+    return _COMPOSERS[c.kind](c)
+
+
+def _prep_day(c: Context) -> Message:
+    s = c.session
+    assert s is not None
+    role = "shadow" if c.is_shadow else "interview"
+    m = Message(
+        subject=f"Prepare: interview with {one_line(c.candidate, 120)} — {one_line(s.title, 80)} "
+                f"({_at(s.start, c.tz)})",
+        greeting=f"Hello {one_line(c.recipient, 160)},",
+        paragraphs=[f"You {role} {one_line(c.candidate)} for {one_line(c.job_title)} in about "
+                    f"{_ago(s.start, c.now)}, on {_when(s, c.tz)}.",
+                    "Your interview kit has the candidate's background, what to probe further, your focus areas "
+                    "with their rating guidance, your questions and the timing plan. Fifteen minutes with it now "
+                    "makes the interview better for everyone."],
+        facts=[("Candidate", f"{one_line(c.candidate)} ({one_line(c.job_title)})"), *_session_facts(s, c.tz)],
+        closing=_signature(c),
+    )
+    if c.kit_url:
+        m.actions.append(("Open your interview kit", c.kit_url))
+    m.actions.append(("The loop", c.loop_url))
+    return m
+
+
+def _prep_hour(c: Context) -> Message:
+    s = c.session
+    assert s is not None
+    m = Message(
+        subject=f"In 1 hour: interview with {one_line(c.candidate, 120)} — {one_line(s.title, 80)} at "
+                f"{format_instant(s.start, c.tz, '%H:%M')}",
+        greeting=f"Hello {one_line(c.recipient, 160)},",
+        paragraphs=[f"Your interview with {one_line(c.candidate)} starts at {format_instant(s.start, c.tz, '%H:%M')} "
+                    f"(in about {_ago(s.start, c.now)})."],
+        facts=_session_facts(s, c.tz),
+        closing=_signature(c),
+    )
+    if s.video:
+        m.actions.append(("Join the video call", s.video))
+    if c.kit_url:
+        m.actions.append(("Your interview kit", c.kit_url))
+    return m
+
+
+def _scorecard_hour(c: Context) -> Message:
+    s = c.session
+    assert s is not None
+    m = Message(
+        subject=f"Write your scorecard: {one_line(c.candidate, 120)} — {one_line(s.title, 80)}",
+        greeting=f"Hello {one_line(c.recipient, 160)},",
+        paragraphs=[f"Thank you for interviewing {one_line(c.candidate)}. Write your scorecard while the interview "
+                    f"is fresh: it is due by {_at(c.event_dt, c.tz)}.",
+                    "Rate each of your focus areas with the evidence you heard (situation, task, action, result). "
+                    "You see your colleagues' scorecards once you have submitted your own."],
+        facts=[("Candidate", f"{one_line(c.candidate)} ({one_line(c.job_title)})"),
+               ("Session", f"{one_line(s.title)}, {_when(s, c.tz)}"),
+               ("Due", f"{_at(c.event_dt, c.tz)} (your time zone, {c.tz})")],
+        closing=_signature(c),
+    )
+    m.actions.append(("Write your scorecard", c.scorecard_url or c.loop_url))
+    return m
+
+
+def _scorecard_due(c: Context) -> Message:
+    s = c.session
+    assert s is not None
+    late = c.now > c.event_dt
+    status = (f"was due at {_at(c.event_dt, c.tz)} ({_ago(c.now, c.event_dt)} ago)" if late
+              else f"is due at {_at(c.event_dt, c.tz)}")
+    m = Message(
+        subject=f"Last call: your scorecard for {one_line(c.candidate, 120)} "
+                + (f"was due {_at(c.event_dt, c.tz)}" if late else f"is due {_at(c.event_dt, c.tz)}"),
+        greeting=f"Hello {one_line(c.recipient, 160)},",
+        paragraphs=[f"Your scorecard for {one_line(c.candidate)} ({one_line(s.title)}) {status}. The hiring team "
+                    "decides from the scorecards and has promised the candidate an answer: please submit yours now. "
+                    "If it stays missing, the recruiter and the hiring manager are told."],
+        facts=[("Candidate", f"{one_line(c.candidate)} ({one_line(c.job_title)})"),
+               ("Session", f"{one_line(s.title)}, {_when(s, c.tz)}")],
+        closing=_signature(c),
+    )
+    m.actions.append(("Write your scorecard", c.scorecard_url or c.loop_url))
+    return m
+
+
+def _scorecard_overdue(c: Context) -> Message:
+    s = c.session
+    assert s is not None
+    m = Message(
+        subject=f"Overdue scorecard: {one_line(c.about, 120)} — {one_line(c.candidate, 120)}, {one_line(s.title, 80)}",
+        greeting=f"Hello {one_line(c.recipient, 160)},",
+        paragraphs=[f"{one_line(c.about)}'s scorecard for {one_line(c.candidate)} ({one_line(s.title)}) has been "
+                    f"overdue since {_at(c.event_dt, c.tz)} ({_ago(c.now, c.event_dt)}). They had a reminder after "
+                    "the interview and a last call when it was due."],
+        facts=[("Interviewer", one_line(c.about)),
+               ("Candidate", f"{one_line(c.candidate)} ({one_line(c.job_title)})"),
+               ("Session", f"{one_line(s.title)}, {_when(s, c.tz)}"),
+               ("Overdue since", f"{_at(c.event_dt, c.tz)} (your time zone, {c.tz})")],
+        closing=["You receive this as the recruiter or hiring manager of this loop."],
+    )
+    if c.scorecards_in is not None:
+        m.facts.append(("Scorecards in", f"{c.scorecards_in[0]} of {c.scorecards_in[1]}"))
+    if c.decision_due_on:
+        m.facts.append(("Decision promised by", _day(c.decision_due_on)))
+    m.actions.append(("Open the loop", c.debrief_url or c.loop_url))
+    return m
+
+
+def _debrief_ready(c: Context) -> Message:
+    n = c.scorecards_in[1] if c.scorecards_in else 0
+    m = Message(
+        subject=f"Debrief ready: all scorecards for {one_line(c.candidate, 120)} are in",
+        greeting=f"Hello {one_line(c.recipient, 160)},",
+        paragraphs=[f"The last scorecard for {one_line(c.candidate)} ({one_line(c.job_title)}) came in on "
+                    f"{_at(c.event_dt, c.tz)}: all {n} scorecard{'s' if n != 1 else ''} are submitted. Open the "
+                    "debrief to compare them side by side and record the decision."],
+        closing=["You receive this as the recruiter or hiring manager of this loop."],
+    )
+    if c.decision_due_on:
+        m.facts.append(("Decision promised by", _day(c.decision_due_on)))
+    m.actions.append(("Open the debrief", c.debrief_url or c.loop_url))
+    return m
+
+
+def _decision(c: Context) -> Message:
+    assert c.decision_due_on is not None
+    today = to_local(c.now, c.tz).date()
+    days = (c.decision_due_on - today).days
+    if days > 0:
+        when, lead = f"in {days} day{'s' if days != 1 else ''}", "Decision due"
+    elif days == 0:
+        when, lead = "today", "Decision due"
+    else:
+        when, lead = f"{-days} day{'s' if days != -1 else ''} ago", "Decision overdue"
+    subject = (f"{lead} {when}: {one_line(c.candidate, 120)} ({one_line(c.job_title, 80)})" if days >= 0
+               else f"{lead}: {one_line(c.candidate, 120)} ({one_line(c.job_title, 80)}), due {when}")
+    m = Message(
+        subject=subject,
+        greeting=f"Hello {one_line(c.recipient, 160)},",
+        paragraphs=[f"The team promised {one_line(c.candidate)} a decision by {_day(c.decision_due_on)} "
+                    f"({when}), and none is recorded yet."],
+        facts=[("Candidate", f"{one_line(c.candidate)} ({one_line(c.job_title)})"),
+               ("Decision promised by", _day(c.decision_due_on))],
+        closing=["You receive this as the recruiter or hiring manager of this loop, until a decision is recorded."],
+    )
+    if c.scorecards_in is not None:
+        m.facts.append(("Scorecards in", f"{c.scorecards_in[0]} of {c.scorecards_in[1]}"))
+    if c.missing:
+        m.facts.append(("Still missing", "; ".join(one_line(n, 160) for n in c.missing)))
+    m.actions.append(("Open the debrief", c.debrief_url or c.loop_url))
+    return m
+
+
+def _candidate_day(c: Context) -> Message:
+    items = []
+    for s in c.itinerary:
+        details = []
+        if s.interviewers:
+            details.append("With: " + "; ".join(p.described for p in s.interviewers))
+        if s.shadows:
+            details.append("Also joining to observe: " + "; ".join(p.described for p in s.shadows))
+        if s.where:
+            details.append(f"Where: {one_line(s.where)}")
+        if s.video:
+            details.append(f"Video link: {s.video}")
+        if s.prep.strip():
+            details.append("How to prepare: " + one_line(s.prep, 1000))
+        times = format_range(s.start, s.end, c.tz, "%H:%M").rsplit(" ", 1)[0]
+        items.append((f"{times}  {one_line(s.title)} ({s.kind_label}, {s.duration_min} min)", details))
+    first = c.itinerary[0].start if c.itinerary else c.event_dt
+    day = to_local(first, c.tz).date()
+    zone = to_local(first, c.tz).tzname() or c.tz
+    m = Message(
+        subject=f"Reminder: your interviews for {one_line(c.job_title, 120)} on {day.strftime('%a %d %b')}, "
+                f"from {format_instant(first, c.tz, '%H:%M')}",
+        greeting=f"Dear {one_line(c.recipient, 160)},",
+        paragraphs=[f"A reminder of your interviews for the {one_line(c.job_title)} role on {_day(day)}. We look "
+                    "forward to meeting you.",
+                    f"All times are in your time zone ({c.tz}, {zone})."],
+        schedule=[(_day(day), items)],
+        closing=["If something has come up, or you have a question, reply to this e-mail.", "",
+                 "Kind regards,", c.recruiter.described],
+    )
+    if c.later_days:
+        m.paragraphs.append("Your interviews continue on " + ", ".join(_day(d) for d in c.later_days)
+                            + "; you will get a reminder the day before.")
+    return m
+
+
+_COMPOSERS = {
+    ReminderKind.PREP_DAY: _prep_day,
+    ReminderKind.PREP_HOUR: _prep_hour,
+    ReminderKind.SCORECARD_HOUR: _scorecard_hour,
+    ReminderKind.SCORECARD_DUE: _scorecard_due,
+    ReminderKind.SCORECARD_OVERDUE: _scorecard_overdue,
+    ReminderKind.DEBRIEF_READY: _debrief_ready,
+    ReminderKind.DECISION_SOON: _decision,
+    ReminderKind.DECISION_TODAY: _decision,
+    ReminderKind.CANDIDATE_DAY: _candidate_day,
+}
+
+
+# ------------------------------------------------------------------------------------------------ MIME
+
+
+_ADDRESS_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
+_MESSAGE_ID_RE = re.compile(r"^<[^<>\s@]+@[^<>\s@]+>$")
+_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
+
+
+def is_address(value: str) -> bool:
+    """A plain addr-spec (local@domain) we are willing to write into a header."""
+    return bool(value) and len(value) <= 254 and bool(_ADDRESS_RE.match(value)) and ".." not in value
+
+
+def encode_words(value: str) -> str:
+    """RFC 2047 encoded-words (UTF-8, base64) for a header value that is not ASCII, folded with CRLF + space.
+    Each word carries at most 39 bytes (52 base64 characters, 64 with its frame: a folded line stays under 78);
+    a character is never split.
+    (`email.header.Header` does the same ~50 times slower, which 10,000 subjects notice.)"""
+    words, chunk, size = [], [], 0
+    for char in value:
+        n = len(char.encode("utf-8"))
+        if size + n > 39:
+            words.append("".join(chunk))
+            chunk, size = [], 0
+        chunk.append(char)
+        size += n
+    if chunk:
+        words.append("".join(chunk))
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w.encode('utf-8')).decode('ascii')}?=" for w in words)
+
+
+def _header(value: str) -> str:
+    value = one_line(value, 900)
+    return value if value.isascii() else encode_words(value)
+
+
+def _mailbox(name: str, address: str, what: str) -> str:
+    address = (address or "").strip()
+    if not is_address(address):
+        raise MessageError(f"{what}: not a usable e-mail address: {address!r}")
+    name = one_line(name, 160)
+    if not name:
+        return address
+    if not name.isascii():
+        return f"{encode_words(name)} <{address}>"
+    if _SPECIALS.search(name):
+        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{name} <{address}>"
+
+
+def _qp(text: str) -> str:
+    """Quoted-printable (RFC 2045): ASCII stays readable, lines at most 76 characters, CRLF line ends."""
+    body = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True).decode("ascii")
+    return body.replace("\n", "\r\n")
+
+
+def build_email(*, sender: tuple[str, str], to: tuple[str, str], subject: str, text: str, html: str,
+                reply_to: tuple[str, str] | None, date: datetime, message_id: str, boundary: str,
+                headers: Sequence[tuple[str, str]] = ()) -> bytes:
+    """The RFC 5322 bytes of a multipart/alternative e-mail (text and HTML), CRLF line ends, 7-bit clean.
+
+    `sender`, `to` and `reply_to` are (name, address); an address that is not one raises MessageError. Nothing
+    here reads a clock or invents an id: `date`, `message_id` and the MIME `boundary` are given.
+    """
+    if not _MESSAGE_ID_RE.match(message_id):
+        raise MessageError(f"not a Message-ID: {message_id!r}")
+    if not re.fullmatch(r"[A-Za-z0-9'()+_,./:=?-]{1,70}", boundary):
+        raise MessageError(f"not a MIME boundary: {boundary!r}")
+    lines = [f"From: {_mailbox(*sender, 'sender')}", f"To: {_mailbox(*to, 'recipient')}"]
+    if reply_to is not None:
+        lines.append(f"Reply-To: {_mailbox(*reply_to, 'reply_to')}")
+    lines += [f"Subject: {_header(subject)}", f"Date: {format_datetime(as_utc(date))}", f"Message-ID: {message_id}"]
+    lines += [f"{name}: {_header(value)}" for name, value in headers]
+    lines += [
+        "MIME-Version: 1.0", f'Content-Type: multipart/alternative; boundary="{boundary}"', "",
+        f"--{boundary}", 'Content-Type: text/plain; charset="utf-8"', "Content-Transfer-Encoding: quoted-printable",
+        "", _qp(text),
+        f"--{boundary}", 'Content-Type: text/html; charset="utf-8"', "Content-Transfer-Encoding: quoted-printable",
+        "", _qp(html),
+        f"--{boundary}--", "",
+    ]
+    return "\r\n".join(lines).encode("ascii")

@@ -1,0 +1,172 @@
+"""Reminders: one row per message to send at a moment (what, for whom, about which loop, due when).
+
+The rows are the record, the scheduler process only the clock. `services.sync_loops` derives the rows a loop needs
+from the loop's state (`rules.plan`) and upserts them by `key`; `services.process_due` claims the due ones, puts
+the message into the outbox and marks them sent in the same transaction. A reminder that is no longer wanted is
+`cancelled` (the loop moved, a decision was recorded); one that is due but cannot or should not go out is
+`skipped`, and `reason` says why.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from coordinator.auth.models import User
+from coordinator.dbtypes import UTCDateTime
+from coordinator.extensions import db
+from coordinator.hiring.models import Candidate
+from coordinator.invites.models import OutboxMessage
+from coordinator.loops.models import Loop
+from coordinator.timeutil import now_utc
+
+
+class ReminderKind(StrEnum):
+    PREP_DAY = "prep_day"  # interviewer: 24 h before a session, with the kit link
+    PREP_HOUR = "prep_hour"  # interviewer: 1 h before
+    SCORECARD_HOUR = "scorecard_hour"  # interviewer: 1 h after the session ends
+    SCORECARD_DUE = "scorecard_due"  # interviewer: last call when the scorecard is due
+    SCORECARD_OVERDUE = "scorecard_overdue"  # recruiter and hiring manager: a scorecard is overdue
+    DEBRIEF_READY = "debrief_ready"  # recruiter and hiring manager: the last scorecard is in
+    DECISION_SOON = "decision_soon"  # recruiter and hiring manager: 2 days before the promised decision date
+    DECISION_TODAY = "decision_today"  # recruiter and hiring manager: on the promised date
+    CANDIDATE_DAY = "candidate_day"  # candidate: 24 h before their interviews, with the itinerary
+
+    @property
+    def label(self) -> str:
+        return _KIND_LABELS[self.value]
+
+    @property
+    def audience(self) -> str:
+        """'interviewer', 'team' (recruiter and hiring manager) or 'candidate'."""
+        if self in (ReminderKind.PREP_DAY, ReminderKind.PREP_HOUR, ReminderKind.SCORECARD_HOUR,
+                    ReminderKind.SCORECARD_DUE):
+            return "interviewer"
+        return "candidate" if self is ReminderKind.CANDIDATE_DAY else "team"
+
+    @property
+    def ignores_quiet_hours(self) -> bool:
+        """The one-hour reminders go out on time, night or not; every other one waits for the morning."""
+        return self in (ReminderKind.PREP_HOUR, ReminderKind.SCORECARD_HOUR)
+
+
+_KIND_LABELS = {
+    "prep_day": "Prepare: interview tomorrow",
+    "prep_hour": "Interview in 1 hour",
+    "scorecard_hour": "Write your scorecard",
+    "scorecard_due": "Scorecard due: last call",
+    "scorecard_overdue": "Scorecard overdue",
+    "debrief_ready": "Debrief ready",
+    "decision_soon": "Decision due in 2 days",
+    "decision_today": "Decision due today",
+    "candidate_day": "Candidate: your interviews tomorrow",
+}
+
+
+class ReminderStatus(StrEnum):
+    PENDING = "pending"  # waiting for its due time
+    SENT = "sent"  # put into the outbox (which delivers it)
+    CANCELLED = "cancelled"  # no longer wanted: the loop moved or was cancelled, a decision was recorded, ...
+    SKIPPED = "skipped"  # due, but not sent: no address, the loop is gone, too late to help; `reason` says why
+
+    @property
+    def label(self) -> str:
+        return {"pending": "Scheduled", "sent": "Sent", "cancelled": "Cancelled", "skipped": "Skipped"}[self.value]
+
+
+def _in(values: type[StrEnum]) -> str:
+    return ", ".join(f"'{v.value}'" for v in values)
+
+
+class Reminder(db.Model):
+    """One reminder to one person (a user or the candidate) about one loop."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_in(ReminderKind)})", name="kind_known"),
+        CheckConstraint(f"status IN ({_in(ReminderStatus)})", name="status_known"),
+        CheckConstraint("attempts >= 0", name="attempts_positive"),
+        # The poll: pending rows whose due time has come, earliest first.
+        Index("ix_reminders_due", "status", "due_dt"),
+        Index("ix_reminders_user_due", "user_id", "due_dt"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: one of ReminderKind
+    kind: Mapped[str] = mapped_column(String(32))
+    #: idempotency key: what, for whom, about which event at which time (rules.plan makes it); scheduling the same
+    #: reminder twice finds this row instead of adding another
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    #: the recipient when it is a user (interviewer, recruiter, hiring manager)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: the recipient when it is the candidate
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("candidates.id", ondelete="CASCADE"), index=True)
+    #: the loop it is about; NULL once the loop is deleted (the reminder is then skipped, its record stays)
+    loop_id: Mapped[int | None] = mapped_column(ForeignKey("loops.id", ondelete="SET NULL"), index=True)
+    #: the session it is about, when it is about one
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("loop_sessions.id", ondelete="SET NULL"))
+    #: whose scorecard it is about (the scorecard is the pair session + this interviewer: its row appears only
+    #: when first saved); for the interviewer's own reminders, the recipient
+    about_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: the moment it is about: the session's start or end, the scorecard's due time, the decision date (UTC)
+    event_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: when to send it (UTC): the rule's time, moved out of the recipient's night
+    due_dt: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: one of ReminderStatus
+    status: Mapped[str] = mapped_column(String(16), default=ReminderStatus.PENDING.value)
+    #: times the poll took it up (1 once sent); a message that cannot be built is retried a few times
+    attempts: Mapped[int] = mapped_column(default=0)
+    #: why the last attempt to build the message failed, one line
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    #: why it was cancelled or skipped, in words for the people who read the list
+    reason: Mapped[str] = mapped_column(Text, default="")
+    #: when it went into the outbox
+    sent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the outbox message it became
+    outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id", ondelete="SET NULL"))
+    #: when it was first scheduled
+    created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: last change (scheduled again, moved, sent, cancelled)
+    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    candidate: Mapped[Candidate | None] = relationship()
+    about_user: Mapped[User | None] = relationship(foreign_keys=[about_user_id])
+    outbox_message: Mapped[OutboxMessage | None] = relationship()
+    loop: Mapped[Loop | None] = relationship()
+
+    @property
+    def kind_enum(self) -> ReminderKind:
+        return ReminderKind(self.kind)
+
+    @property
+    def kind_label(self) -> str:
+        return ReminderKind(self.kind).label
+
+    @property
+    def status_label(self) -> str:
+        return ReminderStatus(self.status).label
+
+    @property
+    def about_line(self) -> str:
+        """What it is about, in a few words: 'Ada Lovelace · Jonas Weber's scorecard'."""
+        parts = []
+        if self.loop is not None:
+            parts.append(self.loop.candidate.name)
+        if self.about_user is not None and self.about_user_id != self.user_id:
+            parts.append(f"{self.about_user.name}'s scorecard")
+        return " · ".join(parts) or "a deleted loop"
+
+    @property
+    def recipient_name(self) -> str:
+        if self.user is not None:
+            return self.user.name
+        if self.candidate is not None:
+            return f"{self.candidate.name} (candidate)"
+        return "—"
+
+    def __repr__(self) -> str:
+        return f"<Reminder {self.id} {self.kind} {self.status} due {self.due_dt:%Y-%m-%d %H:%M}Z>"
