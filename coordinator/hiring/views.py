@@ -26,6 +26,7 @@ from coordinator.hiring import services
 from coordinator.hiring.forms import CandidateForm, JobForm
 from coordinator.hiring.models import CANDIDATE_STAGE_LABELS, Candidate, Job
 from coordinator.loops.models import Loop
+from coordinator.reminders import services as reminders
 
 bp = Blueprint("hiring", __name__)
 
@@ -100,12 +101,15 @@ def edit_job(job_id: int):
     require(can_edit_job(current_user, job))
     form = _job_form(job)
     if form.validate_on_submit():
+        due_hours = job.feedback_due_hours
         try:
             services.update_job(job, _job_data(form))
         except services.HiringError as exc:
             db.session.rollback()
             _apply_error(form, exc)
         else:
+            if job.feedback_due_hours != due_hours:
+                reminders.after_job_change(job)  # the scorecard reminders of its loops move with the deadline
             db.session.commit()
             flash("The job is saved.", "success")
             return redirect(url_for("hiring.job", job_id=job.id))

@@ -183,7 +183,7 @@ def run_scheduler(app: Flask) -> None:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     stopped = threading.Event()
     threading.Thread(target=_watch_clock, args=(scheduler, stopped), name="clock-watch", daemon=True).start()
-    log.info("scheduler: started (pid %s); run exactly one scheduler per installation", os.getpid())
+    log.info("scheduler: started (pid %s); one per host at most (on SQLite, one per installation)", os.getpid())
     try:
         scheduler.start()
     finally:

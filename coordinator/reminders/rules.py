@@ -307,7 +307,7 @@ def why_not_planned(kind: ReminderKind, session_id: int | None, user_id: int | N
     if kind is ReminderKind.SCORECARD_HOUR and session.end != event_dt:
         return "The session moved."
     if kind in (ReminderKind.SCORECARD_DUE, ReminderKind.SCORECARD_OVERDUE) and f.scorecard_due(session) != event_dt:
-        return "The scorecard's due time changed (the session moved)."
+        return "The scorecard's due time changed."
     if kind is ReminderKind.SCORECARD_OVERDUE and user_id not in f.team:
         return "No longer the recruiter or hiring manager of this loop."
     return "No longer needed."

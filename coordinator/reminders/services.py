@@ -249,10 +249,10 @@ def after_loop_change(loop_or_id: Loop | int | Any, *, now: datetime | None = No
     return sync_loops([int(loop_id)], now=now)
 
 
-def loops_to_sweep(now: datetime) -> list[int]:
+def loops_to_sweep(now: datetime, job_id: int | None = None) -> list[int]:
     """Loops whose reminders the periodic sweep reconciles: sessions in the window, decisions promised within the
     horizon, and every loop that has a pending reminder (a cancelled loop, a loop changed by a path that did not
-    call the hook)."""
+    call the hook). With `job_id`, that job's loops only."""
     today = timeutil.to_local(now, "UTC").date()
     sessions = (select(LoopSession.loop_id).join(Loop, Loop.id == LoopSession.loop_id)
                 .where(Loop.status != LoopStatus.CANCELLED.value, LoopSession.end_dt >= now - SWEEP_PAST,
@@ -262,7 +262,17 @@ def loops_to_sweep(now: datetime) -> list[int]:
                                       Loop.decision_due_on <= today + SWEEP_AHEAD)
     pending = select(Reminder.loop_id).where(Reminder.status == ReminderStatus.PENDING.value,
                                              Reminder.loop_id.is_not(None))
-    return sorted(set(db.session.scalars(union(sessions, decisions, pending))))
+    ids = set(db.session.scalars(union(sessions, decisions, pending)))
+    if job_id is not None and ids:
+        ids &= set(db.session.scalars(select(Loop.id).join(Candidate, Candidate.id == Loop.candidate_id)
+                                      .where(Candidate.job_id == job_id)))
+    return sorted(ids)
+
+
+def after_job_change(job: Job, *, now: datetime | None = None) -> SyncReport:
+    """A job's scorecard deadline (`feedback_due_hours`) changed: its active loops' scorecard reminders move."""
+    now = now or clock()
+    return sync_loops(loops_to_sweep(now, job_id=job.id), now=now)
 
 
 def sweep(*, now: datetime | None = None) -> SyncReport:

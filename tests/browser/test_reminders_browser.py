@@ -4,7 +4,7 @@ interviews and reminders. Screenshots in test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
@@ -30,8 +30,15 @@ def _organisation():
     planning = new_loop(w, [("Pairing", 60, [w.emily], []), ("Values", 45, [w.manager], [])], candidate=other)
     soon = new_loop(w, [("Pairing", 60, [w.emily], [])], candidate=grace,
                     decision_due_on=at(day, 12).date() - timedelta(days=30))
+    linus = create_candidate(CandidateData(name="Linus Torvalds", email="linus@example.org", timezone="Europe/Helsinki",
+                                           job_id=w.job.id))
+    db.session.commit()
+    past = (datetime.now(UTC) - timedelta(days=3)).date()
+    done = new_loop(w, [("Coding", 60, [w.jonas], []), ("Architecture", 60, [w.priya, w.emily], [])],
+                    candidate=linus, decision_due_on=datetime.now(UTC).date() + timedelta(days=1))
+    book(done, {0: at(past, 10), 1: at(past, 11, 15)}, w.recruiter, now=at(past, 10) - timedelta(days=3))
     with write_transaction():
-        reminders.sync_loops([booked, planning, soon])
+        reminders.sync_loops([booked, planning, soon, done])
         db.session.commit()
     return w, booked
 
@@ -49,6 +56,9 @@ def test_recruiter_reads_what_needs_action_and_a_loops_reminders(page: Page, liv
     expect(page.get_by_text(re.compile(r"overdue by \d+ days"))).to_be_visible()
     expect(page.get_by_role("cell", name=re.compile("Alan Turing"))).to_be_visible()
     expect(page.get_by_text("0 of 2")).to_be_visible()
+    expect(page.get_by_role("heading", name="Scorecards overdue")).to_be_visible()
+    expect(page.get_by_role("cell", name=re.compile("Linus Torvalds")).first).to_be_visible()
+    expect(page.get_by_text("3 scorecards overdue")).to_be_visible()
     screenshot(page, "dashboard")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
@@ -73,5 +83,5 @@ def test_interviewer_sees_next_interviews_and_reminders(page: Page, live_server,
     screenshot(page, "interviewer-dashboard")
     page.get_by_role("link", name="All my reminders").click()
     expect(page.get_by_role("heading", name="My reminders")).to_be_visible()
-    expect(page.get_by_role("cell", name="Prepare: interview tomorrow")).to_be_visible()
+    expect(page.get_by_role("cell", name="Prepare: interview tomorrow").first).to_be_visible()
     screenshot(page, "my-reminders")

@@ -74,7 +74,7 @@ def test_moving_a_session_moves_its_reminders(any_db_app):
     moved_session = db.session.get(loops.LoopSession, old[next(k for k in old if k.startswith("prep_day"))].session_id)
     assert cancelled and all(r.session_id == moved_session.id or r.kind == "candidate_day" for r in cancelled)
     assert {r.reason for r in cancelled} <= {"The session moved.", "The interview times changed.",
-                                              "The scorecard's due time changed (the session moved)."}
+                                              "The scorecard's due time changed."}
     new_day = [r for r in pending if r.kind == "prep_day" and r.session_id == moved_session.id]
     assert {r.event_dt for r in new_day} == {at(day + timedelta(days=1), 14)}
     assert len(new_day) == 3

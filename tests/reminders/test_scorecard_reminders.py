@@ -128,3 +128,18 @@ def test_the_scorecard_and_decision_pages_call_the_hook(app):
     assert response.status_code == 302, text_of(response)
     decision = [r for r in rows(sw.loop.id) if r.kind.startswith("decision")]
     assert decision and all(r.status == "cancelled" and r.reason == "A decision was recorded." for r in decision)
+
+
+def test_a_new_scorecard_deadline_on_the_job_moves_the_scorecard_reminders(app):
+    w, loop_id, start, (design, manager) = _loop()
+    before = {r.session_id: r.event_dt for r in rows(loop_id, kind="scorecard_due", status="pending")}
+    client = login(app.test_client(), w.recruiter)
+    response = client.post(f"/jobs/{w.job.id}/edit", data={
+        "title": w.job.title, "department": w.job.department, "hiring_manager_id": str(w.manager.id),
+        "recruiter_id": str(w.recruiter.id), "status": "open", "feedback_due_hours": "48"})
+    assert response.status_code == 302, text_of(response)
+    after = {r.session_id: r.event_dt for r in rows(loop_id, kind="scorecard_due", status="pending")}
+    assert {sid: after[sid] - before[sid] for sid in before} == {design: timedelta(hours=24),
+                                                                 manager: timedelta(hours=24)}
+    moved = rows(loop_id, kind="scorecard_due", status="cancelled")
+    assert {r.reason for r in moved} == {"The scorecard's due time changed."}

@@ -150,3 +150,11 @@ def test_the_dashboard_runs_the_same_number_of_queries_for_1_or_20_loops(app, bo
         new_loop(w, [(f"Pairing {n}", 60, [w.emily], [])], decision_due_on=start.date())
     db.session.commit()
     assert queries() == few
+
+
+def test_a_reminder_past_its_time_says_the_scheduler_has_not_sent_it(app, booked, clock):
+    w, loop_id, start = booked
+    assert "waiting for the scheduler" not in text_of(_client(app, w.jonas).get("/reminders"))
+    clock.set(start - timedelta(hours=20))  # the day-before reminder was due 4 hours ago and is still pending
+    text = text_of(_client(app, w.jonas).get("/reminders"))
+    assert "waiting for the scheduler" in text
