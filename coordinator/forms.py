@@ -42,3 +42,13 @@ def no_control_characters(form: Any, field: Field) -> None:
     value = field.data or ""
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise ValidationError("Use a single line without control characters.")
+
+
+def apply_service_error(form: Any, exc: Exception) -> None:
+    """Show a service's refusal on the field it names (its `field`), or above the form when it names none."""
+    message = getattr(exc, "message", None) or str(exc)
+    field = getattr(form, getattr(exc, "field", None) or "", None)
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, message]
+    else:
+        form.form_errors.append(message)

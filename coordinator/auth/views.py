@@ -16,6 +16,7 @@ from coordinator.auth.models import User
 from coordinator.auth.permissions import can_manage_users, require
 from coordinator.auth.roles import Role
 from coordinator.extensions import db
+from coordinator.forms import apply_service_error
 from coordinator.timeutil import now_utc
 
 bp = Blueprint("auth", __name__)
@@ -216,13 +217,6 @@ def _user_data(form: UserForm) -> services.UserData:
     )
 
 
-def _apply_account_error(form: UserForm, exc: services.AccountError) -> None:
-    field = getattr(form, exc.field or "", None)
-    if field is not None:
-        field.errors = [*field.errors, str(exc)]
-    else:
-        form.form_errors.append(str(exc))
-
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @login_required
@@ -239,7 +233,7 @@ def add_user():
                                         working_hours=form.hours_dict())
         except services.AccountError as exc:
             db.session.rollback()
-            _apply_account_error(form, exc)
+            apply_service_error(form, exc)
         else:
             roles = ",".join(sorted(r.value for r in user.roles))
             audit.record("user.created", "user", user.id, detail=f"roles={roles}")
@@ -271,7 +265,7 @@ def edit_user(user_id: int):
                     services.set_password(user, form.password.data)
             except services.AccountError as exc:
                 db.session.rollback()
-                _apply_account_error(form, exc)
+                apply_service_error(form, exc)
             else:
                 audit.record("user.updated", "user", user.id,
                              detail=f"roles={','.join(sorted(r.value for r in user.roles))} enabled={user.is_enabled}"

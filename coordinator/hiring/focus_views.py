@@ -17,7 +17,7 @@ from coordinator.auth.permissions import (
     require,
 )
 from coordinator.extensions import db
-from coordinator.forms import choices
+from coordinator.forms import apply_service_error, choices
 from coordinator.hiring import focus_services as services
 from coordinator.hiring.focus_forms import FocusAreaForm, JobFocusAreasForm, PlanStepForm, QuestionForm
 from coordinator.hiring.focus_models import FocusArea, Qualification, Question
@@ -32,13 +32,6 @@ bp = Blueprint("focus", __name__)
 def _status(form) -> int:
     return 400 if form.errors or form.form_errors else 200
 
-
-def _apply_error(form, exc: services.FocusError) -> None:
-    field = getattr(form, exc.field or "", None)
-    if field is not None:
-        field.errors = [*field.errors, str(exc)]
-    else:
-        form.form_errors.append(str(exc))
 
 
 @bp.app_context_processor
@@ -104,7 +97,7 @@ def add_area():
                 services.set_job_focus_areas(job, [a.id for a in services.job_focus_areas(job)] + [area.id])
         except services.FocusError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             db.session.commit()
             if job is not None:
@@ -137,7 +130,7 @@ def edit_area(area_id: int):
             services.update_focus_area(area, _area_data(form))
         except services.FocusError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             db.session.commit()
             flash(f"“{area.name}” is saved.", "success")
@@ -208,7 +201,7 @@ def add_question():
             question = services.create_question(_question_data(form), current_user)
         except services.FocusError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             db.session.commit()
             flash(f"The question is in the bank under {question.focus_area.name}.", "success")
@@ -235,7 +228,7 @@ def edit_question(question_id: int):
             services.update_question(question, _question_data(form))
         except services.FocusError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             db.session.commit()
             flash("The question is saved. Kits that use it show the new wording.", "success")
@@ -334,7 +327,7 @@ def job_areas(job_id: int):
             notes = services.set_job_focus_areas(job, ordered)
         except services.FocusError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             db.session.commit()
             flash("The job's focus areas are saved." + ("".join(" " + n for n in notes)), "success")
@@ -395,7 +388,7 @@ def add_step(job_id: int):
             step = services.add_plan_step(job, _step_data(form))
         except services.FocusError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             db.session.commit()
             flash(f"“{step.title}” is added to the plan. New loops for {job.title} start with it.", "success")
@@ -421,7 +414,7 @@ def edit_step(job_id: int, step_id: int):
             services.update_plan_step(step, _step_data(form))
         except services.FocusError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             db.session.commit()
             flash(f"“{step.title}” is saved. Loops created from now on use it; existing loops keep theirs.",

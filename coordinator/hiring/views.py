@@ -21,7 +21,7 @@ from coordinator.auth.permissions import (
 )
 from coordinator.auth.roles import Role
 from coordinator.extensions import db
-from coordinator.forms import choices
+from coordinator.forms import apply_service_error, choices
 from coordinator.hiring import services
 from coordinator.hiring.forms import CandidateForm, JobForm
 from coordinator.hiring.models import CANDIDATE_STAGE_LABELS, Candidate, Job
@@ -34,13 +34,6 @@ bp = Blueprint("hiring", __name__)
 def _status(form) -> int:
     return 400 if form.errors else 200
 
-
-def _apply_error(form, exc: services.HiringError) -> None:
-    field = getattr(form, exc.field or "", None)
-    if field is not None:
-        field.errors = [*field.errors, str(exc)]
-    else:
-        form.form_errors.append(str(exc))
 
 
 # --- jobs ------------------------------------------------------------------------------------------------------
@@ -77,7 +70,7 @@ def add_job():
             job = services.create_job(_job_data(form))
         except services.HiringError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             db.session.commit()
             flash(f"The job “{job.title}” is created.", "success")
@@ -106,7 +99,7 @@ def edit_job(job_id: int):
             services.update_job(job, _job_data(form))
         except services.HiringError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             if job.feedback_due_hours != due_hours:
                 reminders.after_job_change(job)  # the scorecard reminders of its loops move with the deadline
@@ -170,7 +163,7 @@ def add_candidate():
             candidate = services.create_candidate(_candidate_data(form))
         except services.HiringError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             db.session.commit()
             flash(f"{candidate.name} is added.", "success")
@@ -202,7 +195,7 @@ def edit_candidate(candidate_id: int):
             services.update_candidate(candidate, _candidate_data(form))
         except services.HiringError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             db.session.commit()
             flash("The candidate is saved.", "success")

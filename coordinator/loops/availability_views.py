@@ -25,6 +25,7 @@ from coordinator.auth.permissions import (
     require,
 )
 from coordinator.extensions import db
+from coordinator.forms import apply_service_error
 from coordinator.hiring.models import Candidate
 from coordinator.loops import availability as services
 from coordinator.loops.availability_forms import (
@@ -241,20 +242,13 @@ def limits(user_id: int):
             ))
         except services.AvailabilityError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             db.session.commit()
             flash("Load limits and buffers are saved.", "success")
             return redirect(_page_url(owner, "limits"))
     return _render_page(owner, 400, limits_form=form)
 
-
-def _apply_error(form, exc: services.AvailabilityError) -> None:
-    field = getattr(form, exc.field or "", None)
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
 
 
 @bp.route("/availability/<int:user_id>/busy", methods=["POST"])
@@ -269,7 +263,7 @@ def add_block(user_id: int):
             block, created = services.add_manual_block(owner, start_dt, end_dt, form.summary.data or "Busy")
         except services.AvailabilityError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             db.session.commit()
             when = describe_span(block.start_dt, block.end_dt, owner.timezone)
@@ -306,7 +300,7 @@ def import_calendar(user_id: int):
         try:
             result = services.read_calendar_file(owner, data)
         except services.AvailabilityError as exc:
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             record = services.replace_import(owner, result, upload.filename)
             db.session.commit()
@@ -399,7 +393,7 @@ def windows(candidate_id: int):
             window, created = services.add_candidate_window(candidate, start_dt, end_dt)
         except services.AvailabilityError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             db.session.commit()
             when = describe_span(window.start_dt, window.end_dt, candidate.timezone)

@@ -14,7 +14,7 @@ from coordinator.auth.permissions import (
     require,
 )
 from coordinator.extensions import db
-from coordinator.forms import choices
+from coordinator.forms import apply_service_error, choices
 from coordinator.hiring import focus_services
 from coordinator.hiring.focus_models import FocusArea, Question
 from coordinator.hiring.rating import RATINGS_BEST_FIRST
@@ -62,13 +62,6 @@ def _interviewer_or_404(session: LoopSession, user_id: int):
         abort(404)
     return person
 
-
-def _apply_error(form, exc: services.LoopError) -> None:
-    field = getattr(form, exc.field or "", None)
-    if field is not None:
-        field.errors = [*field.errors, str(exc)]
-    else:
-        form.form_errors.append(str(exc))
 
 
 # --- coverage and assignment ---------------------------------------------------------------------------------------
@@ -199,7 +192,7 @@ def edit(loop_id: int, session_id: int, user_id: int):
                                         form.question_ids.data or [], current_user, new_question)
         except services.LoopError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             db.session.commit()
             whose = "Your" if person.id == current_user.id else f"{person.name}’s"

@@ -20,7 +20,7 @@ from coordinator.auth.permissions import (
     visible_loops,
 )
 from coordinator.extensions import db
-from coordinator.forms import choices
+from coordinator.forms import apply_service_error, choices
 from coordinator.hiring.models import Candidate
 from coordinator.invites import services as invites
 from coordinator.loops import assignments, services
@@ -62,13 +62,6 @@ def _session_or_404(loop: Loop, session_id: int) -> LoopSession:
         abort(404)
     return session
 
-
-def _apply_error(form, exc: services.LoopError) -> None:
-    field = getattr(form, exc.field or "", None)
-    if field is not None:
-        field.errors = [*field.errors, str(exc)]
-    else:
-        form.form_errors.append(str(exc))
 
 
 def _status(form) -> int:
@@ -128,7 +121,7 @@ def settings(loop_id: int):
             ), current_user)
         except services.LoopError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             invites.queue_for_settings(loop, before)
             reminders.after_loop_change(loop)
@@ -171,7 +164,7 @@ def add_session(loop_id: int):
             services.add_session(loop, _session_data(form), current_user)
         except services.LoopError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             db.session.commit()
             flash("Session added.", "success")
@@ -190,7 +183,7 @@ def edit_session(loop_id: int, session_id: int):
             services.update_session(session, _session_data(form), current_user)
         except services.LoopError as exc:
             db.session.rollback()
-            _apply_error(form, exc)
+            apply_service_error(form, exc)
         else:
             invites.queue_for_session_edit(session)
             reminders.after_loop_change(loop)
@@ -370,7 +363,7 @@ def place(loop_id: int, session_id: int):
                 form.override_reason.errors = ["Give a reason to accept these problems, or choose another time."]
             except services.LoopError as exc:
                 db.session.rollback()
-                _apply_error(form, exc)
+                apply_service_error(form, exc)
             else:
                 invites.queue_for_change(change)
                 reminders.after_loop_change(change)
