@@ -47,6 +47,8 @@ class OutboxKind(StrEnum):
     INTERVIEWER_REMINDER = "interviewer_reminder"
     TEAM_REMINDER = "team_reminder"
     CANDIDATE_REMINDER = "candidate_reminder"
+    # the candidate's private page (coordinator.candidates): the link, a plain e-mail
+    CANDIDATE_LINK = "candidate_link"
 
     @property
     def label(self) -> str:
@@ -56,6 +58,7 @@ class OutboxKind(StrEnum):
             "candidate_invite": "Candidate invite", "candidate_update": "Candidate update",
             "candidate_cancel": "Candidate cancellation", "interviewer_reminder": "Interviewer reminder",
             "team_reminder": "Hiring team reminder", "candidate_reminder": "Candidate reminder",
+            "candidate_link": "Candidate's private link",
         }[self.value]
 
     @property
