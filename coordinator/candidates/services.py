@@ -22,6 +22,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from html import escape
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -33,6 +34,8 @@ from coordinator.auth.models import User
 from coordinator.candidates.models import CandidateLink, CandidateNote, CandidatePortal, CandidatePortalHit
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate
+from coordinator.invites.models import OutboxKind
+from coordinator.invites.services import enqueue_emails, mail_sender, outbox_values, uid_domain
 from coordinator.loops import availability
 from coordinator.loops import services as loops
 from coordinator.loops.models import (
@@ -44,6 +47,7 @@ from coordinator.loops.models import (
     SessionKind,
     SessionStatus,
 )
+from coordinator.reminders.messages import MessageError, build_email
 from coordinator.scheduling import window_from_dates
 from coordinator.timeutil import now_utc
 
@@ -169,6 +173,59 @@ def revoke_links(loop: Loop, actor: User) -> int:
 def portal_url(token: str) -> str:
     """The absolute link the candidate gets (from COORDINATOR_BASE_URL, never from the request's Host)."""
     return f"{current_app.config['BASE_URL'].rstrip('/')}/c/{token}"
+
+
+@dataclass(frozen=True)
+class LinkMessage:
+    """The e-mail that carries the private link: the outbox sends it, or the recruiter's own mail program."""
+
+    to_name: str
+    to_address: str
+    subject: str
+    text: str
+
+    def html(self) -> str:
+        paragraphs = []
+        for block in self.text.split("\n\n"):
+            body = escape(block).replace("\n", "<br>")
+            if block.startswith(("http://", "https://")):
+                body = f'<a href="{escape(block)}">Open your interview page</a>'
+            paragraphs.append(f"<p>{body}</p>")
+        return f'<html><body style="font-family: sans-serif; line-height: 1.5">{"".join(paragraphs)}</body></html>'
+
+
+def link_message(loop: Loop, url: str, expires_dt: datetime) -> LinkMessage:
+    """What the candidate reads: why the page is theirs, the link, until when it works, in their own zone."""
+    candidate = loop.candidate
+    first = candidate.name.split(" ")[0]
+    until = timeutil.format_instant(expires_dt, candidate.timezone, "%A %d %B %Y")
+    booking = " or choose a time for all your interviews" if portal_of(loop).allow_self_booking else ""
+    text = (f"Hello {first},\n\nthis private page is yours for the second round: tell us when you can interview"
+            f"{booking}, and find your itinerary once it is booked.\n\n{url}\n\nThe link works until {until}. "
+            f"Please do not forward it.\n\nBest regards,\n{loop.recruiter.name}")
+    return LinkMessage(to_name=candidate.name, to_address=candidate.email,
+                       subject=f"Your second-round interviews for {candidate.job.title}", text=text)
+
+
+def email_link(loop: Loop, link: CandidateLink, message: LinkMessage, *, now: datetime | None = None) -> int:
+    """Queue the link's e-mail in the outbox, in the caller's transaction (it leaves only if the link is saved);
+    the recruiter's name is on it and replies go to them. Returns the outbox message id. Raises PortalError when
+    the candidate's address cannot carry mail."""
+    now = now or now_utc()
+    sender = mail_sender(loop.recruiter)
+    try:
+        data = build_email(
+            sender=(sender.name, sender.email), to=(message.to_name, message.to_address), subject=message.subject,
+            text=message.text, html=message.html(), reply_to=(loop.recruiter.name, loop.recruiter.email), date=now,
+            message_id=f"<candidate-link.{link.id}.{link.token_hash[:12]}@{uid_domain()}>",
+            boundary=f"=_coordinator_link_{link.id}", headers=[("Auto-Submitted", "auto-generated")])
+    except MessageError as exc:
+        raise PortalError(f"The link could not be e-mailed to {message.to_address!r}: it is not a usable address. "
+                          "Correct the candidate's e-mail address and send a new link.") from exc
+    (message_id,) = enqueue_emails([outbox_values(
+        kind=OutboxKind.CANDIDATE_LINK, loop_id=loop.id, recipient=message.to_address, recipient_name=message.to_name,
+        subject=message.subject, message=data, now=now)])
+    return message_id
 
 
 # --- recruiter settings --------------------------------------------------------------------------------------------

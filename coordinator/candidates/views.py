@@ -8,6 +8,7 @@ and `Referrer-Policy: no-referrer`. `bp` holds the recruiter's actions (send or 
 from __future__ import annotations
 
 from datetime import date, datetime
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -28,6 +29,7 @@ from coordinator.candidates.forms import (
 )
 from coordinator.dblock import write_transaction
 from coordinator.extensions import db
+from coordinator.invites.services import smtp_configured
 from coordinator.loops import services as loops
 from coordinator.loops.models import Loop
 from coordinator.reminders import services as reminders
@@ -359,36 +361,21 @@ def send_link(loop_id: int):
         return _refuse(loop, next((e for f in form for e in f.errors), "Say how many days the link works."))
     try:
         link, token = services.create_link(loop, current_user, form.days.data)
-        emailed = _email_link(loop, token, link)
+        url = services.portal_url(token)
+        message = services.link_message(loop, url, link.expires_dt)
+        outbox_id = services.email_link(loop, link, message)
     except services.PortalError as exc:
         db.session.rollback()
         return _refuse(loop, exc.message)
     db.session.commit()
-    url = services.portal_url(token)
-    return render_template("candidate_portal/link_created.html", loop=loop, link=link, url=url, emailed=emailed,
-                           mailto=_mailto(loop, url, link.expires_dt))
+    return render_template("candidate_portal/link_created.html", loop=loop, link=link, url=url,
+                           outbox_id=outbox_id, mail_server=smtp_configured(), mailto=_mailto(message))
 
 
-def _email_link(loop: Loop, token: str, link) -> bool:
-    """Queue the e-mail with the link through the outbox. coordinator.invites queues iMIP invites only (its
-    outbox kinds are invites, updates and cancellations, each carrying a calendar), so there is no call for a
-    plain message yet: the recruiter sends the link from their own mail program (see _mailto)."""
-    return False
-
-
-def _mailto(loop: Loop, url: str, expires_dt: datetime) -> str:
-    """A mailto: link that opens the recruiter's mail program with the message written."""
-    from urllib.parse import quote
-
-    candidate = loop.candidate
-    first = candidate.name.split(" ")[0]
-    until = timeutil.format_instant(expires_dt, candidate.timezone, "%A %d %B %Y")
-    subject = f"Your second-round interviews for {candidate.job.title}"
-    body = (f"Hello {first},\n\nthis private page is yours for the second round: tell us when you can interview"
-            f"{' or choose a time for all your interviews' if services.portal_of(loop).allow_self_booking else ''},"
-            f" and find your itinerary once it is booked.\n\n{url}\n\nThe link works until {until}. Please do "
-            f"not forward it.\n\nBest regards,\n{loop.recruiter.name}")
-    return f"mailto:{quote(candidate.email, safe='@')}?subject={quote(subject)}&body={quote(body)}"
+def _mailto(message: services.LinkMessage) -> str:
+    """The same e-mail as a mailto: link, for a recruiter whose outbox holds mail (no server configured yet)."""
+    return (f"mailto:{quote(message.to_address, safe='@')}?subject={quote(message.subject)}"
+            f"&body={quote(message.text)}")
 
 
 @bp.route("/loops/<int:loop_id>/candidate-page/revoke", methods=["POST"])
