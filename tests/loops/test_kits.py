@@ -139,3 +139,16 @@ def test_the_loop_page_links_each_interviewer_to_their_kit(world, loop, client_f
     assert f'href="/loops/{loop.id}/sessions/{design.id}/kits/{world["jonas"].id}" role="button"' in page  # your kit
     assert f'/loops/{loop.id}/sessions/{loop.sessions[1].id}/kits/{world["emily"].id}' in page
     assert "Suggest an assignment" not in page  # an interviewer does not assign
+
+
+def test_the_interviewers_own_kit_of_a_booked_session_leads_to_their_scorecard(world, loop, client_for):
+    design, chat = loop.sessions  # design is booked, chat is not
+    jonas = client_for(world["jonas"])
+    page = jonas.get(url(loop, design, world["jonas"])).get_data(as_text=True)
+    link = f'href="/scorecards/session/{design.id}"'
+    assert link in page
+    assert jonas.get(f"/scorecards/session/{design.id}").status_code == 200  # the link opens Jonas's own form
+    # a colleague's kit has no link to anybody's scorecard; a session not booked yet has none either
+    assert "/scorecards/session/" not in jonas.get(url(loop, design, world["priya"])).get_data(as_text=True)
+    assert "/scorecards/session/" not in client_for(world["emily"]).get(
+        url(loop, chat, world["emily"])).get_data(as_text=True)
