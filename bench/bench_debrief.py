@@ -4,11 +4,11 @@
     .venv/bin/python bench/bench_debrief.py --quick    # 60 loops, 5 timed requests (smoke test)
     .venv/bin/python bench/bench_debrief.py --check    # exit 1 when a target is missed
 
-The database is bench/orgdata.py's organisation (seeded; its busy blocks left out, the debrief never reads them)
-plus, for every interviewer of every session that has ended, a scorecard with two rated areas (85% submitted,
-with their first revision; the rest drafts), and the measured loop: 4 sessions of 2 interviewers, each assigned 3
-of the job's 6 focus areas, 7 scorecards submitted with STAR evidence and one still a draft. Rows go in with Core
-bulk inserts.
+The database is bench/orgdata.py's organisation (seeded; its busy blocks and reminders left out, the debrief
+never reads them) with its focus areas, assignments and scorecards (one per interviewer of every session that has
+ended, rating the areas assigned, most submitted with their revisions, some drafts), plus the measured loop: 4
+sessions of 2 interviewers, each assigned 3 of the job's 6 focus areas, 7 scorecards submitted with STAR evidence
+and one still a draft. Rows go in with Core bulk inserts.
 
 GET /loops/<id>/debrief goes through the whole app (routing, sign-in, the independence rule, queries, the
 aggregation, the template, the audit record), signed in as the job's hiring manager. SQL statements are counted
@@ -68,48 +68,6 @@ def focus_areas(count: int = 6) -> list[int]:
             _bulk(FocusAreaGuidance, [{"focus_area_id": area.id, "rating": r,
                                        "text": f"{name} at the level '{r.replace('_', ' ')}'."} for r in RATINGS])
     return [existing[n] for n in names]
-
-
-def add_scorecards(session_rows: Sequence[dict], people: Sequence[dict], area_ids: Sequence[int],
-                   rng: random.Random, now: datetime) -> dict[str, int]:
-    """A scorecard for every interviewer of every session that has ended: two rated areas each; 85% submitted
-    (with revision 1), the rest drafts."""
-    from coordinator.scorecards.models import Scorecard, ScorecardArea, ScorecardRevision
-
-    ended = {s["id"]: s for s in session_rows if s["end_dt"] < now}
-    cards, rows, revisions = [], [], []
-    card_id = 0
-    for person in people:
-        session = ended.get(person["session_id"])
-        if session is None:
-            continue
-        card_id += 1
-        submitted = rng.random() < 0.85
-        recommendation = rng.choice(RECOMMENDATIONS)
-        picked = rng.sample(list(area_ids), 2)
-        saved = session["end_dt"] + timedelta(hours=rng.randrange(1, 30))
-        cards.append({"id": card_id, "loop_id": session["loop_id"], "session_id": session["id"],
-                      "interviewer_id": person["user_id"], "status": "submitted" if submitted else "draft",
-                      "recommendation": recommendation, "takeaways": "Solid; probe on-call depth.", "version": 2,
-                      "revision": 1 if submitted else 0, "created_dt": saved, "updated_dt": saved,
-                      "submitted_dt": saved if submitted else None})
-        snapshot = []
-        for position, area_id in enumerate(picked):
-            row = {"scorecard_id": card_id, "focus_area_id": area_id, "position": position,
-                   "rating": rng.choice(RATINGS), "is_not_assessed": False, "not_assessed_reason": "",
-                   "situation": STAR[0][:120], "task": STAR[1][:80], "action": STAR[2][:160], "result": STAR[3][:90],
-                   "notes": ""}
-            rows.append(row)
-            snapshot.append({**{k: v for k, v in row.items() if k not in ("scorecard_id", "position")},
-                             "name": ""})
-        if submitted:
-            revisions.append({"scorecard_id": card_id, "number": 1, "created_dt": saved,
-                              "author_id": person["user_id"], "reason": "", "recommendation": recommendation,
-                              "takeaways": "Solid; probe on-call depth.", "areas": snapshot})
-    _bulk(Scorecard, cards)
-    _bulk(ScorecardArea, rows)
-    _bulk(ScorecardRevision, revisions)
-    return {"scorecards": len(cards), "scorecard_areas": len(rows), "scorecard_revisions": len(revisions)}
 
 
 def add_target_loop(job_id: int, interviewer_ids: Sequence[int], area_ids: Sequence[int], now: datetime,
@@ -215,11 +173,12 @@ def _build(folder: str, size_name: str, quick: bool):
                       "ARGON2_TIME_COST": 1,
                       "ARGON2_MEMORY_KIB": 8192, "ARGON2_PARALLELISM": 1})
     if size_name == "large" and not quick:
-        size = dataclasses.replace(orgdata.LARGE, busy_per_interviewer=0)
+        size = dataclasses.replace(orgdata.LARGE, busy_per_interviewer=0, reminders=0)
     elif size_name == "large":
-        size = dataclasses.replace(orgdata.SMALL, candidates=60, interviewers=30, busy_per_interviewer=0)
+        size = dataclasses.replace(orgdata.SMALL, candidates=60, interviewers=30, busy_per_interviewer=0,
+                                   reminders=0)
     else:
-        size = dataclasses.replace(orgdata.SMALL, busy_per_interviewer=0)
+        size = dataclasses.replace(orgdata.SMALL, busy_per_interviewer=0, reminders=0)
     now = datetime.now(UTC)
     with app.app_context():
         logging.disable(logging.INFO)  # the migrations' progress lines
@@ -227,7 +186,6 @@ def _build(folder: str, size_name: str, quick: bool):
             upgrade()
         finally:
             logging.disable(logging.NOTSET)
-        rng = random.Random(42)
         captured: dict = {}
 
         def grab(org, size, rng_, ids, now_):
@@ -241,7 +199,6 @@ def _build(folder: str, size_name: str, quick: bool):
             orgdata.EXTRA_GENERATORS.remove(grab)
         areas = focus_areas(6)
         counts = dict(org.counts)
-        counts.update(add_scorecards(captured["sessions"], captured["people"], areas, rng, now))
         db.session.commit()
         job = captured["jobs"][0]
         interviewers = captured["interviewers"]
