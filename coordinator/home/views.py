@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from coordinator.auth.models import User
 from coordinator.auth.permissions import visible_candidates, visible_jobs
@@ -28,9 +29,11 @@ def index():
         return redirect(url_for("auth.login"))
     context: dict = {}
     if current_user.has_role(Role.ADMIN, Role.RECRUITER, Role.HIRING_MANAGER):
+        # the cards name each job's hiring manager and recruiter: loaded with the jobs, not one query per person
         context["jobs"] = db.session.scalars(
             visible_jobs(current_user).where(Job.status == JobStatus.OPEN.value).order_by(Job.title)
-        ).all()
+            .options(joinedload(Job.hiring_manager), joinedload(Job.recruiter))
+        ).unique().all()
         candidates = visible_candidates(current_user).subquery()
         counts = dict(db.session.execute(
             select(candidates.c.job_id, func.count()).group_by(candidates.c.job_id)
@@ -48,5 +51,10 @@ def index():
             select(func.count(User.id)).where(User.is_enabled.is_(False))
         )
     if current_user.has_role(Role.INTERVIEWER, Role.HIRING_MANAGER):
-        context["my_interviews"] = upcoming_interviews(current_user)
+        interviews = upcoming_interviews(current_user)
+        # the table shows each candidate's job: load those jobs in one query (not one per job as rows render); kept in
+        # the context so the session's (weak) identity map still has them when the template asks
+        context["interview_jobs"] = db.session.scalars(
+            select(Job).where(Job.id.in_({s.loop.candidate.job_id for s in interviews}))).all()
+        context["my_interviews"] = interviews
     return render_template("home/index.html", **context)

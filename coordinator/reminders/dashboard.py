@@ -8,11 +8,10 @@ however many loops there are.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, bindparam, exists, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from coordinator import timeutil
@@ -90,7 +89,10 @@ def team_dashboard(user: User, *, now: datetime | None = None, tz: str | None = 
     now = now or timeutil.now_utc()
     tz = tz or user.timezone
     today = timeutil.to_local(now, tz).date()
-    scope = team_loops(user)
+    # The ids of the loops in scope first (one query), then every list by those ids: the databases plan the lists
+    # from the few loops in scope instead of scanning every session and scorecard of the organisation.
+    ids = list(db.session.scalars(team_loops(user).with_only_columns(Loop.id)))
+    scope = select(Loop).where(Loop.id.in_(_ids(ids)))
 
     planning = db.session.scalars(
         scope.where(Loop.status == LoopStatus.PLANNING.value).order_by(Loop.created_dt).limit(LIMIT)
@@ -116,7 +118,7 @@ def team_dashboard(user: User, *, now: datetime | None = None, tz: str | None = 
     decisions_due = [LoopAction(loop, "decision_due", days_left=(loop.decision_due_on - today).days)
                      for loop in due_loops]
 
-    overdue_by_loop = _overdue_scorecards(scope, now)
+    overdue_by_loop = _overdue_scorecards(ids, now)
     scorecards_overdue = [LoopAction(loop, "scorecards_overdue", overdue=items)
                           for loop, items in overdue_by_loop.values()]
     scorecards_overdue.sort(key=lambda a: min(o.due for o in a.overdue))
@@ -125,15 +127,19 @@ def team_dashboard(user: User, *, now: datetime | None = None, tz: str | None = 
     return TeamDashboard(not_scheduled, without_loop, scorecards_overdue[:LIMIT], debrief_ready, decisions_due)
 
 
-def _overdue_scorecards(scope: Select, now: datetime) -> dict[int, tuple[Loop, list[Overdue]]]:
-    """Scorecards past due and not submitted, of the loops in `scope`, grouped by loop."""
-    loop_ids = scope.with_only_columns(Loop.id).subquery()
+def _ids(ids: list[int]):
+    """An IN list of loop ids, its numbers written into the SQL (no limit on bound parameters however many)."""
+    return bindparam("loop_ids", ids, expanding=True, literal_execute=True)
+
+
+def _overdue_scorecards(loop_ids: list[int], now: datetime) -> dict[int, tuple[Loop, list[Overdue]]]:
+    """Scorecards past due and not submitted, of these loops, grouped by loop."""
     submitted = exists().where(Scorecard.session_id == SessionInterviewer.session_id,
                                Scorecard.interviewer_id == SessionInterviewer.user_id,
                                Scorecard.status == ScorecardStatus.SUBMITTED.value)
     seats = db.session.scalars(
         select(SessionInterviewer).join(LoopSession, LoopSession.id == SessionInterviewer.session_id)
-        .where(LoopSession.loop_id.in_(select(loop_ids.c.id)), LoopSession.status == SessionStatus.BOOKED.value,
+        .where(LoopSession.loop_id.in_(_ids(loop_ids)), LoopSession.status == SessionStatus.BOOKED.value,
                SessionInterviewer.role == ParticipantRole.INTERVIEWER.value, SessionInterviewer.is_active,
                LoopSession.end_dt < now - timedelta(hours=1), ~submitted)
         .order_by(LoopSession.end_dt).limit(LIMIT * 8)
@@ -154,28 +160,25 @@ def _overdue_scorecards(scope: Select, now: datetime) -> dict[int, tuple[Loop, l
 
 
 def _debrief_ready(scope: Select, decided) -> list[LoopAction]:
-    """Loops whose every expected scorecard is submitted and that have no decision yet."""
-    with_cards = db.session.scalars(
-        scope.where(~decided, exists().where(
-            Scorecard.loop_id == Loop.id, Scorecard.status == ScorecardStatus.SUBMITTED.value))
-        .order_by(Loop.decision_due_on.is_(None), Loop.decision_due_on, Loop.id).limit(LIMIT * 4)
-        .options(*_loop_options(), selectinload(Loop.sessions).selectinload(LoopSession.participants))
-    ).unique().all()
-    if not with_cards:
-        return []
-    done: dict[int, set[tuple[int, int]]] = defaultdict(set)
-    for loop_id, session_id, user_id in db.session.execute(
-        select(Scorecard.loop_id, Scorecard.session_id, Scorecard.interviewer_id)
-        .where(Scorecard.loop_id.in_([loop.id for loop in with_cards]),
-               Scorecard.status == ScorecardStatus.SUBMITTED.value)):
-        done[loop_id].add((session_id, user_id))
-    ready = []
-    for loop in with_cards:
-        seats = {(s.id, p.user_id) for s in loop.sessions if s.is_booked for p in s.participants
-                 if p.role == ParticipantRole.INTERVIEWER.value and p.is_active}
-        if seats and seats <= done[loop.id]:
-            ready.append(LoopAction(loop, "debrief_ready", sessions_total=len(seats)))
-    return ready[:LIMIT]
+    """Loops whose every expected scorecard is submitted and that have no decision yet.
+
+    The expected scorecards are those of the active interviewers of the loop's booked sessions (at least one). The
+    test and the count run in SQL (one query), so only the loops listed are loaded."""
+    def seats() -> Select:
+        return (select(SessionInterviewer.id).join(LoopSession, LoopSession.id == SessionInterviewer.session_id)
+                .where(LoopSession.loop_id == Loop.id, LoopSession.status == SessionStatus.BOOKED.value,
+                       SessionInterviewer.role == ParticipantRole.INTERVIEWER.value, SessionInterviewer.is_active))
+
+    submitted = exists().where(Scorecard.session_id == SessionInterviewer.session_id,
+                               Scorecard.interviewer_id == SessionInterviewer.user_id,
+                               Scorecard.status == ScorecardStatus.SUBMITTED.value)
+    expected = seats().with_only_columns(func.count(SessionInterviewer.id)).correlate(Loop).scalar_subquery()
+    rows = db.session.execute(
+        scope.add_columns(expected).where(~decided, seats().exists(), ~seats().where(~submitted).exists())
+        .order_by(Loop.decision_due_on.is_(None), Loop.decision_due_on, Loop.id).limit(LIMIT)
+        .options(joinedload(Loop.candidate).joinedload(Candidate.job))
+    ).all()
+    return [LoopAction(loop, "debrief_ready", sessions_total=count) for loop, count in rows]
 
 
 @dataclass
