@@ -34,6 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PG_ADMIN_URL = os.environ.get("COORDINATOR_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+#: one connection per gunicorn worker: both workers always busy, and the latency is the time a request takes, not
+#: the time it waits behind other connections' requests (with 8 connections a request waits for about 3 others)
+CONNECTIONS = 2
 PASSWORD = "bench-password"  # noqa: S105  # nosec B105 - the generator's throwaway password
 
 
@@ -41,14 +44,14 @@ PASSWORD = "bench-password"  # noqa: S105  # nosec B105 - the generator's throwa
 class Page:
     name: str
     who: str  # which login: recruiter | manager | interviewer
-    path: str  # may contain {loop}, {session}, {interviewer}
+    path: str  # may contain {loop}, {session}, {interviewer}, {planning}
     endpoint: str | None = None  # skip the page when the app has no such endpoint yet
 
 
 PAGES = [
     Page("recruiter dashboard", "recruiter", "/"),
     Page("loop page", "recruiter", "/loops/{loop}"),
-    Page("find times", "recruiter", "/loops/{loop}/find"),
+    Page("find times", "recruiter", "/loops/{planning}/find"),
     Page("interview kit", "interviewer", "/loops/{loop}/sessions/{session}/kits/{interviewer}", "kits.kit"),
     Page("scorecard form", "interviewer", "/scorecards/session/{session}", "scorecards.edit"),
     Page("debrief", "manager", "/loops/{loop}/debrief", "scorecards.debrief"),
@@ -141,7 +144,7 @@ class Server:
         env = {**os.environ, "COORDINATOR_ENV": "production", "COORDINATOR_SECRET_KEY": "b" * 64,
                "COORDINATOR_DATABASE_URL": url, "COORDINATOR_QUERY_COUNT_HEADER": "1",
                "COORDINATOR_SECURE_COOKIES": "0", "COORDINATOR_BIND": f"127.0.0.1:{self.port}",
-               "COORDINATOR_WORKERS": "2"}
+               "COORDINATOR_WORKERS": "2", "COORDINATOR_MAX_REQUESTS": "0"}
         gunicorn = Path(sys.executable).with_name("gunicorn")
         self.log = (RESULTS / "gunicorn.log").open("ab")
         self.proc = subprocess.Popen([str(gunicorn), "-c", "deploy/gunicorn.conf.py", "--access-logfile", "/dev/null",
@@ -182,7 +185,7 @@ class Server:
 
 def wrk(url: str, cookie: str | None, seconds: int) -> dict:
     """Requests per second and latency percentiles (ms) from wrk."""
-    command = ["wrk", "-t2", "-c8", f"-d{seconds}s", "--latency", url]
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -194,6 +197,11 @@ def wrk(url: str, cookie: str | None, seconds: int) -> dict:
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "p50": pct("50"), "p90": pct("90"), "p99": pct("99"),
             "errors": int(non2xx.group(1)) if non2xx else 0}
+
+
+def _path(page: Page, info: dict) -> str:
+    return page.path.format(loop=info["sample_loop_id"], session=info["sample_session_id"],
+                            interviewer=info["sample_interviewer_id"], planning=info["planning_loop_id"])
 
 
 def _endpoints() -> set[str]:
@@ -216,16 +224,14 @@ def run(kind: str, seconds: int, quick: bool) -> list[dict]:
         try:
             cookies = {who: server.login(info[f"{who}_email"]) for who in ("recruiter", "manager", "interviewer")}
             for page in pages:
-                path = page.path.format(loop=info["sample_loop_id"], session=info["sample_session_id"],
-                                        interviewer=info["sample_interviewer_id"])
+                path = _path(page, info)
                 status, count = server.queries(path, cookies[page.who])
                 counts[(page.name, size)] = count if status == 200 else -status
             if size == sizes[-1]:
                 ceiling = wrk(server.base + "/healthz", None, seconds)
                 rows.append({"page": "bare Flask (/healthz)", **ceiling, "ratio": 1.0, "q_small": 0, "q_large": 0})
                 for page in pages:
-                    path = page.path.format(loop=info["sample_loop_id"], session=info["sample_session_id"],
-                                            interviewer=info["sample_interviewer_id"])
+                    path = _path(page, info)
                     result = wrk(server.base + path, cookies[page.who], seconds)
                     rows.append({"page": page.name, **result, "ratio": result["rps"] / ceiling["rps"],
                                  "q_small": counts.get((page.name, "small")),
@@ -236,7 +242,7 @@ def run(kind: str, seconds: int, quick: bool) -> list[dict]:
 
 
 def print_table(kind: str, rows: Sequence[dict], seconds: int) -> None:
-    print(f"\npages on {kind}: gunicorn 2 sync workers, wrk -t2 -c8 -d{seconds}s, 127.0.0.1")
+    print(f"\npages on {kind}: gunicorn 2 sync workers, wrk -t2 -c{CONNECTIONS} -d{seconds}s, 127.0.0.1")
     print(f"{'page':<22} {'queries small/large':>19} {'req/s':>8} {'of bare':>8} {'p50 ms':>7} {'p90 ms':>7} "
           f"{'p99 ms':>7} {'non-2xx':>7}  target")
     for r in rows:

@@ -80,6 +80,10 @@ class Org:
     sample_loop_id: int = 0
     sample_session_id: int = 0
     sample_interviewer_id: int = 0
+    #: a loop of the same recruiter still being planned (nothing booked), for find-times: made through the app's own
+    #: services after the bulk data, its sessions drawing on pools, searched over the next two weeks
+    planning_loop_id: int = 0
+    planning_options: int = 0
     counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -214,9 +218,61 @@ def build(size: Size, seed: int = 42, now: datetime | None = None) -> Org:
                 db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                                         f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"))
         db.session.commit()
+    _add_planning_loop(org, size, ids, now)
+    if db.engine.dialect.name == "postgresql":
         db.session.execute(text("ANALYZE"))
         db.session.commit()
     return org
+
+
+def _add_planning_loop(org: Org, size: Size, ids: dict, now: datetime) -> None:
+    """A loop a recruiter is planning now: the hiring manager, a panel of 3 and two more sessions drawn from pools
+    of the interviewers least booked in the next two weeks, spread over the days (with 400 busy blocks a month per
+    interviewer a 4-hour back-to-back block is rarely free); the engine must find options for it."""
+    from coordinator.auth.models import User
+    from coordinator.hiring.models import Candidate, Job
+    from coordinator.loops import services as loops
+    from coordinator.loops.models import Loop
+
+    sample = db.session.get(Loop, org.sample_loop_id)
+    job = db.session.get(Job, sample.candidate.job_id)
+    recruiter, manager = db.session.get(User, job.recruiter_id), db.session.get(User, job.hiring_manager_id)
+    first = (now + timedelta(days=1)).date()
+    last = first + timedelta(days=13)
+    ahead = defaultdict(int)
+    by_id = {s["id"]: s for s in ids["sessions"]}
+    for p in ids["people"]:
+        if now <= by_id[p["session_id"]]["start_dt"] < now + timedelta(days=15):
+            ahead[p["user_id"]] += 1
+    free = sorted(ids["interviewers"], key=lambda u: (ahead[u], u))
+    # about 20 people in all, like the engine benchmark's standard loop: a pool of 8 for the panel, 6 for the others
+    sizes = [min(8, max(3, len(free) // 3)), min(6, max(1, len(free) // 3)), min(6, max(1, len(free) // 3))]
+    pools, taken = [], 0
+    for n in sizes:
+        pools.append(tuple(free[taken:taken + n]))
+        taken += n
+    candidate = Candidate(name="Grace Hopper", email="grace.hopper@example.org", timezone="Europe/London",
+                          job_id=job.id, stage="scheduled", first_interview_emphasis="Compilers.",
+                          probe_further="Leadership.", created_dt=now, updated_dt=now)
+    db.session.add(candidate)
+    db.session.flush()
+    loop = loops.create_loop(candidate, recruiter)
+    for data in (
+        loops.SessionData(title="Hiring manager conversation", kind="one_on_one", duration_min=45,
+                          interviewer_ids=(manager.id,)),
+        loops.SessionData(title="System design", kind="panel", duration_min=60, pool_ids=pools[0], pool_count=3),
+        loops.SessionData(title="Collaboration", kind="one_on_one", duration_min=45, pool_ids=pools[1],
+                          pool_count=1),
+        loops.SessionData(title="Practical", kind="practical", duration_min=60, pool_ids=pools[2], pool_count=1,
+                          prep_instructions="A short case study, sent the day before."),
+    ):
+        loops.add_session(loop, data, recruiter)
+    loops.update_settings(loop, loops.LoopSettings(arrangement="spread", buffer_min=10,
+                                                   candidate_grouping="session", window_first_day=first,
+                                                   window_last_day=last), recruiter)
+    db.session.commit()
+    result, _sessions = loops.find_times(loop, first, last)
+    org.planning_loop_id, org.planning_options = loop.id, len(result.options)
 
 
 

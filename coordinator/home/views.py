@@ -51,10 +51,5 @@ def index():
             select(func.count(User.id)).where(User.is_enabled.is_(False))
         )
     if current_user.has_role(Role.INTERVIEWER, Role.HIRING_MANAGER):
-        interviews = upcoming_interviews(current_user)
-        # the table shows each candidate's job: load those jobs in one query (not one per job as rows render); kept in
-        # the context so the session's (weak) identity map still has them when the template asks
-        context["interview_jobs"] = db.session.scalars(
-            select(Job).where(Job.id.in_({s.loop.candidate.job_id for s in interviews}))).all()
-        context["my_interviews"] = interviews
+        context["my_interviews"] = upcoming_interviews(current_user)
     return render_template("home/index.html", **context)

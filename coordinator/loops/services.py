@@ -339,12 +339,14 @@ def calendars_for(user_ids: Iterable[int], start: datetime, end: datetime,
     users = db.session.scalars(
         select(User).where(User.id.in_(ids)).options(selectinload(User.working_hours))
     ).all()
-    # Load limits count whole days and ISO weeks, so look a week beyond the window on each side.
+    # Load limits count interviews over whole days and ISO weeks, so look a week beyond the window on each side for
+    # those; other busy time matters only where it touches the window (widened by buffers, at most hours).
     lo, hi = start - timedelta(days=8), end + timedelta(days=8)
+    busy_lo, busy_hi = start - timedelta(days=1), end + timedelta(days=1)
     busy: dict[int, list[Interval]] = defaultdict(list)
     for uid, s, e in db.session.execute(
         select(BusyBlock.user_id, BusyBlock.start_dt, BusyBlock.end_dt)
-        .where(BusyBlock.user_id.in_(ids), BusyBlock.end_dt > lo, BusyBlock.start_dt < hi)
+        .where(BusyBlock.user_id.in_(ids), BusyBlock.end_dt > busy_lo, BusyBlock.start_dt < busy_hi)
     ):
         busy[uid].append(Interval(s, e))
     interviews: dict[int, list[Interval]] = defaultdict(list)
@@ -689,5 +691,5 @@ def upcoming_interviews(user: User, limit: int = 20) -> list[LoopSession]:
         .where(and_(SessionInterviewer.user_id == user.id, SessionInterviewer.is_active,
                     LoopSession.end_dt > now_utc()))
         .order_by(LoopSession.start_dt).limit(limit)
-        .options(selectinload(LoopSession.loop).selectinload(Loop.candidate))
+        .options(selectinload(LoopSession.loop).selectinload(Loop.candidate).selectinload(Candidate.job))
     ))

@@ -19,7 +19,7 @@ from coordinator.auth.models import User
 from coordinator.auth.permissions import visible_jobs
 from coordinator.auth.roles import Role
 from coordinator.extensions import db
-from coordinator.hiring.models import Candidate, CandidateStage
+from coordinator.hiring.models import Candidate, CandidateStage, Job
 from coordinator.loops.models import Loop, LoopSession, LoopStatus, ParticipantRole, SessionInterviewer, SessionStatus
 from coordinator.reminders import rules
 from coordinator.scorecards.models import LoopDecision, Scorecard, ScorecardStatus
@@ -85,14 +85,38 @@ def _loop_options():
     return (joinedload(Loop.candidate).joinedload(Candidate.job), selectinload(Loop.sessions))
 
 
+def _scope(user: User) -> tuple[list[int], Select]:
+    """The ids of the loops in scope (one query), and a select of those loops by id: the databases plan every list
+    from the few loops in scope instead of scanning every session and scorecard of the organisation."""
+    ids = list(db.session.scalars(team_loops(user).with_only_columns(Loop.id)))
+    return ids, select(Loop).where(Loop.id.in_(_ids(ids)))
+
+
+def _without_loop(user: User) -> Select:
+    jobs = visible_jobs(user).subquery()
+    has_loop = exists().where(Loop.candidate_id == Candidate.id)
+    return select(Candidate).where(Candidate.job_id.in_(select(jobs.c.id)),
+                                   Candidate.stage == CandidateStage.TO_SCHEDULE.value, ~has_loop)
+
+
+def _decided():
+    return exists().where(LoopDecision.loop_id == Loop.id)
+
+
+def _decisions_due(scope: Select, today) -> Select:
+    return scope.where(Loop.decision_due_on.is_not(None),
+                       Loop.decision_due_on <= today + timedelta(days=DECISION_HORIZON_DAYS), ~_decided())
+
+
+def _count(query: Select) -> int:
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
 def team_dashboard(user: User, *, now: datetime | None = None, tz: str | None = None) -> TeamDashboard:
     now = now or timeutil.now_utc()
     tz = tz or user.timezone
     today = timeutil.to_local(now, tz).date()
-    # The ids of the loops in scope first (one query), then every list by those ids: the databases plan the lists
-    # from the few loops in scope instead of scanning every session and scorecard of the organisation.
-    ids = list(db.session.scalars(team_loops(user).with_only_columns(Loop.id)))
-    scope = select(Loop).where(Loop.id.in_(_ids(ids)))
+    ids, scope = _scope(user)
 
     planning = db.session.scalars(
         scope.where(Loop.status == LoopStatus.PLANNING.value).order_by(Loop.created_dt).limit(LIMIT)
@@ -103,18 +127,12 @@ def team_dashboard(user: User, *, now: datetime | None = None, tz: str | None = 
         not_scheduled.append(LoopAction(loop, "not_scheduled", sessions_total=len(active),
                                         sessions_booked=sum(1 for s in active if s.is_booked)))
 
-    has_loop = exists().where(Loop.candidate_id == Candidate.id)
-    jobs = visible_jobs(user).subquery()
     without_loop = list(db.session.scalars(
-        select(Candidate).where(Candidate.job_id.in_(select(jobs.c.id)),
-                                Candidate.stage == CandidateStage.TO_SCHEDULE.value, ~has_loop)
-        .order_by(Candidate.created_dt).limit(LIMIT).options(joinedload(Candidate.job))))
+        _without_loop(user).order_by(Candidate.created_dt).limit(LIMIT).options(joinedload(Candidate.job))))
 
-    decided = exists().where(LoopDecision.loop_id == Loop.id)
     due_loops = db.session.scalars(
-        scope.where(Loop.decision_due_on.is_not(None),
-                    Loop.decision_due_on <= today + timedelta(days=DECISION_HORIZON_DAYS), ~decided)
-        .order_by(Loop.decision_due_on).limit(LIMIT).options(*_loop_options())).unique().all()
+        _decisions_due(scope, today).order_by(Loop.decision_due_on).limit(LIMIT).options(*_loop_options())
+    ).unique().all()
     decisions_due = [LoopAction(loop, "decision_due", days_left=(loop.decision_due_on - today).days)
                      for loop in due_loops]
 
@@ -123,8 +141,43 @@ def team_dashboard(user: User, *, now: datetime | None = None, tz: str | None = 
                           for loop, items in overdue_by_loop.values()]
     scorecards_overdue.sort(key=lambda a: min(o.due for o in a.overdue))
 
-    debrief_ready = _debrief_ready(scope, decided)
+    debrief_ready = _debrief_ready(scope, _decided())
     return TeamDashboard(not_scheduled, without_loop, scorecards_overdue[:LIMIT], debrief_ready, decisions_due)
+
+
+@dataclass(frozen=True)
+class TeamCounts:
+    """How many of each the dashboard would list, counted in SQL (the home page shows only these)."""
+
+    not_scheduled: int
+    without_loop: int
+    scorecards_overdue: int  # scorecards, not loops
+    debrief_ready: int
+    decisions_due: int
+
+    @property
+    def count(self) -> int:
+        return (self.not_scheduled + self.without_loop + self.scorecards_overdue + self.debrief_ready
+                + self.decisions_due)
+
+
+def team_counts(user: User, *, now: datetime | None = None, tz: str | None = None) -> TeamCounts:
+    """The dashboard's numbers without loading its rows: the same conditions, counted."""
+    now = now or timeutil.now_utc()
+    today = timeutil.to_local(now, tz or user.timezone).date()
+    ids, scope = _scope(user)
+    due_hours = func.coalesce(Job.feedback_due_hours, rules.FEEDBACK_DUE_HOURS)
+    ends = db.session.execute(
+        _overdue_seats(ids, now).with_only_columns(LoopSession.end_dt, due_hours)
+        .join(Loop, Loop.id == LoopSession.loop_id).join(Candidate, Candidate.id == Loop.candidate_id)
+        .join(Job, Job.id == Candidate.job_id)).all()
+    return TeamCounts(
+        not_scheduled=_count(scope.where(Loop.status == LoopStatus.PLANNING.value)),
+        without_loop=_count(_without_loop(user)),
+        scorecards_overdue=sum(1 for end, hours in ends if end + timedelta(hours=int(hours)) < now),
+        debrief_ready=_count(_debrief_ready_query(scope, _decided())),
+        decisions_due=_count(_decisions_due(scope, today)),
+    )
 
 
 def _ids(ids: list[int]):
@@ -132,17 +185,22 @@ def _ids(ids: list[int]):
     return bindparam("loop_ids", ids, expanding=True, literal_execute=True)
 
 
-def _overdue_scorecards(loop_ids: list[int], now: datetime) -> dict[int, tuple[Loop, list[Overdue]]]:
-    """Scorecards past due and not submitted, of these loops, grouped by loop."""
+def _overdue_seats(loop_ids: list[int], now: datetime) -> Select:
+    """Interviewer seats of these loops' booked sessions that ended over an hour ago with no submitted scorecard
+    (each job's own deadline, at least that hour, is applied to the rows)."""
     submitted = exists().where(Scorecard.session_id == SessionInterviewer.session_id,
                                Scorecard.interviewer_id == SessionInterviewer.user_id,
                                Scorecard.status == ScorecardStatus.SUBMITTED.value)
+    return (select(SessionInterviewer).join(LoopSession, LoopSession.id == SessionInterviewer.session_id)
+            .where(LoopSession.loop_id.in_(_ids(loop_ids)), LoopSession.status == SessionStatus.BOOKED.value,
+                   SessionInterviewer.role == ParticipantRole.INTERVIEWER.value, SessionInterviewer.is_active,
+                   LoopSession.end_dt < now - timedelta(hours=1), ~submitted))
+
+
+def _overdue_scorecards(loop_ids: list[int], now: datetime) -> dict[int, tuple[Loop, list[Overdue]]]:
+    """Scorecards past due and not submitted, of these loops, grouped by loop."""
     seats = db.session.scalars(
-        select(SessionInterviewer).join(LoopSession, LoopSession.id == SessionInterviewer.session_id)
-        .where(LoopSession.loop_id.in_(_ids(loop_ids)), LoopSession.status == SessionStatus.BOOKED.value,
-               SessionInterviewer.role == ParticipantRole.INTERVIEWER.value, SessionInterviewer.is_active,
-               LoopSession.end_dt < now - timedelta(hours=1), ~submitted)
-        .order_by(LoopSession.end_dt).limit(LIMIT * 8)
+        _overdue_seats(loop_ids, now).order_by(LoopSession.end_dt).limit(LIMIT * 8)
         .options(joinedload(SessionInterviewer.user),
                  joinedload(SessionInterviewer.session).joinedload(LoopSession.loop).joinedload(Loop.candidate)
                  .joinedload(Candidate.job))
@@ -159,8 +217,8 @@ def _overdue_scorecards(loop_ids: list[int], now: datetime) -> dict[int, tuple[L
     return grouped
 
 
-def _debrief_ready(scope: Select, decided) -> list[LoopAction]:
-    """Loops whose every expected scorecard is submitted and that have no decision yet.
+def _debrief_ready_query(scope: Select, decided) -> Select:
+    """Loops whose every expected scorecard is submitted and that have no decision yet, with how many are expected.
 
     The expected scorecards are those of the active interviewers of the loop's booked sessions (at least one). The
     test and the count run in SQL (one query), so only the loops listed are loaded."""
@@ -173,8 +231,12 @@ def _debrief_ready(scope: Select, decided) -> list[LoopAction]:
                                Scorecard.interviewer_id == SessionInterviewer.user_id,
                                Scorecard.status == ScorecardStatus.SUBMITTED.value)
     expected = seats().with_only_columns(func.count(SessionInterviewer.id)).correlate(Loop).scalar_subquery()
+    return scope.add_columns(expected).where(~decided, seats().exists(), ~seats().where(~submitted).exists())
+
+
+def _debrief_ready(scope: Select, decided) -> list[LoopAction]:
     rows = db.session.execute(
-        scope.add_columns(expected).where(~decided, seats().exists(), ~seats().where(~submitted).exists())
+        _debrief_ready_query(scope, decided)
         .order_by(Loop.decision_due_on.is_(None), Loop.decision_due_on, Loop.id).limit(LIMIT)
         .options(joinedload(Loop.candidate).joinedload(Candidate.job))
     ).all()

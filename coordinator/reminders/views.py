@@ -85,10 +85,10 @@ def loop_reminder_summary(the_loop):
 
 
 def needs_action():
-    """For the home page: the hiring team's dashboard, when the viewer has one."""
+    """For the home page: the numbers of the hiring team's dashboard, when the viewer has one."""
     if not board.shows_team_dashboard(current_user):
         return None
-    return board.team_dashboard(current_user, tz=viewer_timezone())
+    return board.team_counts(current_user, tz=viewer_timezone())
 
 
 @bp.record_once

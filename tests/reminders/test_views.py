@@ -158,3 +158,24 @@ def test_a_reminder_past_its_time_says_the_scheduler_has_not_sent_it(app, booked
     clock.set(start - timedelta(hours=20))  # the day-before reminder was due 4 hours ago and is still pending
     text = text_of(_client(app, w.jonas).get("/reminders"))
     assert "waiting for the scheduler" in text
+
+
+def test_the_home_page_counts_everything_the_dashboard_lists_even_beyond_its_page(app, booked, monkeypatch, clock):
+    from coordinator.reminders import dashboard
+
+    w, loop_id, start = booked
+    monkeypatch.setattr(dashboard, "LIMIT", 3)  # the dashboard lists 3 of each; the home page counts them all
+    for n in range(5):
+        new_loop(w, [(f"Pairing {n}", 60, [w.emily], [])])
+    db.session.commit()
+    counts = dashboard.team_counts(w.recruiter)
+    full = dashboard.team_dashboard(w.recruiter)
+    assert counts.not_scheduled == 5 and len(full.not_scheduled) == 3
+    home = text_of(_client(app, w.recruiter).get("/"))
+    assert "5 loops not scheduled" in home
+    # a scorecard past its deadline: counted on the home page as on the dashboard
+    clock.set(start + timedelta(days=3))
+    counts = dashboard.team_counts(w.recruiter)
+    full = dashboard.team_dashboard(w.recruiter)
+    assert counts.scorecards_overdue == full.overdue_count == 1
+    assert "1 scorecard overdue" in text_of(_client(app, w.recruiter).get("/"))
