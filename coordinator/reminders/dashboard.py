@@ -85,9 +85,12 @@ def _loop_options():
     return (joinedload(Loop.candidate).joinedload(Candidate.job), selectinload(Loop.sessions))
 
 
-def _scope(user: User) -> tuple[list[int], Select]:
+def _scope(user: User) -> tuple[list[int] | None, Select]:
     """The ids of the loops in scope (one query), and a select of those loops by id: the databases plan every list
-    from the few loops in scope instead of scanning every session and scorecard of the organisation."""
+    from the few loops in scope instead of scanning every session and scorecard of the organisation. An admin's
+    scope is every loop: no list of ids (None), which would only be longer than the tables it filters."""
+    if user.has_role(Role.ADMIN):
+        return None, select(Loop).where(Loop.status != LoopStatus.CANCELLED.value)
     ids = list(db.session.scalars(team_loops(user).with_only_columns(Loop.id)))
     return ids, select(Loop).where(Loop.id.in_(_ids(ids)))
 
@@ -185,19 +188,20 @@ def _ids(ids: list[int]):
     return bindparam("loop_ids", ids, expanding=True, literal_execute=True)
 
 
-def _overdue_seats(loop_ids: list[int], now: datetime) -> Select:
+def _overdue_seats(loop_ids: list[int] | None, now: datetime) -> Select:
     """Interviewer seats of these loops' booked sessions that ended over an hour ago with no submitted scorecard
     (each job's own deadline, at least that hour, is applied to the rows)."""
     submitted = exists().where(Scorecard.session_id == SessionInterviewer.session_id,
                                Scorecard.interviewer_id == SessionInterviewer.user_id,
                                Scorecard.status == ScorecardStatus.SUBMITTED.value)
-    return (select(SessionInterviewer).join(LoopSession, LoopSession.id == SessionInterviewer.session_id)
-            .where(LoopSession.loop_id.in_(_ids(loop_ids)), LoopSession.status == SessionStatus.BOOKED.value,
-                   SessionInterviewer.role == ParticipantRole.INTERVIEWER.value, SessionInterviewer.is_active,
-                   LoopSession.end_dt < now - timedelta(hours=1), ~submitted))
+    query = (select(SessionInterviewer).join(LoopSession, LoopSession.id == SessionInterviewer.session_id)
+             .where(LoopSession.status == SessionStatus.BOOKED.value,
+                    SessionInterviewer.role == ParticipantRole.INTERVIEWER.value, SessionInterviewer.is_active,
+                    LoopSession.end_dt < now - timedelta(hours=1), ~submitted))
+    return query if loop_ids is None else query.where(LoopSession.loop_id.in_(_ids(loop_ids)))
 
 
-def _overdue_scorecards(loop_ids: list[int], now: datetime) -> dict[int, tuple[Loop, list[Overdue]]]:
+def _overdue_scorecards(loop_ids: list[int] | None, now: datetime) -> dict[int, tuple[Loop, list[Overdue]]]:
     """Scorecards past due and not submitted, of these loops, grouped by loop."""
     seats = db.session.scalars(
         _overdue_seats(loop_ids, now).order_by(LoopSession.end_dt).limit(LIMIT * 8)
