@@ -88,6 +88,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SMTP_PASSWORD": _env("SMTP_PASSWORD"),
         "MAIL_FROM": _env("MAIL_FROM", "coordinator@localhost"),
         "QUERY_COUNT_HEADER": _bool(_env("QUERY_COUNT_HEADER")),
+        # Sent (and failed) e-mails are kept in the outbox this many days, then deleted: they hold candidates'
+        # names, itineraries and private links. 0 keeps them.
+        "OUTBOX_KEEP_DAYS": int(_float("OUTBOX_KEEP_DAYS", 90)),
         # Reminders (the scheduler process): how often due ones are sent into the outbox, how often every loop's
         # reminders are reconciled with the loop, and how many are sent per transaction.
         "REMINDER_INTERVAL_SECONDS": _float("REMINDER_INTERVAL_SECONDS", 30),

@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 
@@ -860,6 +860,19 @@ def _deliver_one(message_id: int, now: datetime, settings: SMTPSettings, report:
         log.warning("outbox: message %s to %s not sent (%s): %s", message_id, recipient,
                     "permanent" if error.permanent else "temporary", error)
     _record(message_id, now, error=error, report=report)
+
+
+def purge_old(keep_days: int, *, now: datetime | None = None) -> int:
+    """Delete e-mails sent (or failed for good) more than `keep_days` ago: the outbox is a delivery record, not an
+    archive, and its messages carry candidates' details and private links. Waiting and held ones always stay."""
+    if keep_days <= 0:
+        return 0
+    cutoff = (now or now_utc()) - timedelta(days=keep_days)
+    result = db.session.execute(
+        delete(OutboxMessage).where(or_(
+            and_(OutboxMessage.status == OutboxStatus.SENT.value, OutboxMessage.sent_dt < cutoff),
+            and_(OutboxMessage.status == OutboxStatus.FAILED.value, OutboxMessage.created_dt < cutoff))))
+    return result.rowcount or 0
 
 
 def retry_message(row: OutboxMessage, *, now: datetime | None = None) -> None:

@@ -54,6 +54,12 @@ def _erase_expired_candidates(app: Flask) -> Any:
     return f"erased {erased} candidates past the retention period" if erased else None
 
 
+def _purge_outbox(app: Flask) -> Any:
+    from coordinator.invites.jobs import purge_outbox
+
+    return purge_outbox(app)
+
+
 def _send_reminders(app: Flask) -> Any:
     from coordinator.reminders.jobs import poll
 
@@ -83,6 +89,8 @@ JOBS: list[JobSpec] = [
             seconds=_sync_interval, misfire_grace_time=300),
     JobSpec(id="erase_expired_candidates", name="Erase candidates past the retention period",
             run=_erase_expired_candidates, seconds=lambda app: 24 * 3600, misfire_grace_time=6 * 3600),
+    JobSpec(id="purge_outbox", name="Delete outbox e-mails sent or failed long ago", run=_purge_outbox,
+            seconds=lambda app: 24 * 3600, misfire_grace_time=6 * 3600),
 ]
 
 
