@@ -173,6 +173,8 @@ def test_the_home_page_counts_everything_the_dashboard_lists_even_beyond_its_pag
     assert counts.not_scheduled == 5 and len(full.not_scheduled) == 3
     home = text_of(_client(app, w.recruiter).get("/"))
     assert "5 loops not scheduled" in home
+    board = text_of(_client(app, w.recruiter).get("/dashboard"))
+    assert "5 not scheduled" in board and "Showing 3 of 5, longest waiting first." in board
     # a scorecard past its deadline: counted on the home page as on the dashboard
     clock.set(start + timedelta(days=3))
     counts = dashboard.team_counts(w.recruiter)
