@@ -381,6 +381,13 @@ def candidate_availability(candidate: Candidate, start: datetime, end: datetime)
     return CandidateAvailability(tz=candidate.timezone, windows=[Interval(s, e) for s, e in rows] or None)
 
 
+def people_names(sessions: Iterable[LoopSession]) -> dict[int, str]:
+    """Names of everyone on these sessions or in their pools (whom the engine may pick), from what is loaded."""
+    names = {p.user_id: p.user.name for s in sessions for p in s.participants}
+    names.update((u.id, u.name) for s in sessions for u in s.pool)
+    return names
+
+
 def _people_of(sessions: Iterable[LoopSession]) -> set[int]:
     ids: set[int] = set()
     for s in sessions:

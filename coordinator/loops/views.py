@@ -268,9 +268,7 @@ def find(loop_id: int):
     first, last = _window_days(loop, form)
     options = []
     if result:
-        names = _people_of(sessions)
-        missing = {pid for o in result.options for ps in o.sessions for pid in ps.person_ids} - names.keys()
-        names.update(_names(missing))
+        names = services.people_names(sessions)  # the engine picks only from these: no query of its own
         for option in result.options:
             options.append({"option": option, "encoded": _encode_option(sessions, option),
                             "rows": [(sessions[ps.session_index], ps, [names.get(i, "?") for i in ps.interviewer_ids],
@@ -286,14 +284,6 @@ def _window_days(loop: Loop, form: FindTimesForm) -> tuple[date, date]:
     first = form.first.data or to_local(start, tz).date()
     last = form.last.data or (to_local(end, tz) - timedelta(seconds=1)).date()
     return first, last
-
-
-def _people_of(sessions: list[LoopSession]) -> dict[int, str]:
-    """Names of everyone the engine may pick for these sessions, from what the loop page already loaded (its
-    participants and pools): the options need no query of their own."""
-    names = {p.user_id: p.user.name for s in sessions for p in s.participants}
-    names.update((u.id, u.name) for s in sessions for u in s.pool)
-    return names
 
 
 def _names(ids) -> dict[int, str]:

@@ -51,6 +51,22 @@ class LoopAction:
     sessions_total: int = 0
 
 
+@dataclass(frozen=True)
+class TeamCounts:
+    """How many of each the dashboard would list, counted in SQL (the home page shows only these)."""
+
+    not_scheduled: int
+    without_loop: int
+    scorecards_overdue: int  # scorecards, not loops
+    debrief_ready: int
+    decisions_due: int
+
+    @property
+    def count(self) -> int:
+        return (self.not_scheduled + self.without_loop + self.scorecards_overdue + self.debrief_ready
+                + self.decisions_due)
+
+
 @dataclass
 class TeamDashboard:
     not_scheduled: list[LoopAction]
@@ -58,15 +74,12 @@ class TeamDashboard:
     scorecards_overdue: list[LoopAction]
     debrief_ready: list[LoopAction]
     decisions_due: list[LoopAction]
+    #: how many there are in all (each list shows the first LIMIT)
+    totals: TeamCounts
 
     @property
     def overdue_count(self) -> int:
         return sum(len(a.overdue) for a in self.scorecards_overdue)
-
-    @property
-    def count(self) -> int:
-        return (len(self.not_scheduled) + len(self.without_loop) + len(self.scorecards_overdue)
-                + len(self.debrief_ready) + len(self.decisions_due))
 
 
 def shows_team_dashboard(user: User) -> bool:
@@ -145,30 +158,19 @@ def team_dashboard(user: User, *, now: datetime | None = None, tz: str | None = 
     scorecards_overdue.sort(key=lambda a: min(o.due for o in a.overdue))
 
     debrief_ready = _debrief_ready(scope, _decided())
-    return TeamDashboard(not_scheduled, without_loop, scorecards_overdue[:LIMIT], debrief_ready, decisions_due)
-
-
-@dataclass(frozen=True)
-class TeamCounts:
-    """How many of each the dashboard would list, counted in SQL (the home page shows only these)."""
-
-    not_scheduled: int
-    without_loop: int
-    scorecards_overdue: int  # scorecards, not loops
-    debrief_ready: int
-    decisions_due: int
-
-    @property
-    def count(self) -> int:
-        return (self.not_scheduled + self.without_loop + self.scorecards_overdue + self.debrief_ready
-                + self.decisions_due)
+    return TeamDashboard(not_scheduled, without_loop, scorecards_overdue[:LIMIT], debrief_ready, decisions_due,
+                         _totals(user, ids, scope, now, today))
 
 
 def team_counts(user: User, *, now: datetime | None = None, tz: str | None = None) -> TeamCounts:
-    """The dashboard's numbers without loading its rows: the same conditions, counted."""
+    """The dashboard's numbers without loading its rows (the home page shows only these)."""
     now = now or timeutil.now_utc()
-    today = timeutil.to_local(now, tz or user.timezone).date()
     ids, scope = _scope(user)
+    return _totals(user, ids, scope, now, timeutil.to_local(now, tz or user.timezone).date())
+
+
+def _totals(user: User, ids: list[int] | None, scope: Select, now: datetime, today) -> TeamCounts:
+    """The lists' own conditions, counted in SQL."""
     due_hours = func.coalesce(Job.feedback_due_hours, rules.FEEDBACK_DUE_HOURS)
     ends = db.session.execute(
         _overdue_seats(ids, now).with_only_columns(LoopSession.end_dt, due_hours)

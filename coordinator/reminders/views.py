@@ -38,15 +38,13 @@ def loop(loop_id: int):
 @login_required
 def dashboard():
     now = timeutil.now_utc()
-    team = counts = None
-    if board.shows_team_dashboard(current_user):
-        team = board.team_dashboard(current_user, now=now, tz=viewer_timezone())
-        counts = board.team_counts(current_user, now=now, tz=viewer_timezone())  # the lists show the first LIMIT
+    team = board.team_dashboard(current_user, now=now, tz=viewer_timezone()) \
+        if board.shows_team_dashboard(current_user) else None
     mine = board.interviewer_dashboard(current_user, now=now) \
         if board.shows_interviewer_dashboard(current_user) else None
     upcoming = services.upcoming_for(current_user, now=now, limit=5)
-    return render_template("reminders/dashboard.html", team=team, counts=counts, mine=mine, upcoming=upcoming,
-                           now=now, decision_words=board.decision_words)
+    return render_template("reminders/dashboard.html", team=team, mine=mine, upcoming=upcoming, now=now,
+                           decision_words=board.decision_words)
 
 
 def relative(dt, now=None) -> str:
