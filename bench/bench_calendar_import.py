@@ -1,4 +1,4 @@
-"""Benchmark for the calendar-file import (coordinator.scheduling.calendar_import).
+"""Benchmark for the calendar-file import (coordinator.availability.calendar_import).
 
 Run ``.venv/bin/python bench/bench_calendar_import.py`` for the full table or ``--quick`` for a smoke run.
 
@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from coordinator.scheduling.calendar_import import parse_busy_times  # noqa: E402
+from coordinator.availability.calendar_import import parse_busy_times  # noqa: E402
 
 TARGET_SECONDS = 1.0
 OWNER = "interviewer@example.com"

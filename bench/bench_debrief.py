@@ -54,7 +54,7 @@ def _bulk(model_or_table, rows: list[dict], chunk: int = 5000) -> None:
 def focus_areas(count: int = 6) -> list[int]:
     """The benchmark's focus areas (made once), with rating guidance."""
     from coordinator.extensions import db
-    from coordinator.hiring.focus_models import FocusArea, FocusAreaGuidance
+    from coordinator.focus.models import FocusArea, FocusAreaGuidance
 
     names = [AREA_NAMES[i] if i < len(AREA_NAMES) else f"Area {i + 1}" for i in range(count)]
     existing = dict(db.session.execute(select(FocusArea.name, FocusArea.id).where(FocusArea.name.in_(names))).all())
@@ -75,9 +75,9 @@ def add_target_loop(job_id: int, interviewer_ids: Sequence[int], area_ids: Seque
     """The measured loop: sessions of `per_session` interviewers that ended yesterday, each interviewer assigned 3
     of the areas (round robin), scorecards submitted with STAR evidence except the last `drafts`. Returns its id."""
     from coordinator.extensions import db
-    from coordinator.hiring.focus_models import JobFocusArea
+    from coordinator.focus.models import JobFocusArea
     from coordinator.hiring.models import Candidate, Job
-    from coordinator.loops.assignment_models import AssignmentFocusArea, InterviewerAssignment, SessionFocusArea
+    from coordinator.kits.models import AssignmentFocusArea, InterviewerAssignment, SessionFocusArea
     from coordinator.loops.models import Loop, LoopSession, SessionInterviewer
     from coordinator.scorecards.models import Scorecard, ScorecardArea, ScorecardRevision
 

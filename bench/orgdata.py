@@ -100,8 +100,9 @@ def _bulk(model, rows: list[dict], chunk: int = 5000) -> int:
 def build(size: Size, seed: int = 42, now: datetime | None = None) -> Org:
     """Fill the (empty, migrated) database bound to the current app."""
     from coordinator.auth.models import User, UserRole, WorkingHours
+    from coordinator.availability.models import BusyBlock
     from coordinator.hiring.models import Candidate, Job
-    from coordinator.loops.models import BusyBlock, Loop, LoopSession, SessionInterviewer
+    from coordinator.loops.models import Loop, LoopSession, SessionInterviewer
 
     rng = random.Random(seed)
     now = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
@@ -346,8 +347,8 @@ def add_focus_areas(org: Org, size: Size, rng: random.Random, ids: dict, now: da
     covers and, for each interviewer, an assignment of 2 to 5 of them with one bank question per area (the kit).
     The number of areas per interviewer is chosen so that the scorecards (one per interviewer of an ended session)
     rate about `size.scorecards` areas in all."""
-    from coordinator.hiring.focus_models import FocusArea, FocusAreaGuidance, JobFocusArea, Question
-    from coordinator.loops.assignment_models import (
+    from coordinator.focus.models import FocusArea, FocusAreaGuidance, JobFocusArea, Question
+    from coordinator.kits.models import (
         AssignmentFocusArea,
         AssignmentQuestion,
         InterviewerAssignment,

@@ -50,12 +50,13 @@ def _register_models() -> None:
     """Import every model module so SQLAlchemy and Alembic see the whole schema."""
     from coordinator.audit import models as _audit  # noqa: F401
     from coordinator.auth import models as _auth  # noqa: F401
-    from coordinator.candidates import models as _candidates  # noqa: F401
-    from coordinator.hiring import focus_models as _focus  # noqa: F401
+    from coordinator.availability import models as _availability  # noqa: F401
+    from coordinator.focus import models as _focus  # noqa: F401
     from coordinator.hiring import models as _hiring  # noqa: F401
     from coordinator.invites import models as _invites  # noqa: F401
-    from coordinator.loops import assignment_models as _assignments  # noqa: F401
+    from coordinator.kits import models as _kits  # noqa: F401
     from coordinator.loops import models as _loops  # noqa: F401
+    from coordinator.portal import models as _portal  # noqa: F401
     from coordinator.privacy import models as _privacy  # noqa: F401
     from coordinator.reminders import models as _reminders  # noqa: F401
     from coordinator.scorecards import models as _scorecards  # noqa: F401
@@ -64,15 +65,15 @@ def _register_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from coordinator.audit.views import bp as audit_bp
     from coordinator.auth.views import bp as auth_bp
-    from coordinator.candidates.views import bp as candidate_page_bp
-    from coordinator.candidates.views import portal as portal_bp
-    from coordinator.hiring.focus_views import bp as focus_bp
+    from coordinator.availability.views import bp as availability_bp
+    from coordinator.focus.views import bp as focus_bp
     from coordinator.hiring.views import bp as hiring_bp
     from coordinator.home.views import bp as home_bp
     from coordinator.invites.views import bp as invites_bp
-    from coordinator.loops.availability_views import bp as availability_bp
-    from coordinator.loops.kit_views import bp as kits_bp
+    from coordinator.kits.views import bp as kits_bp
     from coordinator.loops.views import bp as loops_bp
+    from coordinator.portal.views import bp as candidate_page_bp
+    from coordinator.portal.views import portal as portal_bp
     from coordinator.privacy.views import bp as privacy_bp
     from coordinator.reminders.views import bp as reminders_bp
     from coordinator.scorecards.views import bp as scorecards_bp

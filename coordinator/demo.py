@@ -11,7 +11,7 @@ from coordinator.auth.models import User
 from coordinator.auth.roles import Role
 from coordinator.auth.services import UserData, count_users, create_user
 from coordinator.extensions import db
-from coordinator.hiring.focus_demo import seed_interviewing
+from coordinator.focus.demo import seed_interviewing
 from coordinator.hiring.models import CandidateStage
 from coordinator.hiring.services import CandidateData, JobData, create_candidate, create_job
 from coordinator.scorecards.demo import seed_scorecards

@@ -47,7 +47,7 @@ class OutboxKind(StrEnum):
     INTERVIEWER_REMINDER = "interviewer_reminder"
     TEAM_REMINDER = "team_reminder"
     CANDIDATE_REMINDER = "candidate_reminder"
-    # the candidate's private page (coordinator.candidates): the link, a plain e-mail
+    # the candidate's private page (coordinator.portal): the link, a plain e-mail
     CANDIDATE_LINK = "candidate_link"
 
     @property

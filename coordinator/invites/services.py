@@ -172,7 +172,7 @@ def _focus_areas(session_ids: Iterable[int]) -> _Focus:
     if not ids:
         return {}, {}
     try:
-        from coordinator.loops.assignment_models import InterviewerAssignment, SessionFocusArea
+        from coordinator.kits.models import InterviewerAssignment, SessionFocusArea
     except ImportError:  # pragma: no cover - the focus-area feature is not installed
         return {}, {}
     assigned = {

@@ -17,13 +17,12 @@ from sqlalchemy.orm import selectinload
 
 from coordinator.auth.models import User
 from coordinator.auth.roles import Role
+from coordinator.availability.models import BusyBlock, CandidateWindow
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate, CandidateStage
 from coordinator.loops.models import (
     Arrangement,
-    BusyBlock,
     CandidateInviteGrouping,
-    CandidateWindow,
     Loop,
     LoopEvent,
     LoopSession,
@@ -200,7 +199,7 @@ def create_loop(candidate: Candidate, actor: User) -> Loop:
     record(loop, actor, "created", f"Loop created for {candidate.name}"
            + (f" from the {candidate.job.title} interview plan ({len(plan)} sessions)." if plan else "."))
     db.session.flush()
-    from coordinator.loops.assignments import copy_plan_focus_areas  # it imports this module
+    from coordinator.kits.services import copy_plan_focus_areas  # it imports this module
 
     copy_plan_focus_areas(plan, loop.sessions)
     return loop

@@ -23,7 +23,8 @@ from coordinator.extensions import db
 from coordinator.forms import apply_service_error, choices
 from coordinator.hiring.models import Candidate
 from coordinator.invites import services as invites
-from coordinator.loops import assignments, services
+from coordinator.kits import services as assignments
+from coordinator.loops import services
 from coordinator.loops.dayview import build_day_view
 from coordinator.loops.forms import (
     BookOptionForm,

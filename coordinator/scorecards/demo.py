@@ -15,9 +15,9 @@ from sqlalchemy import select
 from coordinator import timeutil
 from coordinator.auth.models import User
 from coordinator.extensions import db
-from coordinator.hiring.focus_models import FocusArea
+from coordinator.focus.models import FocusArea
 from coordinator.hiring.models import Candidate, CandidateStage, Job
-from coordinator.loops.assignment_models import AssignmentFocusArea, InterviewerAssignment, SessionFocusArea
+from coordinator.kits.models import AssignmentFocusArea, InterviewerAssignment, SessionFocusArea
 from coordinator.loops.models import Loop, LoopEvent, LoopSession, SessionInterviewer
 from coordinator.scorecards.models import Scorecard, ScorecardArea, ScorecardRevision
 

@@ -13,9 +13,9 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Form, FormField, HiddenField, RadioField, TextAreaField
 
+from coordinator.focus.models import FocusArea
+from coordinator.focus.rating import Rating, Recommendation
 from coordinator.forms import choices
-from coordinator.hiring.focus_models import FocusArea
-from coordinator.hiring.rating import Rating, Recommendation
 from coordinator.scorecards.models import STAR_FIELDS, Decision
 from coordinator.scorecards.services import TEXT_FIELDS, AreaInput, ScorecardInput
 

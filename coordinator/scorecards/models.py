@@ -17,8 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from coordinator.auth.models import User
 from coordinator.dbtypes import UTCDateTime
 from coordinator.extensions import db
-from coordinator.hiring.focus_models import FocusArea
-from coordinator.hiring.rating import Rating, Recommendation, rating_check_sql, recommendation_check_sql
+from coordinator.focus.models import FocusArea
+from coordinator.focus.rating import Rating, Recommendation, rating_check_sql, recommendation_check_sql
 from coordinator.loops.models import Loop, LoopSession
 from coordinator.timeutil import now_utc
 

@@ -25,10 +25,10 @@ from coordinator.audit.services import record as audit
 from coordinator.auth.models import User
 from coordinator.auth.permissions import FeedbackAccess
 from coordinator.extensions import db
-from coordinator.hiring.focus_models import FocusArea, JobFocusArea
+from coordinator.focus.models import FocusArea, JobFocusArea
+from coordinator.focus.rating import Rating, Recommendation
 from coordinator.hiring.models import CandidateStage, Job
-from coordinator.hiring.rating import Rating, Recommendation
-from coordinator.loops.assignment_models import AssignmentFocusArea, InterviewerAssignment, SessionFocusArea
+from coordinator.kits.models import AssignmentFocusArea, InterviewerAssignment, SessionFocusArea
 from coordinator.loops.models import Loop, LoopSession, LoopStatus, ParticipantRole, SessionStatus
 from coordinator.scorecards.models import (
     STAR_FIELDS,

@@ -22,8 +22,8 @@ from coordinator.auth.permissions import (
     require,
 )
 from coordinator.extensions import db
-from coordinator.hiring.focus_models import FocusArea
-from coordinator.hiring.rating import RATINGS_BEST_FIRST, Rating, Recommendation
+from coordinator.focus.models import FocusArea
+from coordinator.focus.rating import RATINGS_BEST_FIRST, Rating, Recommendation
 from coordinator.loops.models import Loop, LoopSession
 from coordinator.loops.services import load_loop
 from coordinator.reminders import services as reminders

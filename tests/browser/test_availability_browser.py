@@ -16,7 +16,7 @@ from coordinator import timeutil
 from coordinator.auth.roles import Role
 from tests.helpers import TEST_PASSWORD
 
-DATA = Path(__file__).resolve().parent.parent / "scheduling" / "data"
+DATA = Path(__file__).resolve().parent.parent / "availability" / "data"
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Monday 09:00 in Berlin
 
 

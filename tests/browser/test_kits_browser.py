@@ -8,9 +8,9 @@ import re
 from playwright.sync_api import Page, expect
 
 from coordinator.extensions import db
-from coordinator.hiring import focus_services as fs
+from coordinator.focus import services as fs
 from tests.browser.test_foundation_browser import sign_in
-from tests.focus_support import make_loop, setup_interviewing
+from tests.focus.support import make_loop, setup_interviewing
 
 
 def fits_the_screen(page: Page) -> bool:
@@ -86,7 +86,7 @@ def test_recruiter_fixes_a_coverage_gap_and_the_warning_goes(page: Page, live_se
     design, chat = loop.sessions
     for session, person, areas in ((design, world["jonas"], [world["design"], world["depth"]]),
                                    (chat, world["emily"], [world["owner"]])):
-        from coordinator.loops import assignments
+        from coordinator.kits import services as assignments
 
         assignments.save_assignment(session, person, [a.id for a in areas], [], world["recruiter"])
     db.session.commit()
@@ -131,7 +131,7 @@ def test_interviewer_opens_their_kit_and_sees_their_questions(page: Page, live_s
          "interviewer_ids": [world["jonas"], world["priya"]], "shadow_ids": [world["tom"]]},
         {"title": "Manager chat", "interviewer_ids": [world["emily"]]},
     ])
-    from coordinator.loops import assignments
+    from coordinator.kits import services as assignments
 
     design, chat = loop.sessions
     q = world["questions"]

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from coordinator.audit.models import AuditEvent
 from coordinator.auth.roles import Role
+from coordinator.availability.models import CandidateWindow
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate
 from coordinator.loops import services as loops
-from coordinator.loops.models import CandidateWindow
 from coordinator.privacy import services
 from coordinator.timeutil import now_utc
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from tests.candidates.conftest import anon, link_for, make_loop, team  # noqa: F401 - fixtures
+from tests.portal.conftest import anon, link_for, make_loop, team  # noqa: F401 - fixtures
 from tests.reminders.support import kinds, rows
 
 

@@ -20,11 +20,11 @@ from coordinator.auth.models import User
 from coordinator.auth.roles import Role
 from coordinator.auth.services import UserData, create_user
 from coordinator.extensions import db
-from coordinator.hiring.focus_models import FocusArea, FocusAreaGuidance, JobFocusArea
+from coordinator.focus.models import FocusArea, FocusAreaGuidance, JobFocusArea
+from coordinator.focus.rating import Rating
 from coordinator.hiring.models import Candidate, Job
-from coordinator.hiring.rating import Rating
 from coordinator.hiring.services import CandidateData, JobData, create_candidate, create_job
-from coordinator.loops.assignment_models import AssignmentFocusArea, InterviewerAssignment, SessionFocusArea
+from coordinator.kits.models import AssignmentFocusArea, InterviewerAssignment, SessionFocusArea
 from coordinator.loops.models import Loop, LoopSession, SessionInterviewer
 from tests.helpers import TEST_PASSWORD
 

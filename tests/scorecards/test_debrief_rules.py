@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from coordinator.hiring.rating import Rating, Recommendation
+from coordinator.focus.rating import Rating, Recommendation
 from coordinator.scorecards.services import (
     CardState,
     Cell,

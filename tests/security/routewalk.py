@@ -6,9 +6,9 @@ from datetime import UTC, datetime, time, timedelta
 
 from coordinator.auth.roles import Role
 from coordinator.auth.services import make_password_token
+from coordinator.availability.models import BusyBlock, CandidateWindow
 from coordinator.extensions import db
 from coordinator.loops import services as loops
-from coordinator.loops.models import BusyBlock, CandidateWindow
 from coordinator.timeutil import local_to_utc
 from tests.helpers import login
 
@@ -52,7 +52,7 @@ def build_world(app, org, make_user, make_candidate) -> dict:
 def _optional_objects(world: dict) -> None:
     """Objects of features that may or may not be installed yet."""
     try:
-        from coordinator.hiring.focus_models import FocusArea, Question
+        from coordinator.focus.models import FocusArea, Question
         from coordinator.loops.models import PlanSession
 
         area = FocusArea(name="Problem solving", description="How they break problems down")
@@ -76,8 +76,8 @@ def _optional_objects(world: dict) -> None:
     except ImportError:  # pragma: no cover
         pass
     try:
-        from coordinator.candidates import services as portal
-        from coordinator.candidates.models import CandidateNote
+        from coordinator.portal import services as portal
+        from coordinator.portal.models import CandidateNote
 
         _link, token = portal.create_link(world["loop"], world["recruiter"], 14)
         world["portal_token"] = token
