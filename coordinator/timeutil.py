@@ -1,4 +1,4 @@
-"""The one place that converts between time zones.
+"""The one place that converts between time zones and shows times.
 
 The database and the scheduling engine work in timezone-aware UTC; people see their own zone. Anything that
 turns a wall-clock time into an instant, or an instant into a wall-clock time, goes through here so that
@@ -16,12 +16,22 @@ __all__ = [
     "InvalidTimeZone",
     "all_timezones",
     "as_utc",
+    "format_clock",
+    "format_day",
+    "format_instant",
+    "format_range",
+    "format_span",
+    "format_times",
+    "format_when",
     "get_zone",
     "is_valid_timezone",
     "local_day_bounds",
     "local_to_utc",
     "now_utc",
     "to_local",
+    "zone_abbreviation",
+    "zone_label",
+    "zone_name",
 ]
 
 
@@ -91,18 +101,101 @@ def local_day_bounds(day: date, tz_name: str) -> tuple[datetime, datetime]:
     return local_to_utc(day, time(0), tz_name), local_to_utc(day + timedelta(days=1), time(0), tz_name)
 
 
+# --- showing times: every date, time, range and zone label the app prints comes from here -----------------------
+
 DATETIME_FORMAT = "%a %d %b %Y, %H:%M"
+
+
+def zone_abbreviation(tz_name: str, at: datetime | None = None) -> str:
+    """The zone's abbreviation in force at `at` (default now): "CET", "IST"; "UTC-03" for zones without one."""
+    return _abbreviation(to_local(at or now_utc(), tz_name))
+
+
+def zone_name(tz_name: str) -> str:
+    """The zone as people read its name: "America/New York"."""
+    return tz_name.replace("_", " ")
+
+
+def zone_label(tz_name: str, at: datetime | None = None) -> str:
+    """The zone with its abbreviation and offset at `at` (default now): "Asia/Kolkata (IST, UTC+05:30)"."""
+    local = to_local(at or now_utc(), tz_name)
+    offset = local.utcoffset() or timedelta(0)
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    utc = f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    name = local.tzname() or ""
+    named = name and not name.startswith(("+", "-"))
+    return f"{zone_name(tz_name)} ({name + ', ' if named else ''}{utc})"
+
+
+def _abbreviation(local: datetime) -> str:
+    name = local.tzname() or ""
+    return f"UTC{name}" if name[:1] in "+-" else name
+
+
+def format_day(day: date, *, long: bool = False, year: bool = True) -> str:
+    """"Mon 6 Apr 2026", or with `long` "Monday 6 April 2026"; `year=False` leaves the year out."""
+    text = f"{day:%A} {day.day} {day:%B}" if long else f"{day:%a} {day.day} {day:%b}"
+    return f"{text} {day.year}" if year else text
+
+
+def format_clock(dt: datetime, tz_name: str) -> str:
+    """The wall-clock time only: "09:00"."""
+    return f"{to_local(dt, tz_name):%H:%M}"
 
 
 def format_instant(dt: datetime, tz_name: str, fmt: str = DATETIME_FORMAT) -> str:
     """An instant as a person in that zone reads it; with a clock time, the zone's abbreviation follows."""
     local = to_local(dt, tz_name)
     text = local.strftime(fmt)
-    return f"{text} {local.tzname()}" if "%H" in fmt else text
+    return f"{text} {_abbreviation(local)}" if "%H" in fmt else text
+
+
+def format_times(start: datetime, end: datetime, tz_name: str) -> str:
+    """"09:00–09:45 CET"; across a clock change each end names its own zone: "01:30 EDT – 02:30 EST"."""
+    a, b = to_local(start, tz_name), to_local(end, tz_name)
+    return _join(f"{a:%H:%M}", a, f"{b:%H:%M}", b)
 
 
 def format_range(start: datetime, end: datetime, tz_name: str, fmt: str = "%a %d %b, %H:%M") -> str:
-    """'Mon 30 Nov, 09:00–09:45 CET' (the date again when the range crosses midnight)."""
+    """'Mon 30 Nov, 09:00–09:45 CET' (the date again when the range crosses midnight; both abbreviations when it
+    crosses a clock change)."""
     a, b = to_local(start, tz_name), to_local(end, tz_name)
-    tail = b.strftime("%H:%M") if a.date() == b.date() else b.strftime(fmt)
-    return f"{a.strftime(fmt)}–{tail} {b.tzname()}"
+    tail = f"{b:%H:%M}" if a.date() == b.date() else b.strftime(fmt)
+    return _join(a.strftime(fmt), a, tail, b)
+
+
+def format_when(start: datetime, end: datetime, tz_name: str, *, long: bool = False, year: bool = True) -> str:
+    """A session as an invite or e-mail says it: "Mon 30 Nov 2026, 09:00–09:45 CET"; with `long`
+    "Monday 30 November 2026, ..."; a range over midnight repeats the date at its end."""
+    a, b = to_local(start, tz_name), to_local(end, tz_name)
+    head = f"{format_day(a.date(), long=long, year=year)}, {a:%H:%M}"
+    tail = f"{b:%H:%M}" if a.date() == b.date() else f"{format_day(b.date(), long=long, year=year)}, {b:%H:%M}"
+    return _join(head, a, tail, b)
+
+
+def _join(head: str, a: datetime, tail: str, b: datetime) -> str:
+    first, last = _abbreviation(a), _abbreviation(b)
+    if first == last and "," not in tail:
+        return f"{head}–{tail} {last}"
+    if first == last:
+        return f"{head} – {tail} {last}"
+    return f"{head} {first} – {tail} {last}"
+
+
+def format_span(start_dt: datetime, end_dt: datetime, tz_name: str, on_day: date | None = None) -> str:
+    """A busy span as read in a zone: "09:00 – 10:00 CEST", "Sun 29 Mar, 01:00 CET – 04:00 CEST", "All day" or
+    "All day, Mon 6 Apr – Fri 17 Apr". The start's date is left out when it is `on_day` (the day it is listed under).
+    """
+    start, end = to_local(start_dt, tz_name), to_local(end_dt, tz_name)
+    if start.time() == time(0) and end.time() == time(0) and end.date() > start.date():
+        last = end.date() - timedelta(days=1)
+        if last == start.date():
+            return "All day" if on_day == start.date() else f"All day, {format_day(start.date(), year=False)}"
+        return f"All day, {format_day(start.date(), year=False)} – {format_day(last, year=False)}"
+    head = "" if on_day == start.date() else f"{format_day(start.date(), year=False)}, "
+    end_text = f"{end:%H:%M}" if end.date() == start.date() else f"{format_day(end.date(), year=False)}, {end:%H:%M}"
+    first, last = _abbreviation(start), _abbreviation(end)
+    if first == last:
+        return f"{head}{start:%H:%M} – {end_text} {last}"
+    return f"{head}{start:%H:%M} {first} – {end_text} {last}"
