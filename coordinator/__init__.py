@@ -14,7 +14,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application; tests pass their own settings in `config`."""
-    app = Flask(
+    from coordinator.web import App
+
+    app = App(
         __name__,
         instance_path=str((config or {}).get("INSTANCE_PATH") or PROJECT_ROOT / "instance"),
         template_folder=str(PROJECT_ROOT / "templates"),

@@ -1,12 +1,27 @@
-"""Error pages in the site's layout; no request ever ends in a bare traceback."""
+"""Error pages in the site's layout; no request ever ends in a bare traceback. `ServiceError` is what every
+service raises when it refuses: its message and status become the page when no view shows it on a form."""
 
 from __future__ import annotations
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from coordinator.extensions import db
+
+
+class ServiceError(ValueError):
+    """A rule was broken: `message` says what to do instead, `field` names the form field to show it on (None:
+    above the form), `status` is the page's status when a view lets it through (errors.py)."""
+
+    status = 400
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
 
 MESSAGES = {
     400: ("Something in the request was not right", "Go back, check the form and try again."),
@@ -36,6 +51,21 @@ def init_app(app: Flask) -> None:
 
             record_now("access.denied", detail=f"{request.method} {request.path}")
         return _render(exc.code, exc.description if exc.code in (409,) and exc.description else None)
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError):
+        return _render(exc.status, exc.message)
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(exc: IntegrityError):
+        """Two requests wrote the same thing at once (a unique key, an overlap): the later one sees a 409."""
+        db.session.rollback()
+        return _render(409)
+
+    @app.errorhandler(OperationalError)
+    def operational_error(exc: OperationalError):
+        db.session.rollback()
+        return _render(500)
 
     @app.errorhandler(InternalServerError)
     def server_error(exc: InternalServerError):

@@ -1,17 +1,71 @@
-"""Request-wide plumbing: the login loader, SQLite pragmas, template helpers and security headers."""
+"""Request-wide plumbing: the one place a request commits or rolls back, the login loader, SQLite pragmas,
+template helpers and security headers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any, TypeVar
 
-from flask import Flask, g, redirect, request, session, url_for
+from flask import Flask, Response, g, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
 from coordinator import dblock, timeutil
 from coordinator.extensions import db, login_manager
+from coordinator.forms import apply_service_error
 from coordinator.timeutil import DATETIME_FORMAT, format_instant, format_range
+
+T = TypeVar("T")
+
+
+class App(Flask):
+    """Flask with one transaction per request (as Indico's `RH.process`): views call services, which add and
+    flush; the view's response decides. Below 400 the request commits, otherwise (an exception, a form shown
+    again with its errors, a conflict page) everything it wrote is rolled back. A failure at commit time goes
+    through the error handlers like any other exception (errors.py: 409 or 500 pages)."""
+
+    def dispatch_request(self) -> Response:
+        try:
+            response = self.make_response(super().dispatch_request())
+        except BaseException:
+            db.session.rollback()
+            raise
+        if response.status_code < 400 and not g.get("_discard_changes"):
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+
+def discard_changes() -> None:
+    """Forget what this request wrote so far, because a service refused half-way: the page that follows shows
+    what is saved, and the request ends without committing even when it answers with a redirect."""
+    db.session.rollback()
+    g._discard_changes = True
+
+
+def refused(form: Any, exc: Exception) -> None:
+    """A service refused what the form asked: nothing it wrote is kept, and its message shows on the field it
+    names (or above the form)."""
+    discard_changes()
+    apply_service_error(form, exc)
+
+
+def persist_apart(write: Callable[[], T]) -> T:
+    """The few writes that must last whatever the response says (a failed sign-in counted, a refusal audited, a
+    visit to the candidate page counted): whatever else the request wrote so far is rolled back, then `write`
+    runs in a transaction of its own (with SQLite's write lock from the start) that commits at once."""
+    db.session.rollback()
+    with dblock.write_transaction():
+        try:
+            result = write()
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+    return result
 
 
 def init_app(app: Flask) -> None:
@@ -60,11 +114,6 @@ def init_app(app: Flask) -> None:
             # Pages behind the login show personal data: never keep them in a shared cache.
             headers.setdefault("Cache-Control", "no-store")
         return response
-
-    @app.teardown_request
-    def _rollback_on_error(exc):  # a failed request must not leave a half-done transaction open
-        if exc is not None:
-            db.session.rollback()
 
 
 # No inline script anywhere; inline style attributes are used for positions in the day view only.

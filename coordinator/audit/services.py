@@ -10,6 +10,7 @@ from flask_login import current_user
 from coordinator.audit.models import AuditEvent
 from coordinator.extensions import db
 from coordinator.timeutil import now_utc
+from coordinator.web import persist_apart
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
 DETAIL_MAX = 500
@@ -39,9 +40,9 @@ def record(action: str, target_type: str = "", target_id: int | None = None, det
 
 
 def record_now(action: str, **kwargs) -> None:
-    """Record and commit at once, for events whose request ends without a commit (refusals, failures)."""
+    """Record in a transaction of its own (`web.persist_apart`), for events whose request ends in an error page
+    and so commits nothing else (refusals, throttled sign-ins)."""
     try:
-        record(action, **kwargs)
-        db.session.commit()
+        persist_apart(lambda: record(action, **kwargs))
     except Exception:  # noqa: BLE001 - the log must never turn a 403 into a 500
         db.session.rollback()

@@ -1,4 +1,5 @@
-"""Account rules: creating users, signing in, passwords, working hours. No request objects here."""
+"""Account rules: creating users, signing in (throttle, password, second factor), passwords, working hours.
+No request objects here: the caller passes the client address."""
 
 from __future__ import annotations
 
@@ -9,21 +10,31 @@ from datetime import time
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
+from coordinator.audit import services as audit
+from coordinator.auth import throttle, totp
 from coordinator.auth.models import User, WorkingHours
 from coordinator.auth.passwords import hash_password, password_problem, verify_password
 from coordinator.auth.roles import Role
+from coordinator.errors import ServiceError
 from coordinator.extensions import db
-from coordinator.timeutil import is_valid_timezone
+from coordinator.timeutil import is_valid_timezone, now_utc
+from coordinator.web import persist_apart
 
 DEFAULT_WORKING_HOURS: dict[int, tuple[time, time]] = {d: (time(9), time(17)) for d in range(5)}
 
 
-class AccountError(ValueError):
+class AccountError(ServiceError):
     """A rule about accounts was broken; `field` names the form field to show it on."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+
+class SignInThrottled(AccountError):
+    """Too many failed sign-ins for this account or address: try again in `wait` seconds (a 429)."""
+
+    status = 429
+
+    def __init__(self, wait: int) -> None:
+        super().__init__(f"For your safety, wait {wait} seconds before trying again.")
+        self.wait = wait
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,58 @@ def authenticate(email: str, password: str) -> User | None:
     if not verify_password(user.password_hash, password) or not user.is_enabled:
         return None
     return user
+
+
+# --- signing in -------------------------------------------------------------------------------------------------
+# A failure is counted and audited in a transaction of its own: the page that says so is an error and commits
+# nothing, and the count must hold for the next try.
+
+def _check_throttle(email: str, ip: str) -> None:
+    wait = throttle.retry_after(email, ip)
+    if wait:
+        audit.record_now("auth.login_throttled", actor_label=email)
+        raise SignInThrottled(wait)
+
+
+def _count_failure(email: str, ip: str, action: str, user: User | None = None) -> None:
+    def write() -> None:
+        throttle.note(email, ip, succeeded=False)
+        audit.record(action, "user" if user is not None else "", user.id if user is not None else None,
+                     actor_label=email)
+
+    persist_apart(write)
+
+
+def check_password(email: str, password: str, ip: str) -> User:
+    """The first step of signing in: the user for these credentials. SignInThrottled when this account or address
+    must wait; AccountError (on `password`) for a wrong email or password, which is counted."""
+    email = normalise_email(email)
+    _check_throttle(email, ip)
+    user = authenticate(email, password)
+    if user is None:
+        _count_failure(email, ip, "auth.login_failed")
+        raise AccountError("Wrong email or password.", "password")
+    return user
+
+
+def check_second_factor(user: User, code: str, ip: str) -> None:
+    """The second step for a user with an authenticator app: the code must be current and not used before.
+    SignInThrottled or AccountError (on `code`, counted as a failed sign-in) otherwise."""
+    _check_throttle(user.email, ip)
+    counter = totp.verify(user.totp_secret, code, user.totp_last_counter)
+    if counter is None:
+        _count_failure(user.email, ip, "auth.totp_failed", user)
+        raise AccountError("That code is not right. Use the current code from your app.", "code")
+    user.totp_last_counter = counter
+
+
+def complete_sign_in(user: User, ip: str) -> bool:
+    """The credentials are right: note the sign-in (it clears the account's failures). True when the user's role
+    requires a second factor they have not set up yet, so they must enrol before doing anything else."""
+    user.last_login_dt = now_utc()
+    throttle.note(user.email, ip, succeeded=True)
+    audit.record("auth.login", "user", user.id, actor=user)
+    return totp.requires_totp(user) and not user.has_totp
 
 
 def set_working_hours(user: User, hours: dict[int, tuple[time, time]]) -> None:

@@ -7,13 +7,10 @@ within 15 minutes, then refused. Refusals are 429s with Retry-After.
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
-
 from coordinator.audit.models import LoginAttempt
-from coordinator.extensions import db
+from coordinator.ratelimit import Counter, wait_seconds
 from coordinator.timeutil import now_utc
 
 WINDOW = timedelta(minutes=15)
@@ -22,38 +19,27 @@ ACCOUNT_LOCK_FAILURES = 10
 ADDRESS_LOCK_FAILURES = 30
 KEEP = timedelta(days=1)
 
+_attempts = Counter(LoginAttempt, WINDOW, KEEP)
+_failed = LoginAttempt.succeeded.is_(False)
+
 
 def retry_after(email: str, ip: str) -> int | None:
     """Seconds the caller must wait before another try, or None to go ahead."""
     now = now_utc()
-    since = now - WINDOW
-    failures, last = db.session.execute(
-        select(func.count(LoginAttempt.id), func.max(LoginAttempt.created_dt))
-        .where(LoginAttempt.email == email, LoginAttempt.created_dt > since, LoginAttempt.succeeded.is_(False))
-    ).one()
-    if failures >= ACCOUNT_LOCK_FAILURES:
-        oldest = db.session.scalar(
-            select(func.min(LoginAttempt.created_dt))
-            .where(LoginAttempt.email == email, LoginAttempt.created_dt > since, LoginAttempt.succeeded.is_(False))
-        )
-        return max(1, math.ceil((oldest + WINDOW - now).total_seconds()))
-    if failures >= FREE_FAILURES and last is not None:
-        wait = timedelta(seconds=2 ** (failures - FREE_FAILURES + 1)) - (now - last)
+    account = _attempts.tally(LoginAttempt.email == email, _failed, now=now)
+    if account.count >= ACCOUNT_LOCK_FAILURES:
+        return _attempts.until_window_clears(account, now)
+    if account.count >= FREE_FAILURES and account.newest is not None:
+        wait = timedelta(seconds=2 ** (account.count - FREE_FAILURES + 1)) - (now - account.newest)
         if wait.total_seconds() > 0:
-            return math.ceil(wait.total_seconds())
-    by_address = db.session.scalar(
-        select(func.count(LoginAttempt.id))
-        .where(LoginAttempt.ip == ip, LoginAttempt.created_dt > since, LoginAttempt.succeeded.is_(False))
-    )
-    if by_address >= ADDRESS_LOCK_FAILURES:
+            return wait_seconds(wait)
+    if _attempts.tally(LoginAttempt.ip == ip, _failed, now=now).count >= ADDRESS_LOCK_FAILURES:
         return int(WINDOW.total_seconds())
     return None
 
 
 def note(email: str, ip: str, succeeded: bool) -> None:
-    now = now_utc()
-    db.session.add(LoginAttempt(created_dt=now, email=email[:254], ip=ip[:45], succeeded=succeeded))
+    _attempts.note(now_utc(), email=email[:254], ip=ip[:45], succeeded=succeeded)
     if succeeded:
         # A good sign-in clears the account's recent failures.
-        db.session.execute(delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.succeeded.is_(False)))
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_dt < now - KEEP))
+        _attempts.forget(LoginAttempt.email == email, _failed)

@@ -10,14 +10,16 @@ from sqlalchemy import select
 
 from coordinator.audit import services as audit
 from coordinator.audit.services import client_ip
-from coordinator.auth import services, throttle, totp
+from coordinator.auth import services, totp
 from coordinator.auth.forms import LoginForm, ProfileForm, SetPasswordForm, TotpForm, UserForm
 from coordinator.auth.models import User
 from coordinator.auth.permissions import can_manage_users, require
 from coordinator.auth.roles import Role
 from coordinator.extensions import db
 from coordinator.forms import apply_service_error
+from coordinator.ratelimit import too_many
 from coordinator.timeutil import now_utc
+from coordinator.web import refused
 
 bp = Blueprint("auth", __name__)
 
@@ -33,26 +35,20 @@ def _safe_next(target: str | None) -> str:
 PENDING_2FA_SECONDS = 300
 
 
-def _too_many(seconds: int):
-    response = render_template("errors/error.html", code=429, title="Too many sign-in attempts",
-                               hint=f"For your safety, wait {seconds} seconds before trying again."), 429
-    return response[0], 429, {"Retry-After": str(seconds)}
+def _too_many(wait: int):
+    return too_many(render_template("errors/error.html", code=429, title="Too many sign-in attempts",
+                                    hint=f"For your safety, wait {wait} seconds before trying again."), wait)
 
 
-def _complete_login(user: User, email: str, target: str | None):
-    """The credentials are right: start a fresh session and note it everywhere it must be noted."""
-    session.clear()  # a fresh session at sign-in: nothing from before carries over
+def _complete_login(user: User, target: str | None):
+    """The credentials are right: start a fresh session (nothing from before carries over)."""
+    session.clear()
     session.permanent = True
     login_user(user)
-    user.last_login_dt = now_utc()
-    throttle.note(email, client_ip(), succeeded=True)
-    audit.record("auth.login", "user", user.id, actor=user)
-    if totp.requires_totp(user) and not user.has_totp:
+    if services.complete_sign_in(user, client_ip()):
         session["must_enroll_totp"] = True
-        db.session.commit()
         flash("Your role requires a second factor. Set up your authenticator app to continue.", "warning")
         return redirect(url_for("auth.two_factor"))
-    db.session.commit()
     return redirect(_safe_next(target))
 
 
@@ -62,24 +58,19 @@ def login():
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        email = services.normalise_email(form.email.data)
-        wait = throttle.retry_after(email, client_ip())
-        if wait:
-            audit.record_now("auth.login_throttled", actor_label=email)
-            return _too_many(wait)
-        user = services.authenticate(email, form.password.data)
-        if user is None:
-            throttle.note(email, client_ip(), succeeded=False)
-            audit.record("auth.login_failed", actor_label=email)
-            db.session.commit()
-            form.password.errors.append("Wrong email or password.")
-        elif user.has_totp:
+        try:
+            user = services.check_password(form.email.data, form.password.data, client_ip())
+        except services.SignInThrottled as exc:
+            return _too_many(exc.wait)
+        except services.AccountError as exc:
+            apply_service_error(form, exc)
+        else:
+            if not user.has_totp:
+                return _complete_login(user, request.args.get("next"))
             session.clear()
             session["pending_2fa"] = {"token": user.session_token, "at": now_utc().timestamp(),
                                       "next": request.args.get("next")}
             return redirect(url_for("auth.verify_totp"))
-        else:
-            return _complete_login(user, email, request.args.get("next"))
     return render_template("auth/login.html", form=form), 200 if request.method == "GET" or not form.errors else 400
 
 
@@ -97,19 +88,14 @@ def verify_totp():
         return redirect(url_for("auth.login"))
     form = TotpForm()
     if form.validate_on_submit():
-        wait = throttle.retry_after(user.email, client_ip())
-        if wait:
-            audit.record_now("auth.login_throttled", actor_label=user.email)
-            return _too_many(wait)
-        counter = totp.verify(user.totp_secret, form.code.data, user.totp_last_counter)
-        if counter is None:
-            throttle.note(user.email, client_ip(), succeeded=False)
-            audit.record("auth.totp_failed", "user", user.id, actor_label=user.email)
-            db.session.commit()
-            form.code.errors = [*form.code.errors, "That code is not right. Use the current code from your app."]
+        try:
+            services.check_second_factor(user, form.code.data, client_ip())
+        except services.SignInThrottled as exc:
+            return _too_many(exc.wait)
+        except services.AccountError as exc:
+            apply_service_error(form, exc)
         else:
-            user.totp_last_counter = counter
-            return _complete_login(user, user.email, pending.get("next"))
+            return _complete_login(user, pending.get("next"))
     return render_template("auth/verify_totp.html", form=form), 400 if form.errors else 200
 
 
@@ -117,7 +103,6 @@ def verify_totp():
 @login_required
 def logout():
     audit.record("auth.logout", "user", current_user.id)
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "success")
@@ -142,7 +127,6 @@ def two_factor():
                 session.pop("totp_setup_secret", None)
                 session.pop("must_enroll_totp", None)
                 audit.record("auth.totp_enabled", "user", current_user.id)
-                db.session.commit()
                 flash("Two-factor sign-in is on. You will be asked for a code at every sign-in.", "success")
                 return redirect(url_for("auth.profile"))
         uri = totp.provisioning_uri(current_user, secret)
@@ -157,7 +141,6 @@ def two_factor():
         else:
             current_user.totp_secret, current_user.totp_last_counter = None, None
             audit.record("auth.totp_disabled", "user", current_user.id)
-            db.session.commit()
             flash("Two-factor sign-in is off.", "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/two_factor.html", form=form, enabled=True, required=required), \
@@ -175,7 +158,6 @@ def profile():
         current_user.job_title = form.job_title.data or ""
         current_user.timezone = form.timezone.data
         services.set_working_hours(current_user, form.hours_dict())
-        db.session.commit()
         flash("Your profile is saved.", "success")
         return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=form), 400 if form.errors else 200
@@ -193,7 +175,6 @@ def set_password(token: str):
         services.set_password(user, form.password.data)
         user.revoke_sessions()
         audit.record("user.password_set", "user", user.id, actor=user)
-        db.session.commit()
         flash("Your password is set. Sign in with it now.", "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/set_password.html", form=form, user=user), 400 if form.errors else 200
@@ -232,12 +213,10 @@ def add_user():
             user = services.create_user(_user_data(form), password=form.password.data or None,
                                         working_hours=form.hours_dict())
         except services.AccountError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
             roles = ",".join(sorted(r.value for r in user.roles))
             audit.record("user.created", "user", user.id, detail=f"roles={roles}")
-            db.session.commit()
             if user.password_hash is None:
                 return _show_password_link(user)
             flash(f"{user.name} can now sign in with the one-time password you set.", "success")
@@ -264,13 +243,11 @@ def edit_user(user_id: int):
                 if form.password.data:
                     services.set_password(user, form.password.data)
             except services.AccountError as exc:
-                db.session.rollback()
-                apply_service_error(form, exc)
+                refused(form, exc)
             else:
                 audit.record("user.updated", "user", user.id,
                              detail=f"roles={','.join(sorted(r.value for r in user.roles))} enabled={user.is_enabled}"
                              + (" password_set" if form.password.data else ""))
-                db.session.commit()
                 flash(f"{user.name} is saved.", "success")
                 return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=user), 400 if form.errors or form.form_errors else 200
@@ -285,7 +262,7 @@ def password_link(user_id: int):
 
 
 def _show_password_link(user: User):
-    audit.record_now("user.password_link", target_type="user", target_id=user.id)
+    audit.record("user.password_link", target_type="user", target_id=user.id)
     token = services.make_password_token(user, current_app.config["SECRET_KEY"])
     link = url_for("auth.set_password", token=token, _external=True)
     hours = current_app.config["PASSWORD_LINK_HOURS"]
