@@ -53,7 +53,6 @@ def security():
             db.session.add(policy)
             policy.requires_totp = role.value in wanted
         audit.record("security.policy_changed", detail="totp_required=" + ",".join(sorted(wanted)))
-        db.session.commit()
         flash("Security settings saved.", "success")
         return redirect(url_for("audit.security"))
     return render_template("audit/security.html", policies=policies, roles=list(Role))

@@ -33,8 +33,8 @@ from coordinator.availability.forms import (
 )
 from coordinator.availability.models import BusyBlock, CandidateWindow
 from coordinator.extensions import db
-from coordinator.forms import apply_service_error
 from coordinator.hiring.models import Candidate
+from coordinator.web import refused
 
 bp = Blueprint("availability", __name__)
 
@@ -240,10 +240,8 @@ def limits(user_id: int):
                 buffer_before_min=form.buffer_before_min.data, buffer_after_min=form.buffer_after_min.data,
             ))
         except services.AvailabilityError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
-            db.session.commit()
             flash("Load limits and buffers are saved.", "success")
             return redirect(_page_url(owner, "limits"))
     return _render_page(owner, 400, limits_form=form)
@@ -261,10 +259,8 @@ def add_block(user_id: int):
                                                    owner.timezone, all_day=form.all_day.data)
             block, created = services.add_manual_block(owner, start_dt, end_dt, form.summary.data or "Busy")
         except services.AvailabilityError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
-            db.session.commit()
             when = describe_span(block.start_dt, block.end_dt, owner.timezone)
             if created:
                 flash(f"Busy time added: {when}.", "success")
@@ -283,7 +279,6 @@ def delete_block(user_id: int, block_id: int):
         abort(404)
     when = describe_span(block.start_dt, block.end_dt, owner.timezone)
     services.delete_manual_block(owner, block_id)
-    db.session.commit()
     flash(f"Busy time removed: {when}.", "success")
     return redirect(_page_url(owner, "busy"))
 
@@ -299,10 +294,9 @@ def import_calendar(user_id: int):
         try:
             result = services.read_calendar_file(owner, data)
         except services.AvailabilityError as exc:
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
             record = services.replace_import(owner, result, upload.filename)
-            db.session.commit()
             message = (f"Imported “{record.filename}”: {_count(record.block_count, 'busy time')} from "
                        f"{_count(record.event_count, 'event')}.")
             if record.problems:
@@ -326,7 +320,6 @@ def remove_import(user_id: int):
     if services.calendar_import_of(owner) is None:
         abort(404)
     removed = services.remove_import(owner)
-    db.session.commit()
     flash(f"The imported calendar is removed ({_count(removed, 'busy time')}).", "success")
     return redirect(_page_url(owner, "import"))
 
@@ -391,10 +384,8 @@ def windows(candidate_id: int):
                                                    candidate.timezone)
             window, created = services.add_candidate_window(candidate, start_dt, end_dt)
         except services.AvailabilityError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
-            db.session.commit()
             when = describe_span(window.start_dt, window.end_dt, candidate.timezone)
             flash(f"{'Window added' if created else 'This window is already on the list'}: {when} "
                   "(the candidate's time).", "success" if created else "info")
@@ -412,6 +403,5 @@ def delete_window(candidate_id: int, window_id: int):
         abort(404)
     when = describe_span(window.start_dt, window.end_dt, candidate.timezone)
     services.delete_candidate_window(candidate, window_id)
-    db.session.commit()
     flash(f"Window removed: {when} (the candidate's time).", "success")
     return redirect(_candidate_url(candidate))

@@ -22,9 +22,10 @@ from coordinator.focus.forms import FocusAreaForm, JobFocusAreasForm, PlanStepFo
 from coordinator.focus.models import FocusArea, Qualification, Question
 from coordinator.focus.question_kind import QUESTION_KIND_LABELS, QuestionKind
 from coordinator.focus.rating import RATINGS_BEST_FIRST, Rating
-from coordinator.forms import apply_service_error, choices
+from coordinator.forms import choices
 from coordinator.hiring.models import Job
 from coordinator.loops.models import PlanSession, SessionKind
+from coordinator.web import discard_changes, refused
 
 bp = Blueprint("focus", __name__)
 
@@ -96,10 +97,8 @@ def add_area():
             if job is not None:  # created from a job page: the job uses it straight away
                 services.set_job_focus_areas(job, [a.id for a in services.job_focus_areas(job)] + [area.id])
         except services.FocusError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
-            db.session.commit()
             if job is not None:
                 flash(f"“{area.name}” is created and added to {job.title}.", "success")
                 return redirect(url_for("focus.job_areas", job_id=job.id))
@@ -129,10 +128,8 @@ def edit_area(area_id: int):
         try:
             services.update_focus_area(area, _area_data(form))
         except services.FocusError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
-            db.session.commit()
             flash(f"“{area.name}” is saved.", "success")
             return redirect(url_for("focus.area", area_id=area.id))
     return render_template("focus/area_form.html", form=form, area=area, job=None, usage=services.area_usage(area),
@@ -150,9 +147,7 @@ def delete_area(area_id: int):
     try:
         services.delete_focus_area(area)
     except services.FocusError as exc:
-        db.session.rollback()
         abort(400, description=str(exc))
-    db.session.commit()
     flash(f"“{name}” is deleted.", "success")
     return redirect(url_for("focus.areas"))
 
@@ -200,10 +195,8 @@ def add_question():
         try:
             question = services.create_question(_question_data(form), current_user)
         except services.FocusError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
-            db.session.commit()
             flash(f"The question is in the bank under {question.focus_area.name}.", "success")
             return redirect(url_for("focus.questions", area=question.focus_area_id))
     return render_template("focus/question_form.html", form=form, question=None,
@@ -227,10 +220,8 @@ def edit_question(question_id: int):
         try:
             services.update_question(question, _question_data(form))
         except services.FocusError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
-            db.session.commit()
             flash("The question is saved. Kits that use it show the new wording.", "success")
             return redirect(url_for("focus.questions", area=question.focus_area_id))
     return render_template("focus/question_form.html", form=form, question=question,
@@ -246,7 +237,6 @@ def archive_question(question_id: int):
         abort(400, description="The form expired; open the page again and retry.")
     archive = request.form.get("archive", "1") == "1"
     services.set_archived(question, archive)
-    db.session.commit()
     flash("The question is archived: no longer offered, kept in the kits that use it." if archive
           else "The question is back in the bank.", "success")
     return redirect(url_for("focus.questions", area=question.focus_area_id, archived="" if archive else None))
@@ -287,10 +277,9 @@ def edit_qualifications(user_id: int):
         try:
             services.set_qualifications(person, wanted)
         except services.FocusError as exc:
-            db.session.rollback()
+            discard_changes()
             error, levels = str(exc), wanted
         else:
-            db.session.commit()
             flash(f"{person.name}'s qualifications are saved.", "success")
             return redirect(url_for("focus.qualifications"))
     return render_template("focus/qualifications_form.html", person=person, areas=areas, levels=levels, form=form,
@@ -326,10 +315,8 @@ def job_areas(job_id: int):
         try:
             notes = services.set_job_focus_areas(job, ordered)
         except services.FocusError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
-            db.session.commit()
             flash("The job's focus areas are saved." + ("".join(" " + n for n in notes)), "success")
             return redirect(url_for("hiring.job", job_id=job.id))
     return render_template("focus/job_areas.html", job=job, form=form, areas=all_areas), _status(form)
@@ -387,10 +374,8 @@ def add_step(job_id: int):
         try:
             step = services.add_plan_step(job, _step_data(form))
         except services.FocusError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
-            db.session.commit()
             flash(f"“{step.title}” is added to the plan. New loops for {job.title} start with it.", "success")
             return redirect(url_for("focus.plan", job_id=job.id))
     return _step_page(job, form, None)
@@ -413,10 +398,8 @@ def edit_step(job_id: int, step_id: int):
         try:
             services.update_plan_step(step, _step_data(form))
         except services.FocusError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
-            db.session.commit()
             flash(f"“{step.title}” is saved. Loops created from now on use it; existing loops keep theirs.",
                   "success")
             return redirect(url_for("focus.plan", job_id=job.id))
@@ -432,7 +415,6 @@ def delete_step(job_id: int, step_id: int):
         abort(400, description="The form expired; open the page again and retry.")
     title = step.title
     services.remove_plan_step(step)
-    db.session.commit()
     flash(f"“{title}” is removed from the plan. Existing loops keep their sessions.", "success")
     return redirect(url_for("focus.plan", job_id=job.id))
 
@@ -445,5 +427,4 @@ def move_step(job_id: int, step_id: int):
     if not FlaskForm().validate_on_submit():
         abort(400, description="The form expired; open the page again and retry.")
     services.move_plan_step(step, -1 if request.form.get("direction") == "up" else 1)
-    db.session.commit()
     return redirect(url_for("focus.plan", job_id=job.id))

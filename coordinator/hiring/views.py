@@ -21,12 +21,13 @@ from coordinator.auth.permissions import (
 )
 from coordinator.auth.roles import Role
 from coordinator.extensions import db
-from coordinator.forms import apply_service_error, choices
+from coordinator.forms import choices
 from coordinator.hiring import services
 from coordinator.hiring.forms import CandidateForm, JobForm
 from coordinator.hiring.models import CANDIDATE_STAGE_LABELS, Candidate, Job
 from coordinator.loops.models import Loop
 from coordinator.reminders import services as reminders
+from coordinator.web import refused
 
 bp = Blueprint("hiring", __name__)
 
@@ -69,10 +70,8 @@ def add_job():
         try:
             job = services.create_job(_job_data(form))
         except services.HiringError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
-            db.session.commit()
             flash(f"The job “{job.title}” is created.", "success")
             return redirect(url_for("hiring.job", job_id=job.id))
     return render_template("hiring/job_form.html", form=form, job=None), _status(form)
@@ -98,12 +97,10 @@ def edit_job(job_id: int):
         try:
             services.update_job(job, _job_data(form))
         except services.HiringError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
             if job.feedback_due_hours != due_hours:
                 reminders.after_job_change(job)  # the scorecard reminders of its loops move with the deadline
-            db.session.commit()
             flash("The job is saved.", "success")
             return redirect(url_for("hiring.job", job_id=job.id))
     return render_template("hiring/job_form.html", form=form, job=job), _status(form)
@@ -162,10 +159,8 @@ def add_candidate():
         try:
             candidate = services.create_candidate(_candidate_data(form))
         except services.HiringError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
-            db.session.commit()
             flash(f"{candidate.name} is added.", "success")
             return redirect(url_for("hiring.candidate", candidate_id=candidate.id))
     return render_template("hiring/candidate_form.html", form=form, candidate=None), _status(form)
@@ -194,10 +189,8 @@ def edit_candidate(candidate_id: int):
         try:
             services.update_candidate(candidate, _candidate_data(form))
         except services.HiringError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
-            db.session.commit()
             flash("The candidate is saved.", "success")
             return redirect(url_for("hiring.candidate", candidate_id=candidate.id))
     return render_template("hiring/candidate_form.html", form=form, candidate=candidate), _status(form)

@@ -91,7 +91,6 @@ def retry(message_id: int):
         flash("Only a failed message can be sent again.", "error")
         return redirect(url_for("invites.message", message_id=row.id)), 303
     services.retry_message(row)
-    db.session.commit()
     if services.smtp_configured():
         flash("The message is queued again; it goes out within a minute.", "success")
     else:
@@ -185,7 +184,6 @@ def new_feed():
     """Make a new feed link (the old one stops working) and show it once: only its hash is kept."""
     had_one = services.feed_of(current_user) is not None
     token = services.new_feed_token(current_user)
-    db.session.commit()
     return render_template("invites/feed_created.html", url=services.feed_url(token), replaced=had_one)
 
 
@@ -193,7 +191,6 @@ def new_feed():
 @login_required
 def stop_feed():
     if services.revoke_feed(current_user):
-        db.session.commit()
         flash("Your calendar feed link no longer works. Calendars subscribed to it stop updating.", "success")
     return redirect(url_for("auth.profile"))
 

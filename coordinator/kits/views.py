@@ -17,13 +17,13 @@ from coordinator.extensions import db
 from coordinator.focus import services as focus_services
 from coordinator.focus.models import FocusArea, Question
 from coordinator.focus.rating import RATINGS_BEST_FIRST
-from coordinator.forms import apply_service_error, choices
+from coordinator.forms import choices
 from coordinator.kits import services as assignments
 from coordinator.kits.forms import AssignmentForm, SessionAreasForm
 from coordinator.kits.timing import STAR
 from coordinator.loops import services
 from coordinator.loops.models import Loop, LoopSession, ParticipantRole
-from coordinator.web import viewer_timezone
+from coordinator.web import discard_changes, refused, viewer_timezone
 
 bp = Blueprint("kits", __name__)
 
@@ -87,10 +87,9 @@ def suggest(loop_id: int):
     try:
         cov = assignments.suggest(loop, current_user)
     except services.LoopError as exc:
-        db.session.rollback()
+        discard_changes()
         flash(str(exc), "error")
         return redirect(url_for("kits.coverage", loop_id=loop_id))
-    db.session.commit()
     if cov.uncovered:
         flash("Suggested what the loop allows. Still uncovered: " + ", ".join(a.name for a in cov.uncovered)
               + ". Add an interviewer who is qualified, or give the area to someone with room.", "warning")
@@ -113,10 +112,9 @@ def session_areas(loop_id: int, session_id: int):
     try:
         assignments.set_session_areas(session, form.area_ids.data or [], current_user)
     except services.LoopError as exc:
-        db.session.rollback()
+        discard_changes()
         flash(str(exc), "error")
         return redirect(url_for("kits.coverage", loop_id=loop_id)), 303
-    db.session.commit()
     flash(f"Saved what “{session.title}” covers.", "success")
     return redirect(url_for("kits.coverage", loop_id=loop_id))
 
@@ -192,10 +190,8 @@ def edit(loop_id: int, session_id: int, user_id: int):
             assignments.save_assignment(session, person, form.area_ids.data or [] if change_areas else None,
                                         form.question_ids.data or [], current_user, new_question)
         except services.LoopError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
-            db.session.commit()
             whose = "Your" if person.id == current_user.id else f"{person.name}’s"
             flash(f"{whose} kit for “{session.title}” is saved.", "success")
             return redirect(url_for("kits.kit", loop_id=loop.id, session_id=session.id, user_id=person.id))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -20,9 +20,8 @@ from coordinator.auth.permissions import (
     visible_loops,
 )
 from coordinator.extensions import db
-from coordinator.forms import apply_service_error, choices
+from coordinator.forms import choices
 from coordinator.hiring.models import Candidate
-from coordinator.invites import services as invites
 from coordinator.kits import services as assignments
 from coordinator.loops import services
 from coordinator.loops.dayview import build_day_view
@@ -36,9 +35,8 @@ from coordinator.loops.forms import (
     SessionForm,
 )
 from coordinator.loops.models import Loop, LoopSession, LoopStatus
-from coordinator.reminders import services as reminders
-from coordinator.timeutil import as_utc, local_to_utc, now_utc, to_local
-from coordinator.web import viewer_timezone
+from coordinator.timeutil import local_to_utc, now_utc, to_local
+from coordinator.web import discard_changes, refused, viewer_timezone
 
 bp = Blueprint("loops", __name__)
 
@@ -90,7 +88,6 @@ def create(candidate_id: int):
     candidate = db.get_or_404(Candidate, candidate_id)
     require(can_create_loop(current_user, candidate))
     loop = services.create_loop(candidate, current_user)
-    db.session.commit()
     flash(f"Loop created for {candidate.name}. Add or adjust its sessions, then find times.", "success")
     return redirect(url_for("loops.show", loop_id=loop.id))
 
@@ -112,7 +109,6 @@ def settings(loop_id: int):
     loop = _managed_loop(loop_id)
     form = LoopSettingsForm(obj=loop)
     if form.validate_on_submit():
-        before = invites.settings_snapshot(loop)
         try:
             services.update_settings(loop, services.LoopSettings(
                 arrangement=form.arrangement.data, buffer_min=form.buffer_min.data,
@@ -121,12 +117,8 @@ def settings(loop_id: int):
                 window_last_day=form.window_last_day.data, decision_due_on=form.decision_due_on.data,
             ), current_user)
         except services.LoopError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
-            invites.queue_for_settings(loop, before)
-            reminders.after_loop_change(loop)
-            db.session.commit()
             flash("Loop settings saved.", "success")
             return redirect(url_for("loops.show", loop_id=loop.id))
     return render_template("loops/settings.html", loop=loop, form=form), _status(form)
@@ -164,10 +156,8 @@ def add_session(loop_id: int):
         try:
             services.add_session(loop, _session_data(form), current_user)
         except services.LoopError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
-            db.session.commit()
             flash("Session added.", "success")
             return redirect(url_for("loops.show", loop_id=loop.id))
     return render_template("loops/session_form.html", loop=loop, form=form, session=None), _status(form)
@@ -183,12 +173,8 @@ def edit_session(loop_id: int, session_id: int):
         try:
             services.update_session(session, _session_data(form), current_user)
         except services.LoopError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc)
+            refused(form, exc)
         else:
-            invites.queue_for_session_edit(session)
-            reminders.after_loop_change(loop)
-            db.session.commit()
             flash("Session saved.", "success")
             return redirect(url_for("loops.show", loop_id=loop.id))
     return render_template("loops/session_form.html", loop=loop, form=form, session=session), _status(form)
@@ -202,10 +188,9 @@ def delete_session(loop_id: int, session_id: int):
     try:
         services.remove_session(session, current_user)
     except services.LoopError as exc:
-        db.session.rollback()
+        discard_changes()
         flash(str(exc), "error")
         return redirect(url_for("loops.show", loop_id=loop_id)), 303
-    db.session.commit()
     flash(f"Removed '{session.title}'.", "success")
     return redirect(url_for("loops.show", loop_id=loop_id))
 
@@ -219,37 +204,22 @@ def move_session(loop_id: int, session_id: int):
     try:
         services.move_session(session, delta, current_user)
     except services.LoopError as exc:
-        db.session.rollback()
+        discard_changes()
         flash(str(exc), "error")
-    else:
-        db.session.commit()
     return redirect(url_for("loops.show", loop_id=loop_id))
 
 
 # --- finding and booking -------------------------------------------------------------------------------------------
 
 def _encode_option(sessions: list[LoopSession], option) -> str:
-    return json.dumps([
-        {"s": sessions[ps.session_index].id, "t": ps.start.isoformat(), "i": list(ps.interviewer_ids),
-         "sh": list(ps.shadow_ids)}
-        for ps in option.sessions
-    ])
+    return json.dumps(services.encode_option(sessions, option))
 
 
 def _decode_option(raw: str) -> list[services.Placement]:
     """The option the user picked, as sent back by the page; anything malformed is a 400."""
     try:
-        items = json.loads(raw)
-        if not isinstance(items, list) or not items or len(items) > 50:
-            raise ValueError("not a list of sessions")
-        placements = []
-        for item in items:
-            start = as_utc(datetime.fromisoformat(item["t"]))
-            ids = tuple(int(i) for i in item["i"])
-            shadows = tuple(int(i) for i in item.get("sh", []))
-            placements.append(services.Placement(int(item["s"]), start, ids, shadows))
-        return placements
-    except (ValueError, TypeError, KeyError, AttributeError):
+        return services.decode_option(json.loads(raw))
+    except ValueError:
         abort(400, description="The chosen option could not be read. Find times again and pick one.")
 
 
@@ -303,20 +273,16 @@ def book(loop_id: int):
     placements = _decode_option(form.option.data)
     try:
         assignments.require_coverage(loop, placements, current_user, form.override_reason.data or "")
-        change = services.book(loop, placements, current_user, form.override_reason.data or "")
+        services.book(loop, placements, current_user, form.override_reason.data or "")
     except services.BookingConflict as exc:
-        db.session.rollback()
+        discard_changes()
         return render_template("loops/conflict.html", loop=loop, messages=exc.messages), 409
     except services.NeedsOverride as exc:
-        db.session.rollback()
+        discard_changes()
         return render_template("loops/override.html", loop=loop, problems=exc.problems, form=form,
                                action=url_for("loops.book", loop_id=loop.id)), 400
     except services.LoopError as exc:
-        db.session.rollback()
         abort(400, description=str(exc))
-    invites.queue_for_change(change)
-    reminders.after_loop_change(change)
-    db.session.commit()
     flash("Booked. Invites go out to the interviewers and the candidate.", "success")
     return redirect(url_for("loops.show", loop_id=loop.id))
 
@@ -352,23 +318,19 @@ def place(loop_id: int, session_id: int):
                                            tuple(u.id for u in session.shadows))
             try:
                 assignments.require_coverage(loop, [placement], current_user, form.override_reason.data or "")
-                change = services.book(loop, [placement], current_user, form.override_reason.data or "",
-                                       action="rescheduled" if session.is_booked else "booked")
+                services.book(loop, [placement], current_user, form.override_reason.data or "",
+                              action="rescheduled" if session.is_booked else "booked")
             except services.BookingConflict as exc:
-                db.session.rollback()
+                discard_changes()
                 return render_template("loops/place.html", loop=loop, session=session, form=form, tz=tz,
                                        conflicts=exc.messages, problems=[]), 409
             except services.NeedsOverride as exc:
-                db.session.rollback()
+                discard_changes()
                 problems = exc.problems
                 form.override_reason.errors = ["Give a reason to accept these problems, or choose another time."]
             except services.LoopError as exc:
-                db.session.rollback()
-                apply_service_error(form, exc)
+                refused(form, exc)
             else:
-                invites.queue_for_change(change)
-                reminders.after_loop_change(change)
-                db.session.commit()
                 flash(f"'{session.title}' is booked.", "success")
                 return redirect(url_for("loops.show", loop_id=loop.id))
     return render_template("loops/place.html", loop=loop, session=session, form=form, tz=tz, conflicts=[],
@@ -390,13 +352,9 @@ def cancel_session(loop_id: int, session_id: int):
     if not form.validate_on_submit():
         abort(400, description="Give a reason for cancelling; the attendees and the history show it.")
     try:
-        change = services.cancel_session(session, current_user, form.reason.data)
+        services.cancel_session(session, current_user, form.reason.data)
     except services.LoopError as exc:
-        db.session.rollback()
         abort(400, description=str(exc))
-    invites.queue_for_change(change)
-    reminders.after_loop_change(change)
-    db.session.commit()
     flash(f"'{session.title}' is cancelled.", "success")
     return redirect(url_for("loops.show", loop_id=loop.id))
 
@@ -409,13 +367,9 @@ def cancel(loop_id: int):
     if not form.validate_on_submit():
         abort(400, description="Give a reason for cancelling; the attendees and the history show it.")
     try:
-        change = services.cancel_loop(loop, current_user, form.reason.data)
+        services.cancel_loop(loop, current_user, form.reason.data)
     except services.LoopError as exc:
-        db.session.rollback()
         abort(400, description=str(exc))
-    invites.queue_for_change(change)
-    reminders.after_loop_change(change)
-    db.session.commit()
     flash("The loop is cancelled.", "success")
     return redirect(url_for("loops.show", loop_id=loop.id))
 
@@ -432,21 +386,16 @@ def replace(loop_id: int, session_id: int, user_id: int):
     problems: list[str] = []
     if form.validate_on_submit():
         try:
-            change = services.replace_interviewer(session, user_id, form.joining_id.data, current_user,
-                                                  form.reason.data or "")
+            services.replace_interviewer(session, user_id, form.joining_id.data, current_user,
+                                         form.reason.data or "")
         except services.BookingConflict as exc:
-            db.session.rollback()
             abort(409, description=" ".join(exc.messages))
         except services.NeedsOverride as exc:
-            db.session.rollback()
+            discard_changes()
             problems = exc.problems
         except services.LoopError as exc:
-            db.session.rollback()
             abort(400, description=str(exc))
         else:
-            invites.queue_for_change(change)
-            reminders.after_loop_change(change)
-            db.session.commit()
             flash(f"{leaving.name} is replaced in '{session.title}'.", "success")
             return redirect(url_for("loops.show", loop_id=loop.id))
     elif request.method == "POST":

@@ -7,7 +7,6 @@ and `Referrer-Policy: no-referrer`. `bp` holds the recruiter's actions (send or 
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
@@ -18,7 +17,6 @@ from werkzeug.exceptions import HTTPException
 from coordinator import timeutil
 from coordinator.audit.services import client_ip
 from coordinator.auth.permissions import can_manage_candidate_page, require
-from coordinator.dblock import write_transaction
 from coordinator.extensions import db
 from coordinator.invites.services import smtp_configured
 from coordinator.loops import services as loops
@@ -32,8 +30,9 @@ from coordinator.portal.forms import (
     RevokeLinkForm,
     SendLinkForm,
 )
-from coordinator.reminders import services as reminders
+from coordinator.ratelimit import too_many
 from coordinator.timeutil import now_utc
+from coordinator.web import discard_changes, persist_apart
 
 portal = Blueprint("portal", __name__, url_prefix="/c")
 bp = Blueprint("candidate_page", __name__)
@@ -46,18 +45,23 @@ def _gate():
     token = (request.view_args or {}).get("token", "") or ""
     digest = services.hash_token(token)
     ip = client_ip()
-    with write_transaction():  # the hit is written on GET too: take SQLite's write lock from the start
+
+    def count_visit() -> tuple[int | None, int | None]:
+        """(seconds to wait, None) when refused, else (None, the link's loop or None for a wrong link)."""
         wait = services.retry_after(digest, ip)
         if wait is not None:
-            db.session.rollback()
-            return _too_many(wait)
+            return wait, None
         link = services.find_link(token)
         services.note_hit(digest, ip, failed=link is None)
-        loop_id = None
-        if link is not None:
-            link.last_used_dt = now_utc()
-            loop_id = link.loop_id
-        db.session.commit()
+        if link is None:
+            return None, None
+        link.last_used_dt = now_utc()
+        return None, link.loop_id
+
+    # Counted in a transaction of its own: the count holds whatever the page answers (404 for a wrong link).
+    wait, loop_id = persist_apart(count_visit)
+    if wait is not None:
+        return _too_many(wait)
     if loop_id is None or request.endpoint == "portal.unknown":
         return _not_found()
     g.portal_token = token
@@ -79,12 +83,9 @@ def _not_found():
 
 
 def _too_many(wait: int):
-    response = Response(render_template("portal/error.html", tz=None, code=429,
-                                        title="Please wait a moment",
-                                        message="This page was opened very many times in a short while. Wait a "
-                                                "few minutes, then open your link again."), 429)
-    response.headers["Retry-After"] = str(wait)
-    return response
+    return too_many(render_template("portal/error.html", tz=None, code=429, title="Please wait a moment",
+                                    message="This page was opened very many times in a short while. Wait a "
+                                            "few minutes, then open your link again."), wait)
 
 
 _TITLES = {400: "Something was not right", 404: "This page does not exist", 405: "That is not possible here",
@@ -132,14 +133,10 @@ def _context(loop: Loop, tz: str, explicit: bool, **extra) -> dict:
     portal_settings = services.portal_of(loop)
     return {
         "loop": loop, "candidate": loop.candidate, "tz": tz, "tz_explicit": explicit,
-        "tz_label": services.zone_label(tz), "zones": timeutil.all_timezones(), "token": g.portal_token,
+        "tz_label": timeutil.zone_label(tz), "zones": timeutil.all_timezones(), "token": g.portal_token,
         "portal": portal_settings, "state": services.booking_state(loop, portal_settings),
         **extra,
     }
-
-
-def _fmt(dt: datetime | None, tz: str, fmt: str) -> str:
-    return timeutil.to_local(dt, tz).strftime(fmt) if dt else ""
 
 
 @portal.app_template_global("portal_url")
@@ -152,25 +149,14 @@ def portal_url(endpoint: str, tz: str | None = None, explicit: bool = True, **va
 
 @portal.context_processor
 def _time_helpers() -> dict:
-    def when(start: datetime, end: datetime, tz: str) -> str:
-        """'Tuesday 31 March, 14:00–14:45 IST'"""
-        a, b = timeutil.to_local(start, tz), timeutil.to_local(end, tz)
-        tail = b.strftime("%H:%M") if a.date() == b.date() else b.strftime("%a %d %b, %H:%M")
-        return f"{a.strftime('%A %d %B').replace(' 0', ' ')}, {a.strftime('%H:%M')}–{tail} {b.tzname()}"
-
-    def clock(dt: datetime, tz: str) -> str:
-        return _fmt(dt, tz, "%H:%M")
-
-    def day(dt: datetime, tz: str) -> str:
-        return _fmt(dt, tz, "%A %d %B %Y").replace(" 0", " ")
-
-    def abbr(dt: datetime, tz: str) -> str:
-        return timeutil.to_local(dt, tz).tzname() or ""
-
-    def long_date(d: date) -> str:
-        return d.strftime("%A %d %B %Y").replace(" 0", " ")
-
-    return {"when": when, "clock": clock, "day": day, "long_date": long_date, "abbr": abbr}
+    """The candidate's pages print times through these (all from timeutil), in the zone they chose."""
+    return {
+        "when": lambda start, end, tz: timeutil.format_when(start, end, tz, long=True, year=False),
+        "clock": lambda dt, tz: timeutil.format_clock(dt, tz) if dt else "",
+        "day": lambda dt, tz: timeutil.format_day(timeutil.to_local(dt, tz).date(), long=True) if dt else "",
+        "abbr": lambda dt, tz: timeutil.zone_abbreviation(tz, dt),
+        "long_date": lambda d: timeutil.format_day(d, long=True),
+    }
 
 
 # --- the candidate's pages -----------------------------------------------------------------------------------------
@@ -211,7 +197,7 @@ def availability(token: str):
         try:
             windows = services.save_availability(loop, raw_tz, values)
         except services.PortalError as exc:
-            db.session.rollback()
+            discard_changes()
             error = exc.message
             tz = services.clean_zone(raw_tz) or loop.candidate.timezone
             loop = _loop()
@@ -219,7 +205,6 @@ def availability(token: str):
             return render_template("portal/availability.html",
                                    **_context(loop, tz, True, grid=grid, form=form, error=error,
                                               range_text=services.range_text(loop, tz))), 400
-        db.session.commit()
         hours = sum((e - s).total_seconds() for s, e in windows) / 3600
         flash(f"Thank you. We saved {hours:g} hour{'s' if hours != 1 else ''} you can interview; your recruiter "
               "sees them now.", "success")
@@ -243,16 +228,11 @@ def book(token: str):
         portal_settings = services.portal_of(loop)
         try:
             change = services.self_book(loop, portal_settings, form.option.data, raw_tz)
-        except services.TimeTaken as exc:
-            db.session.rollback()
-            message, status = exc.message, 409
-        except services.PortalError as exc:
-            db.session.rollback()
-            message, status = exc.message, 400
+        except services.PortalError as exc:  # TimeTaken is a 409 with fresh options
+            discard_changes()
+            message, status = exc.message, exc.status
         else:
-            sent = _send_invites(loop, change)
-            reminders.after_loop_change(change)
-            db.session.commit()
+            sent = _candidate_invited(change)
             flash("Your interviews are booked. " + ("Calendar invitations follow by e-mail; the details are "
                                                    "below." if sent else
                                                    "The details are below; add them to your calendar here."),
@@ -290,21 +270,17 @@ def notes(token: str):
     try:
         note = services.add_note(loop, form.to_user_id.data, form.body.data)
     except services.PortalError as exc:
-        db.session.rollback()
         abort(400, description=exc.message)
     name = note.to_user.name
-    db.session.commit()
     flash(f"Thank you. Your recruiter will pass your note on to {name}.", "success")
     return redirect(portal_url("portal.home", tz=tz) + "#met")
 
 
-def _send_invites(loop: Loop, change: loops.Change) -> bool:
-    """The same invite path as a recruiter's booking: the outbox, in this request's transaction. True when an
-    invitation for the candidate was queued."""
-    from coordinator.invites import services as invites
-
-    queued = invites.queue_for_change(change)
-    return any(m.kind.startswith("candidate") and m.status != "failed" for m in queued.messages)
+def _candidate_invited(change: loops.Change) -> bool:
+    """True when the booking's invites (queued by the invites follower, as for a recruiter's booking) hold one
+    for the candidate."""
+    queued = change.results.get("invites")
+    return any(m.kind.startswith("candidate") and m.status != "failed" for m in getattr(queued, "messages", []))
 
 
 # --- the recruiter's panel on the loop page ------------------------------------------------------------------------
@@ -365,9 +341,8 @@ def send_link(loop_id: int):
         message = services.link_message(loop, url, link.expires_dt)
         outbox_id = services.email_link(loop, link, message)
     except services.PortalError as exc:
-        db.session.rollback()
+        discard_changes()
         return _refuse(loop, exc.message)
-    db.session.commit()
     return render_template("portal/link_created.html", loop=loop, link=link, url=url,
                            outbox_id=outbox_id, mail_server=smtp_configured(), mailto=_mailto(message))
 
@@ -385,7 +360,6 @@ def revoke_link(loop_id: int):
     if not RevokeLinkForm().validate_on_submit():
         return _refuse(loop, "The form expired. Reload the page and try again.")
     count = services.revoke_links(loop, current_user)
-    db.session.commit()
     flash("The candidate's link no longer works." if count else "There was no working link to revoke.",
           "success" if count else "info")
     return redirect(url_for("loops.show", loop_id=loop.id, _anchor="candidate-page"))
@@ -402,9 +376,8 @@ def settings(loop_id: int):
         services.update_settings(loop, current_user, bool(form.allow_self_booking.data),
                                  form.what_to_expect.data or "")
     except services.PortalError as exc:
-        db.session.rollback()
+        discard_changes()
         return _refuse(loop, exc.message)
-    db.session.commit()
     flash("Candidate page settings saved.", "success")
     return redirect(url_for("loops.show", loop_id=loop.id, _anchor="candidate-page"))
 
@@ -418,8 +391,6 @@ def note_passed_on(loop_id: int, note_id: int):
     try:
         note = services.mark_passed_on(loop, note_id, current_user)
     except services.PortalError:
-        db.session.rollback()
         abort(404)
-    db.session.commit()
     flash(f"Marked as passed on to {note.to_user.name}.", "success")
     return redirect(url_for("loops.show", loop_id=loop.id, _anchor="candidate-page"))

@@ -23,7 +23,6 @@ def export(candidate_id: int):
     require(can_manage_privacy(current_user))
     candidate = db.get_or_404(Candidate, candidate_id)
     document = services.export(candidate, current_user)
-    db.session.commit()
     filename = re.sub(r"[^A-Za-z0-9]+", "-", candidate.name).strip("-").lower() or "candidate"
     return Response(json.dumps(document, indent=2, ensure_ascii=False), mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{filename}-data.json"',
@@ -47,7 +46,6 @@ def erase(candidate_id: int):
         if not errors:
             name = candidate.name
             rows = services.erase(candidate, current_user, reason)
-            db.session.commit()
             flash(f"{name} is erased: {rows} stored rows deleted. The audit log keeps an entry without the name.",
                   "success")
             return redirect(url_for("hiring.candidates"))
@@ -69,7 +67,6 @@ def retention():
         except ValueError:
             error = "Give a whole number of days from 1 to 3650, or leave it empty to keep candidates."
         else:
-            db.session.commit()
             flash("Retention saved. The scheduler erases expired candidates once a day.", "success")
             return redirect(url_for("privacy.retention"))
     policy = services.policy()

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from coordinator import dblock, timeutil
+from coordinator import timeutil
 from coordinator.audit.services import record as audit
 from coordinator.audit.services import record_now as audit_now
 from coordinator.auth.models import User
@@ -37,7 +37,7 @@ from coordinator.scorecards.forms import (
     scorecard_form,
 )
 from coordinator.scorecards.models import STAR_FIELDS, Decision, Scorecard, ScorecardRevision
-from coordinator.web import viewer_timezone
+from coordinator.web import discard_changes, persist_apart, viewer_timezone
 
 bp = Blueprint("scorecards", __name__)
 
@@ -76,15 +76,7 @@ def _writable(session_id: int) -> tuple[Loop, LoopSession]:
 
 def _audited(body: str, action: str, target_type: str, target_id: int, detail: str = "") -> str:
     """Record a read in the audit log, in a writing transaction of its own, once the page is rendered."""
-    session = db.session()
-    session.expire_on_commit = False  # nothing changed: keep what is loaded (the signed-in user) as it is
-    try:
-        session.commit()  # end the read; the record gets a writing transaction of its own
-        with dblock.write_transaction():
-            audit(action, target_type, target_id, detail=detail)
-            session.commit()
-    finally:
-        session.expire_on_commit = True
+    persist_apart(lambda: audit(action, target_type, target_id, detail=detail))
     return body
 
 
@@ -167,7 +159,6 @@ def edit(session_id: int):
                     raise
                 # Incomplete: keep what was typed as the draft (nothing is lost), and say what is missing.
                 card = services.save_draft(session, current_user, data, version, area_ids)
-                db.session.commit()
                 form.version.data = str(card.version)
                 put_errors(form, exc.errors)
                 form.form_errors.append("Not submitted yet: complete the fields marked below. What you typed is "
@@ -180,13 +171,12 @@ def edit(session_id: int):
     except IntegrityError:  # two first saves at once: the other one made the row
         return _conflict(loop, session, form)
     except services.ScorecardError as exc:
-        db.session.rollback()
+        discard_changes()
         put_errors(form, exc.errors)
         form.form_errors.append(str(exc) + (" Your saved draft is unchanged." if exc.errors else ""))
         return _render_edit(loop, session, _card(session.id, user_id), form, 400)
     if submitting:
         reminders.after_loop_change(loop)  # its reminders stop; the last one in makes the debrief ready
-    db.session.commit()
     if submitting:
         access = feedback_access(current_user, loop)
         flash("Scorecard submitted. " + ("You can now read your colleagues' scorecards of this loop."
@@ -202,12 +192,11 @@ def edit(session_id: int):
 def _conflict(loop: Loop, session: LoopSession, form: ScorecardForm):
     """409: the scorecard changed since the page was loaded. Show what was typed beside what is saved, with the
     saved version in the form so that saving again is a deliberate overwrite."""
-    db.session.rollback()
+    discard_changes()
     saved = _card(session.id, current_user.id)
     if saved is not None:
         form.version.data = str(saved.version)
     audit("scorecard.conflict", "scorecard", saved.id if saved else None)
-    db.session.commit()
     amending = saved is not None and saved.is_submitted
     return _render_edit(loop, session, saved, form, 409, conflict=saved, amending=amending)
 
@@ -229,15 +218,12 @@ def autosave(session_id: int):
     try:
         card = services.save_draft(session, current_user, input_of(form), version, [a.id for a in assigned])
     except (services.StaleScorecard, IntegrityError):
-        db.session.rollback()
         return jsonify(ok=False, conflict=True,
                        message="This scorecard was changed in another tab. Save the draft to compare both "
                                "versions; nothing was overwritten."), 409
     except services.ScorecardError as exc:
-        db.session.rollback()
         return jsonify(ok=False, message=str(exc),
                        errors={f"area_{a}-{n}" if a else n: m for (a, n), m in exc.errors.items()}), 400
-    db.session.commit()
     return jsonify(ok=True, version=card.version,
                    saved_at=timeutil.format_instant(card.updated_dt, viewer_timezone(), "%H:%M"))
 
@@ -269,11 +255,10 @@ def amend(session_id: int):
     except services.StaleScorecard:
         return _conflict(loop, session, form)
     except services.ScorecardError as exc:
-        db.session.rollback()
+        discard_changes()
         put_errors(form, exc.errors)
         form.form_errors.append(str(exc))
         return _render_edit(loop, session, _card(session.id, user_id), form, 400, amending=True)
-    db.session.commit()
     flash(f"Scorecard amended (revision {card.revision}). The history keeps every revision.", "success")
     return redirect(url_for("scorecards.show", loop_id=loop.id, session_id=session.id, user_id=user_id))
 
@@ -378,14 +363,13 @@ def decide(loop_id: int):
         services.record_decision(loop, form.outcome.data or "", form.rationale.data or "", current_user,
                                  missing=len(debrief.missing), accept_missing=bool(form.accept_missing.data))
     except services.ScorecardError as exc:
-        db.session.rollback()
+        discard_changes()
         put_errors(form, exc.errors)  # type: ignore[arg-type]
         if not exc.errors:
             form.form_errors.append(str(exc))
         loop = load_loop(loop_id)
         return render_template("scorecards/debrief.html", form=form, **_debrief_context(loop)), 400
     reminders.after_loop_change(loop)  # the decision reminders stop
-    db.session.commit()
     flash("Decision recorded.", "success")
     return redirect(url_for("scorecards.debrief", loop_id=loop_id) + "#decision")
 
