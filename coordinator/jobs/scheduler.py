@@ -48,7 +48,7 @@ def _outbox_interval(app: Flask) -> float:
 
 
 def _erase_expired_candidates(app: Flask) -> Any:
-    from coordinator.privacy.services import erase_expired
+    from coordinator.privacy.jobs import erase_expired
 
     erased = erase_expired()
     return f"erased {erased} candidates past the retention period" if erased else None

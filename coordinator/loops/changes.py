@@ -109,3 +109,8 @@ def announce(change: Change) -> Change:
     for name, follower in _followers.items():
         change.results[name] = follower(change)
     return change
+
+
+def progressed(loop_id: int) -> Change:
+    """A scorecard or the decision came in: what follows a loop's progress (its reminders) moves."""
+    return announce(Change(loop_id=loop_id, kind=ChangeKind.PROGRESS))

@@ -151,16 +151,6 @@ def expired_candidates(now: datetime | None = None) -> list[Candidate]:
     ))
 
 
-def erase_expired(now: datetime | None = None) -> int:
-    """The daily retention job: erase each expired candidate, one commit per candidate."""
-    erased = 0
-    for candidate in expired_candidates(now):
-        erase(candidate, None, "retention period over", automatic=True)
-        db.session.commit()
-        erased += 1
-    return erased
-
-
 def mentions(candidate_name: str, candidate_email: str) -> list[str]:
     """Tables with a text value that still contains the name or the address (used to prove an erasure)."""
     hits = []

@@ -24,9 +24,9 @@ from coordinator.auth.permissions import (
 from coordinator.extensions import db
 from coordinator.focus.models import FocusArea
 from coordinator.focus.rating import RATINGS_BEST_FIRST, Rating, Recommendation
+from coordinator.loops import changes as loop_changes
 from coordinator.loops.models import Loop, LoopSession
 from coordinator.loops.services import load_loop
-from coordinator.reminders import services as reminders
 from coordinator.scorecards import services
 from coordinator.scorecards.forms import (
     NOT_ASSESSED,
@@ -158,7 +158,7 @@ def edit(session_id: int):
                 if not exc.errors or services.check_caps(data):
                     raise
                 # Incomplete: keep what was typed as the draft (nothing is lost), and say what is missing.
-                card = services.save_draft(session, current_user, data, version, area_ids)
+                card = persist_apart(lambda: services.save_draft(session, current_user, data, version, area_ids))
                 form.version.data = str(card.version)
                 put_errors(form, exc.errors)
                 form.form_errors.append("Not submitted yet: complete the fields marked below. What you typed is "
@@ -176,7 +176,7 @@ def edit(session_id: int):
         form.form_errors.append(str(exc) + (" Your saved draft is unchanged." if exc.errors else ""))
         return _render_edit(loop, session, _card(session.id, user_id), form, 400)
     if submitting:
-        reminders.after_loop_change(loop)  # its reminders stop; the last one in makes the debrief ready
+        loop_changes.progressed(loop.id)  # its reminders stop; the last one in makes the debrief ready
     if submitting:
         access = feedback_access(current_user, loop)
         flash("Scorecard submitted. " + ("You can now read your colleagues' scorecards of this loop."
@@ -196,7 +196,7 @@ def _conflict(loop: Loop, session: LoopSession, form: ScorecardForm):
     saved = _card(session.id, current_user.id)
     if saved is not None:
         form.version.data = str(saved.version)
-    audit("scorecard.conflict", "scorecard", saved.id if saved else None)
+    persist_apart(lambda: audit("scorecard.conflict", "scorecard", saved.id if saved else None))  # a 409 keeps it
     amending = saved is not None and saved.is_submitted
     return _render_edit(loop, session, saved, form, 409, conflict=saved, amending=amending)
 
@@ -369,7 +369,7 @@ def decide(loop_id: int):
             form.form_errors.append(str(exc))
         loop = load_loop(loop_id)
         return render_template("scorecards/debrief.html", form=form, **_debrief_context(loop)), 400
-    reminders.after_loop_change(loop)  # the decision reminders stop
+    loop_changes.progressed(loop.id)  # the decision reminders stop
     flash("Decision recorded.", "success")
     return redirect(url_for("scorecards.debrief", loop_id=loop_id) + "#decision")
 

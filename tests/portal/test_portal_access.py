@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 from coordinator.extensions import db
-from coordinator.portal import services
+from coordinator.portal import access, services
 from coordinator.portal.models import CandidateLink, CandidatePortalHit
 from coordinator.timeutil import now_utc
 from tests.helpers import text_of
@@ -66,7 +66,7 @@ def _bad_tokens(app, team, make_loop, link_for) -> dict[str, str]:
 
 def test_wrong_expired_revoked_and_mangled_tokens_get_the_same_404(app, team, make_loop, link_for, anon,
                                                                     monkeypatch):
-    monkeypatch.setattr(services, "MAX_FAILURES_PER_ADDRESS", 1000)  # this test fails on purpose many times
+    monkeypatch.setattr(access, "MAX_FAILURES_PER_ADDRESS", 1000)  # this test fails on purpose many times
     tokens = _bad_tokens(app, team, make_loop, link_for)
     assert anon.get(f"/c/{tokens.pop('current')}").status_code == 200
     bodies = {}
@@ -102,7 +102,7 @@ def test_an_unknown_path_under_a_good_token_is_a_404_too(app, team, make_loop, l
 
 
 def test_failed_lookups_from_one_address_are_refused_with_429(app, team, make_loop, link_for, anon, monkeypatch):
-    monkeypatch.setattr(services, "MAX_FAILURES_PER_ADDRESS", 3)
+    monkeypatch.setattr(access, "MAX_FAILURES_PER_ADDRESS", 3)
     token = link_for(make_loop())
     for _ in range(3):
         assert anon.get(f"/c/{services.new_token()}").status_code == 404
@@ -116,7 +116,7 @@ def test_failed_lookups_from_one_address_are_refused_with_429(app, team, make_lo
 
 
 def test_one_token_is_limited_across_addresses(app, team, make_loop, link_for, monkeypatch):
-    monkeypatch.setattr(services, "MAX_REQUESTS_PER_TOKEN", 4)
+    monkeypatch.setattr(access, "MAX_REQUESTS_PER_TOKEN", 4)
     token = link_for(make_loop())
     statuses = [app.test_client().get(f"/c/{token}", environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code
                 for i in range(6)]
@@ -124,7 +124,7 @@ def test_one_token_is_limited_across_addresses(app, team, make_loop, link_for, m
 
 
 def test_old_hits_are_forgotten(app, team, make_loop, link_for, anon, monkeypatch):
-    monkeypatch.setattr(services, "MAX_FAILURES_PER_ADDRESS", 2)
+    monkeypatch.setattr(access, "MAX_FAILURES_PER_ADDRESS", 2)
     for _ in range(2):
         anon.get(f"/c/{services.new_token()}")
     for hit in db.session.scalars(select(CandidatePortalHit)):

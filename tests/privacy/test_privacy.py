@@ -14,7 +14,7 @@ from coordinator.availability.models import CandidateWindow
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate
 from coordinator.loops import services as loops
-from coordinator.privacy import services
+from coordinator.privacy import jobs, services
 from coordinator.timeutil import now_utc
 
 
@@ -104,7 +104,7 @@ def test_retention_erases_not_hired_candidates_after_the_period(app, org, make_c
                            .values(updated_dt=now_utc() - timedelta(days=days)))
     db.session.commit()
     assert "Old Rejected" in admin.get("/admin/retention").get_data(as_text=True)
-    assert services.erase_expired() == 1
+    assert jobs.erase_expired() == 1
     names = set(db.session.scalars(select(Candidate.name)))
     assert "Old Rejected" not in names and {"Recent Rejected", "Long Hired"} <= names
     entry = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "candidate.erased_by_retention"))
