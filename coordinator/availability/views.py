@@ -7,7 +7,7 @@ viewer's own time next to it when the zones differ.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -34,6 +34,7 @@ from coordinator.availability.forms import (
 from coordinator.availability.models import BusyBlock, CandidateWindow
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate
+from coordinator.timeutil import format_span
 from coordinator.web import refused
 
 bp = Blueprint("availability", __name__)
@@ -50,42 +51,8 @@ def _get_or_404(model, ident: int):
 # --- showing times --------------------------------------------------------------------------------------------
 
 
-def zone_label(tz: str) -> str:
-    return tz.replace("_", " ")
-
-
-def zone_abbreviation(tz: str) -> str:
-    """The zone's abbreviation in force now ("IST", "CET"); "UTC-03" for zones without a name."""
-    name = timeutil.to_local(timeutil.now_utc(), tz).tzname() or ""
-    return f"UTC{name}" if name[:1] in "+-" else name
-
-
 def _day(d: date, with_year: bool = False) -> str:
-    return f"{d:%a} {d.day} {d:%b}" + (f" {d:%Y}" if with_year else "")
-
-
-def _is_midnight(dt: datetime) -> bool:
-    return dt.time() == time(0)
-
-
-def describe_span(start_dt: datetime, end_dt: datetime, tz: str, on_day: date | None = None) -> str:
-    """A span as read in a zone, always with the zone's abbreviation: "09:00 – 10:00 CEST",
-    "Sun 29 Mar, 01:00 CET – 04:00 CEST", "All day" or "All day, Mon 6 Apr – Fri 17 Apr".
-
-    The start's date is left out when it is ``on_day`` (the day the span is listed under).
-    """
-    start, end = timeutil.to_local(start_dt, tz), timeutil.to_local(end_dt, tz)
-    if _is_midnight(start) and _is_midnight(end) and end.date() > start.date():
-        last = end.date() - timedelta(days=1)
-        if last == start.date():
-            return "All day" if on_day == start.date() else f"All day, {_day(start.date())}"
-        return f"All day, {_day(start.date())} – {_day(last)}"
-    head = "" if on_day == start.date() else f"{_day(start.date())}, "
-    start_text = f"{start:%H:%M}"
-    end_text = f"{end:%H:%M}" if end.date() == start.date() else f"{_day(end.date())}, {end:%H:%M}"
-    if start.tzname() == end.tzname():
-        return f"{head}{start_text} – {end_text} {end.tzname()}"
-    return f"{head}{start_text} {start.tzname()} – {end_text} {end.tzname()}"
+    return timeutil.format_day(d, year=with_year)
 
 
 def _local_today(tz: str) -> date:
@@ -126,8 +93,8 @@ def _group_blocks(blocks: list[BusyBlock], tz: str, viewer_tz: str, today: date,
         day = max(timeutil.to_local(block.start_dt, tz).date(), today)
         days.setdefault(day, []).append(SpanRow(
             id=block.id,
-            when=describe_span(block.start_dt, block.end_dt, tz, on_day=day),
-            viewer_when=describe_span(block.start_dt, block.end_dt, viewer_tz) if viewer_tz != tz else None,
+            when=format_span(block.start_dt, block.end_dt, tz, on_day=day),
+            viewer_when=format_span(block.start_dt, block.end_dt, viewer_tz) if viewer_tz != tz else None,
             summary=block.summary if show_titles or block.source == services.MANUAL else "Busy",
             is_manual=block.source == services.MANUAL,
         ))
@@ -186,7 +153,7 @@ def _render_page(owner: User, status: int = 200, *, limits_form: LoadLimitsForm 
         is_self=owner.id == current_user.id,
         can_edit=can_edit_availability(current_user, owner),
         can_edit_profile=owner.id == current_user.id or can_manage_users(current_user),
-        tz=tz, viewer_tz=viewer_tz, zone_label=zone_label,
+        tz=tz, viewer_tz=viewer_tz, zone_label=timeutil.zone_name,
         days=_group_blocks(blocks, tz, viewer_tz, today, show_titles=owner.id == current_user.id),
         block_count=len(blocks),
         show_weeks=services.SHOW_WEEKS,
@@ -206,8 +173,9 @@ def _render_page(owner: User, status: int = 200, *, limits_form: LoadLimitsForm 
 
 
 def describe_instant(dt: datetime, tz: str) -> str:
-    local = timeutil.to_local(dt, tz)
-    return f"{_day(local.date(), True)}, {local:%H:%M} {local.tzname()}"
+    """"Mon 6 Apr 2026, 09:00 CEST"."""
+    return f"{timeutil.format_day(timeutil.to_local(dt, tz).date())}, {timeutil.format_clock(dt, tz)} " \
+           f"{timeutil.zone_abbreviation(tz, dt)}"
 
 
 @bp.route("/availability")
@@ -261,7 +229,7 @@ def add_block(user_id: int):
         except services.AvailabilityError as exc:
             refused(form, exc)
         else:
-            when = describe_span(block.start_dt, block.end_dt, owner.timezone)
+            when = format_span(block.start_dt, block.end_dt, owner.timezone)
             if created:
                 flash(f"Busy time added: {when}.", "success")
             else:
@@ -277,7 +245,7 @@ def delete_block(user_id: int, block_id: int):
     block = _get_or_404(BusyBlock, block_id)
     if block.user_id != owner.id or block.source != services.MANUAL:
         abort(404)
-    when = describe_span(block.start_dt, block.end_dt, owner.timezone)
+    when = format_span(block.start_dt, block.end_dt, owner.timezone)
     services.delete_manual_block(owner, block_id)
     flash(f"Busy time removed: {when}.", "success")
     return redirect(_page_url(owner, "busy"))
@@ -342,8 +310,8 @@ def candidate_windows_panel(candidate: Candidate, form: CandidateWindowForm | No
     rows = [
         WindowRow(
             id=w.id,
-            when=describe_span(w.start_dt, w.end_dt, candidate.timezone),
-            viewer_when=describe_span(w.start_dt, w.end_dt, viewer_tz) if viewer_tz != candidate.timezone else None,
+            when=format_span(w.start_dt, w.end_dt, candidate.timezone),
+            viewer_when=format_span(w.start_dt, w.end_dt, viewer_tz) if viewer_tz != candidate.timezone else None,
         )
         for w in services.upcoming_candidate_windows(candidate)
     ]
@@ -351,9 +319,9 @@ def candidate_windows_panel(candidate: Candidate, form: CandidateWindowForm | No
         "rows": rows,
         "can_edit": can_edit_candidate_windows(current_user, candidate),
         "form": form or CandidateWindowForm(formdata=None),
-        "tz_label": zone_label(candidate.timezone),
-        "tz_abbr": zone_abbreviation(candidate.timezone),
-        "viewer_tz_label": zone_label(viewer_tz),
+        "tz_label": timeutil.zone_name(candidate.timezone),
+        "tz_abbr": timeutil.zone_abbreviation(candidate.timezone),
+        "viewer_tz_label": timeutil.zone_name(viewer_tz),
         "zones_differ": viewer_tz != candidate.timezone,
     }
 
@@ -386,7 +354,7 @@ def windows(candidate_id: int):
         except services.AvailabilityError as exc:
             refused(form, exc)
         else:
-            when = describe_span(window.start_dt, window.end_dt, candidate.timezone)
+            when = format_span(window.start_dt, window.end_dt, candidate.timezone)
             flash(f"{'Window added' if created else 'This window is already on the list'}: {when} "
                   "(the candidate's time).", "success" if created else "info")
             return redirect(_candidate_url(candidate))
@@ -401,7 +369,7 @@ def delete_window(candidate_id: int, window_id: int):
     window = _get_or_404(CandidateWindow, window_id)
     if window.candidate_id != candidate.id:
         abort(404)
-    when = describe_span(window.start_dt, window.end_dt, candidate.timezone)
+    when = format_span(window.start_dt, window.end_dt, candidate.timezone)
     services.delete_candidate_window(candidate, window_id)
     flash(f"Window removed: {when} (the candidate's time).", "success")
     return redirect(_candidate_url(candidate))
