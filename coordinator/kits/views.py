@@ -22,6 +22,7 @@ from coordinator.kits import services as assignments
 from coordinator.kits.forms import AssignmentForm, SessionAreasForm
 from coordinator.kits.timing import STAR
 from coordinator.loops import services
+from coordinator.loops.lookup import loop_or_404, session_or_404
 from coordinator.loops.models import Loop, LoopSession, ParticipantRole
 from coordinator.web import discard_changes, refused, viewer_timezone
 
@@ -42,18 +43,7 @@ def _kit_panel(loop: Loop) -> dict:
 
 
 def _loop_or_404(loop_id: int) -> Loop:
-    loop = services.load_loop(loop_id)
-    if loop is None:
-        abort(404)
-    require(can_view_kits(current_user, loop))
-    return loop
-
-
-def _session_or_404(loop: Loop, session_id: int) -> LoopSession:
-    session = next((s for s in loop.sessions if s.id == session_id), None)
-    if session is None:
-        abort(404)
-    return session
+    return loop_or_404(loop_id, can_view_kits)
 
 
 def _interviewer_or_404(session: LoopSession, user_id: int):
@@ -105,7 +95,7 @@ def suggest(loop_id: int):
 def session_areas(loop_id: int, session_id: int):
     loop = _loop_or_404(loop_id)
     require(can_assign_focus(current_user, loop))
-    session = _session_or_404(loop, session_id)
+    session = session_or_404(loop, session_id)
     form = SessionAreasForm()
     if not form.validate_on_submit():
         abort(400, description="Choose focus areas from the list.")
@@ -125,7 +115,7 @@ def session_areas(loop_id: int, session_id: int):
 @login_required
 def kit(loop_id: int, session_id: int, user_id: int):
     loop = _loop_or_404(loop_id)
-    session = _session_or_404(loop, session_id)
+    session = session_or_404(loop, session_id)
     person = _interviewer_or_404(session, user_id)
     the_kit = assignments.kit_for(loop, session, person)
     if the_kit is None:
@@ -159,7 +149,7 @@ def _question_groups(loop: Loop, job_areas: list[FocusArea], selected: list[Ques
 @login_required
 def edit(loop_id: int, session_id: int, user_id: int):
     loop = _loop_or_404(loop_id)
-    session = _session_or_404(loop, session_id)
+    session = session_or_404(loop, session_id)
     person = _interviewer_or_404(session, user_id)
     require(can_edit_kit(current_user, loop, session, user_id))
     cov = assignments.loop_coverage(loop)

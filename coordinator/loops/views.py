@@ -34,6 +34,7 @@ from coordinator.loops.forms import (
     ReplaceForm,
     SessionForm,
 )
+from coordinator.loops.lookup import loop_or_404, session_or_404
 from coordinator.loops.models import Loop, LoopSession, LoopStatus
 from coordinator.timeutil import local_to_utc, now_utc, to_local
 from coordinator.web import discard_changes, refused, viewer_timezone
@@ -42,24 +43,11 @@ bp = Blueprint("loops", __name__)
 
 
 def _loop_or_404(loop_id: int) -> Loop:
-    loop = services.load_loop(loop_id)
-    if loop is None:
-        abort(404)
-    require(can_view_loop(current_user, loop))
-    return loop
+    return loop_or_404(loop_id, can_view_loop)
 
 
 def _managed_loop(loop_id: int) -> Loop:
-    loop = _loop_or_404(loop_id)
-    require(can_manage_loop(current_user, loop))
-    return loop
-
-
-def _session_or_404(loop: Loop, session_id: int) -> LoopSession:
-    session = next((s for s in loop.sessions if s.id == session_id), None)
-    if session is None:
-        abort(404)
-    return session
+    return loop_or_404(loop_id, can_view_loop, can_manage_loop)
 
 
 
@@ -167,7 +155,7 @@ def add_session(loop_id: int):
 @login_required
 def edit_session(loop_id: int, session_id: int):
     loop = _managed_loop(loop_id)
-    session = _session_or_404(loop, session_id)
+    session = session_or_404(loop, session_id)
     form = _session_form(session)
     if form.validate_on_submit():
         try:
@@ -184,7 +172,7 @@ def edit_session(loop_id: int, session_id: int):
 @login_required
 def delete_session(loop_id: int, session_id: int):
     loop = _managed_loop(loop_id)
-    session = _session_or_404(loop, session_id)
+    session = session_or_404(loop, session_id)
     try:
         services.remove_session(session, current_user)
     except services.LoopError as exc:
@@ -199,7 +187,7 @@ def delete_session(loop_id: int, session_id: int):
 @login_required
 def move_session(loop_id: int, session_id: int):
     loop = _managed_loop(loop_id)
-    session = _session_or_404(loop, session_id)
+    session = session_or_404(loop, session_id)
     delta = -1 if request.form.get("direction") == "up" else 1
     try:
         services.move_session(session, delta, current_user)
@@ -292,7 +280,7 @@ def book(loop_id: int):
 def place(loop_id: int, session_id: int):
     """Place (or reschedule) one session by hand, in the viewer's time zone."""
     loop = _managed_loop(loop_id)
-    session = _session_or_404(loop, session_id)
+    session = session_or_404(loop, session_id)
     if session.status == "cancelled":
         abort(404)
     tz = viewer_timezone()
@@ -347,7 +335,7 @@ def _bookable_day(day: date) -> bool:
 @login_required
 def cancel_session(loop_id: int, session_id: int):
     loop = _managed_loop(loop_id)
-    session = _session_or_404(loop, session_id)
+    session = session_or_404(loop, session_id)
     form = ReasonForm()
     if not form.validate_on_submit():
         abort(400, description="Give a reason for cancelling; the attendees and the history show it.")
@@ -378,7 +366,7 @@ def cancel(loop_id: int):
 @login_required
 def replace(loop_id: int, session_id: int, user_id: int):
     loop = _managed_loop(loop_id)
-    session = _session_or_404(loop, session_id)
+    session = session_or_404(loop, session_id)
     leaving = next((p.user for p in session.participants if p.user_id == user_id), None)
     if leaving is None:
         abort(404)

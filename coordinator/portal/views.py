@@ -16,10 +16,11 @@ from werkzeug.exceptions import HTTPException
 
 from coordinator import timeutil
 from coordinator.audit.services import client_ip
-from coordinator.auth.permissions import can_manage_candidate_page, require
+from coordinator.auth.permissions import can_manage_candidate_page
 from coordinator.extensions import db
 from coordinator.invites.services import smtp_configured
 from coordinator.loops import services as loops
+from coordinator.loops.lookup import loop_or_404
 from coordinator.loops.models import Loop
 from coordinator.portal import services
 from coordinator.portal.forms import (
@@ -113,10 +114,7 @@ def _http_error(exc: HTTPException):
 # --- helpers -------------------------------------------------------------------------------------------------------
 
 def _loop() -> Loop:
-    loop = loops.load_loop(g.portal_loop_id)
-    if loop is None:  # deleted between the gate and here
-        abort(404)
-    return loop
+    return loop_or_404(g.portal_loop_id)  # a 404 when deleted between the gate and here
 
 
 def _zone(loop: Loop, raw: str | None) -> tuple[str, bool]:
@@ -291,11 +289,7 @@ def _refuse(loop: Loop, message: str):
 
 
 def _managed(loop_id: int) -> Loop:
-    loop = loops.load_loop(loop_id)
-    if loop is None:
-        abort(404)
-    require(can_manage_candidate_page(current_user, loop))
-    return loop
+    return loop_or_404(loop_id, can_manage_candidate_page)
 
 
 @bp.app_template_global("candidate_page_panel")

@@ -25,6 +25,7 @@ from coordinator.extensions import db
 from coordinator.focus.models import FocusArea
 from coordinator.focus.rating import RATINGS_BEST_FIRST, Rating, Recommendation
 from coordinator.loops import changes as loop_changes
+from coordinator.loops.lookup import loop_or_404, session_or_404
 from coordinator.loops.models import Loop, LoopSession
 from coordinator.loops.services import load_loop
 from coordinator.scorecards import services
@@ -45,17 +46,8 @@ bp = Blueprint("scorecards", __name__)
 # --- loading, with the independence rule first ---------------------------------------------------------------------
 
 def _loop(loop_id: int) -> tuple[Loop, FeedbackAccess]:
-    loop = load_loop(loop_id)
-    if loop is None:
-        abort(404)
+    loop = loop_or_404(loop_id)
     return loop, feedback_access(current_user, loop)
-
-
-def _session(loop: Loop, session_id: int) -> LoopSession:
-    session = next((s for s in loop.sessions if s.id == session_id), None)
-    if session is None:
-        abort(404)
-    return session
 
 
 def _card(session_id: int, user_id: int) -> Scorecard | None:
@@ -69,7 +61,7 @@ def _writable(session_id: int) -> tuple[Loop, LoopSession]:
     if loop_id is None:
         abort(404)
     loop, access = _loop(loop_id)
-    session = _session(loop, session_id)
+    session = session_or_404(loop, session_id)
     require(access.can_write(session.id, current_user.id))
     return loop, session
 
@@ -275,7 +267,7 @@ def show(loop_id: int, session_id: int, user_id: int):
         audit_now("access.denied", detail=f"{request.method} {request.path} (own scorecard not submitted)")
         return render_template("scorecards/not_yet.html", loop=loop, pending=pending), 403
     require(access.can_read(user_id))
-    session = _session(loop, session_id)
+    session = session_or_404(loop, session_id)
     card = _card(session.id, user_id)
     author = next((u for u in services.scorers(session) if u.id == user_id), None)
     if author is None and card is not None and card.is_submitted:

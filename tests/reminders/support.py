@@ -104,7 +104,8 @@ def book(loop_id: int, starts: dict[int, datetime], actor: User, *, now: datetim
             who = people.get(index) if people else None
             interviewers = tuple(u.id for u in who) if who else tuple(u.id for u in s.interviewers)
             placements.append(loops.Placement(s.id, start, interviewers, tuple(u.id for u in s.shadows)))
-        change = loops.book(loop, placements, db.session.get(User, actor.id), override_reason="Agreed with all")
+        change = loops.book(loop, placements, db.session.get(User, actor.id), override_reason="Agreed with all",
+                            announced=False)  # the reminders follow it below, at the test's `now`
         reminders.after_loop_change(change, now=now)
         db.session.commit()
         return change

@@ -65,12 +65,13 @@ def test_not_yet_due_stays_pending(any_db_app):
 
 def test_a_session_moved_after_its_reminder_was_due_is_not_sent_for_the_old_time(any_db_app):
     w, loop_id, start = _booked()
-    # the move happens without the hook (a path that forgot it): the send-time check still catches it
+    # the move happens without the hook (announced=False, as a path that forgot it): the send-time check still
+    # catches it
     with write_transaction():
         loop = loops.load_loop(loop_id)
         loops.book(loop, [loops.Placement(loop.sessions[0].id, start + timedelta(days=2), (w.jonas.id,),
                                           (w.priya.id,))], db.session.get(type(w.recruiter), w.recruiter.id),
-                   override_reason="moved")
+                   override_reason="moved", announced=False)
         db.session.commit()
     report = reminders.process_due(now=start - timedelta(hours=23))
     assert report.sent == 0 and report.cancelled == 3
