@@ -1,5 +1,5 @@
 """Rate limits counted in the database, so every worker and host shares them: sign-in (auth.throttle), the
-candidate's page (portal.links) and anything later.
+candidate's page (portal.access) and anything later.
 
 A feature keeps one row per attempt in its own table (a `created_dt` column and whatever it counts by); a
 `Counter` tallies the rows of the window, says how long to wait, adds a row and forgets old ones. A refusal is a

@@ -199,3 +199,10 @@ def format_span(start_dt: datetime, end_dt: datetime, tz_name: str, on_day: date
     if first == last:
         return f"{head}{start:%H:%M} – {end_text} {last}"
     return f"{head}{start:%H:%M} {first} – {end_text} {last}"
+
+
+def format_days(first: date, last: date) -> str:
+    """A run of days as a calendar heading: "15–21 December 2026", or across months "28 Dec – 3 Jan 2027"."""
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%B} {last.year}"
+    return f"{first.day} {first:%b} – {last.day} {last:%b} {last.year}"

@@ -22,7 +22,7 @@ from coordinator.loops import services as loops
 from coordinator.loops.models import Loop
 from coordinator.portal.access import PortalError
 from coordinator.scheduling import window_from_dates
-from coordinator.timeutil import format_clock, format_day, now_utc
+from coordinator.timeutil import format_clock, format_day, format_days, now_utc
 
 # --- time zones ----------------------------------------------------------------------------------------------------
 
@@ -104,10 +104,7 @@ class Week:
 
     @property
     def title(self) -> str:
-        sunday = self.monday + timedelta(days=6)
-        if self.monday.month == sunday.month:
-            return f"{self.monday.day}–{sunday.strftime('%d %B %Y').lstrip('0')}"
-        return f"{self.monday.strftime('%d %b').lstrip('0')} – {sunday.strftime('%d %b %Y').lstrip('0')}"
+        return format_days(self.monday, self.monday + timedelta(days=6))
 
 
 @dataclass
