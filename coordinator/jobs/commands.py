@@ -46,7 +46,7 @@ def scheduler_command(outbox_interval: float | None, reminder_interval: float | 
               help="Messages claimed per round.")
 def send_outbox_command(limit: int) -> None:
     """Deliver the outbox messages that are due, once, and say what happened."""
-    from coordinator.invites.services import deliver_due
+    from coordinator.invites.jobs import deliver_due
 
     _configure_logging()
     report = deliver_due(limit=limit)

@@ -39,8 +39,8 @@ from coordinator.invites.models import OutboxKind
 from coordinator.invites.services import enqueue_emails, mail_sender, outbox_values, uid_domain
 from coordinator.loops import services as loops
 from coordinator.loops.models import Loop, LoopSession, LoopStatus, ParticipantRole, SessionKind, SessionStatus
+from coordinator.mail import MessageError, build_email
 from coordinator.portal.models import CandidateLink, CandidateNote, CandidatePortal, CandidatePortalHit
-from coordinator.reminders.messages import MessageError, build_email
 from coordinator.scheduling import window_from_dates
 from coordinator.timeutil import now_utc
 
@@ -914,10 +914,10 @@ def sessions_status_text(loop: Loop) -> str:
 def candidate_calendar(loop: Loop) -> bytes:
     """The candidate's booked sessions as one .ics file: the same events (UIDs, grouping, sequences) as their
     invites, built by coordinator.invites, with nothing internal in them."""
-    from coordinator.invites import services as invites
+    from coordinator.invites.feeds import candidate_download
     from coordinator.invites.ical import InviteError
 
     try:
-        return invites.candidate_download(loop)
+        return candidate_download(loop)
     except InviteError as exc:
         raise PortalError("Nothing is booked yet, so there is nothing to add to your calendar.") from exc

@@ -33,8 +33,9 @@ from coordinator.extensions import db
 from coordinator.hiring.models import Candidate, Job
 from coordinator.invites.models import OutboxKind
 from coordinator.loops.models import Loop, LoopSession, LoopStatus, ParticipantRole, SessionInterviewer
+from coordinator.mail import MessageError, build_email
 from coordinator.reminders import rules
-from coordinator.reminders.messages import Context, MessageError, Person, SessionInfo, build_email, compose
+from coordinator.reminders.messages import Context, Person, SessionInfo, compose
 from coordinator.reminders.models import Reminder, ReminderKind, ReminderStatus
 from coordinator.scorecards.models import LoopDecision, Scorecard, ScorecardStatus
 

@@ -8,14 +8,8 @@ from email import policy as email_policy
 
 import pytest
 
-from coordinator.reminders.messages import (
-    Context,
-    MessageError,
-    Person,
-    SessionInfo,
-    build_email,
-    compose,
-)
+from coordinator.mail import MessageError, build_email
+from coordinator.reminders.messages import Context, Person, SessionInfo, compose
 from coordinator.reminders.models import ReminderKind as K
 
 START = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)  # 10:00 in Berlin, 14:30 in Kolkata
