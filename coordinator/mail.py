@@ -9,6 +9,7 @@ local@domain raises MessageError.
 
 from __future__ import annotations
 
+import binascii
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -16,6 +17,7 @@ from email import policy as _policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from functools import lru_cache
 
 from coordinator.timeutil import as_utc
 
@@ -23,6 +25,8 @@ __all__ = ["MessageError", "Mailbox", "build_email", "is_address", "new_message"
 
 #: (display name, address)
 Mailbox = tuple[str, str]
+
+_POLICY = _policy.SMTP
 
 _ADDRESS_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 _MESSAGE_ID_RE = re.compile(r"^<[^<>\s@]+@[^<>\s@]+>$")
@@ -44,12 +48,26 @@ def is_address(value: str) -> bool:
     return bool(value) and len(value) <= 254 and bool(_ADDRESS_RE.match(value)) and ".." not in value
 
 
-def _mailbox(box: Mailbox, what: str) -> Address:
+def _mailbox(box: Mailbox, what: str) -> Mailbox:
     name, address = box
     address = (address or "").strip()
     if not is_address(address):
         raise MessageError(f"{what}: not a usable e-mail address: {address!r}")
-    return Address(display_name=one_line(name, 160), addr_spec=address)
+    return one_line(name, 160), address
+
+
+@lru_cache(maxsize=4096)
+def _folded(name: str, value: str | tuple[Mailbox, ...]) -> str:
+    """A header's value as the standard library writes it (RFC 2047 encoded words where it is not ASCII,
+    addresses quoted, folded at 78 characters), computed once per value: a batch of reminders shares its
+    sender, reply-to, date and links, and the header registry is the slow part of building a message."""
+    parsed = [Address(display_name=n, addr_spec=a) for n, a in value] if isinstance(value, tuple) else value
+    text = _POLICY.header_factory(name, parsed).fold(policy=_POLICY)
+    return text[len(name) + 2:].rstrip("\r\n")
+
+
+def _set(msg: EmailMessage, name: str, value: str | tuple[Mailbox, ...]) -> None:
+    msg.set_raw(name, _folded(name, value))
 
 
 def new_message(*, sender: Mailbox, to: Sequence[Mailbox], subject: str, reply_to: Mailbox | None = None,
@@ -59,21 +77,48 @@ def new_message(*, sender: Mailbox, to: Sequence[Mailbox], subject: str, reply_t
     written only when given; `headers` are extra (name, value) pairs, each value reduced to one line."""
     if not to:
         raise MessageError("a message needs at least one recipient")
-    msg = EmailMessage(policy=_policy.SMTP)
-    msg["From"] = _mailbox(sender, "sender")
-    msg["To"] = [_mailbox(box, "recipient") for box in to]
+    msg = EmailMessage(policy=_POLICY)
+    _set(msg, "From", (_mailbox(sender, "sender"),))
+    _set(msg, "To", tuple(_mailbox(box, "recipient") for box in to))
     if reply_to is not None:
-        msg["Reply-To"] = _mailbox(reply_to, "reply_to")
-    msg["Subject"] = one_line(subject, 900)
+        _set(msg, "Reply-To", (_mailbox(reply_to, "reply_to"),))
+    _set(msg, "Subject", one_line(subject, 900))
     if date is not None:
-        msg["Date"] = format_datetime(as_utc(date))
+        _set(msg, "Date", format_datetime(as_utc(date)))
     if message_id is not None:
         if not _MESSAGE_ID_RE.match(message_id):
             raise MessageError(f"not a Message-ID: {message_id!r}")
-        msg["Message-ID"] = message_id
+        _set(msg, "Message-ID", message_id)
     for name, value in headers:
-        msg[name] = one_line(value, 900)
+        _set(msg, name, one_line(value, 900))
     return msg
+
+
+class _Structure(str):
+    """A MIME structure header we write ourselves (ASCII, short: Content-Type, Content-Transfer-Encoding,
+    MIME-Version), kept as written. The generator reads Content-Type again for every part it writes; a value
+    that carries its own `fold` is neither parsed nor refolded each time."""
+
+    def __new__(cls, name: str, value: str) -> _Structure:
+        header = super().__new__(cls, value)
+        header.name = name
+        return header
+
+    def fold(self, *, policy: _policy.Policy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+def _structure(msg: EmailMessage, name: str, value: str) -> None:
+    msg.set_raw(name, _Structure(name, value))
+
+
+def _text_part(subtype: str, text: str) -> EmailMessage:
+    """A text/<subtype> part, UTF-8, quoted-printable (ASCII stays readable, lines at most 76 characters)."""
+    part = EmailMessage(policy=_POLICY)
+    _structure(part, "Content-Type", f'text/{subtype}; charset="utf-8"')
+    _structure(part, "Content-Transfer-Encoding", "quoted-printable")
+    part.set_payload(binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True).decode("ascii"))
+    return part
 
 
 def build_email(*, sender: Mailbox, to: Mailbox, subject: str, text: str, html: str, reply_to: Mailbox | None,
@@ -87,9 +132,7 @@ def build_email(*, sender: Mailbox, to: Mailbox, subject: str, text: str, html: 
         raise MessageError(f"not a MIME boundary: {boundary!r}")
     msg = new_message(sender=sender, to=[to], subject=subject, reply_to=reply_to, date=date, message_id=message_id,
                       headers=headers)
-    msg.set_content(text.replace("\r\n", "\n"), cte="quoted-printable")
-    msg.add_alternative(html.replace("\r\n", "\n"), subtype="html", cte="quoted-printable")
-    msg.set_boundary(boundary)
-    for part in msg.iter_parts():  # EmailMessage gives each part it creates its own MIME-Version: top level only
-        del part["MIME-Version"]
+    _structure(msg, "MIME-Version", "1.0")
+    _structure(msg, "Content-Type", f'multipart/alternative; boundary="{boundary}"')
+    msg.set_payload([_text_part("plain", text), _text_part("html", html)])
     return msg.as_bytes()

@@ -17,6 +17,7 @@ __all__ = [
     "all_timezones",
     "as_utc",
     "format_clock",
+    "format_clock_range",
     "format_day",
     "format_instant",
     "format_range",
@@ -199,3 +200,11 @@ def format_span(start_dt: datetime, end_dt: datetime, tz_name: str, on_day: date
     if first == last:
         return f"{head}{start:%H:%M} – {end_text} {last}"
     return f"{head}{start:%H:%M} {first} – {end_text} {last}"
+
+
+def format_clock_range(start: datetime, end: datetime, tz_name: str) -> str:
+    """"09:00–09:45" without the zone, for lines under a heading that names it (the candidate's itinerary); across a
+    clock change each end names its own zone: "01:30 EDT – 02:30 EST"."""
+    a, b = to_local(start, tz_name), to_local(end, tz_name)
+    first, last = _abbreviation(a), _abbreviation(b)
+    return f"{a:%H:%M}–{b:%H:%M}" if first == last else f"{a:%H:%M} {first} – {b:%H:%M} {last}"

@@ -8,7 +8,7 @@ that a claim is committed before anything is sent and no transaction stays open 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
@@ -22,6 +22,7 @@ from coordinator.extensions import db
 from coordinator.invites.email import DeliveryError, SMTPSettings, send_message
 from coordinator.invites.models import OutboxMessage, OutboxStatus
 from coordinator.invites.services import smtp_configured
+from coordinator.jobs.report import SendingReport
 from coordinator.mail import one_line
 from coordinator.timeutil import now_utc
 
@@ -40,19 +41,13 @@ BATCH_SIZE = 50
 
 
 @dataclass
-class DeliveryReport:
+class DeliveryReport(SendingReport):
     """What one `deliver_due` round did."""
 
-    claimed: int = 0
-    sent: int = 0
-    retrying: int = 0
+    SHOWN = ("claimed", "sent", "retrying", "failed", "held")
+
     failed: int = 0
     held: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return (f"claimed {self.claimed}, sent {self.sent}, retrying {self.retrying}, failed {self.failed}, "
-                f"held {self.held}")
 
 
 def smtp_settings() -> SMTPSettings | None:

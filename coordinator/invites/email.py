@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 
-from coordinator.invites.ical import InviteError, InvitePerson, _line
+from coordinator.invites.ical_data import InviteError, InvitePerson, _line
 from coordinator.mail import Mailbox, MessageError, new_message
 
 __all__ = [

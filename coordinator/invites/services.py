@@ -40,6 +40,7 @@ from coordinator.auth.models import User
 from coordinator.extensions import db
 from coordinator.invites.email import build_invite_email
 from coordinator.invites.ical import (
+    KINDS,
     CandidateEvent,
     Grouping,
     InviteError,
@@ -59,12 +60,11 @@ from coordinator.invites.models import CandidateInviteEvent, OutboxKind, OutboxM
 from coordinator.invites.texts import TEXTS
 from coordinator.loops.models import Loop, LoopSession, ParticipantRole, SessionStatus
 from coordinator.mail import one_line
-from coordinator.timeutil import format_day, format_instant, format_range, format_times, now_utc, to_local
+from coordinator.timeutil import format_day, format_instant, format_times, format_when, now_utc, to_local
 
 log = logging.getLogger(__name__)
 
 _GROUPINGS = {"session": Grouping.PER_SESSION, "block": Grouping.PER_BLOCK, "day": Grouping.PER_DAY}
-_KINDS = {"one_on_one": "One-on-one", "panel": "Panel", "practical": "Practical"}
 _FINGERPRINT_SKIP = re.compile(rb"^(?:DTSTAMP|SEQUENCE)[:;][^\r\n]*\r\n", re.MULTILINE)
 _FINGERPRINT_STAMP = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -127,7 +127,8 @@ def _person(user: User) -> InvitePerson:
     return InvitePerson(user.name, user.email, user.job_title or "")
 
 
-def _video(value: str) -> str | None:
+def video_link(value: str) -> str | None:
+    """The session's video link when it is a web address people can click, else None."""
     value = (value or "").strip()
     return value if value.lower().startswith(("https://", "http://")) and not any(c.isspace() for c in value) else None
 
@@ -192,7 +193,7 @@ class LoopData:
             title=s.title,
             kind=s.kind,
             location=s.where or "",
-            video_url=_video(s.video),
+            video_url=video_link(s.video),
             interviewers=tuple(self._interviewer(s, u) for u in interviewers),
             shadow=shadows[0] if shadows else None,
             more_shadows=tuple(shadows[1:]),
@@ -236,11 +237,6 @@ def smtp_configured() -> bool:
 
 def _render(template: str, **context: Any) -> str:
     return current_app.jinja_env.get_template(template).render(one_line=one_line, **context)
-
-
-def _when(start: datetime, end: datetime, tz: str) -> str:
-    """'Mon 30 Nov 2026, 09:00–09:45 CET'."""
-    return format_range(start, end, tz, "%a %d %b %Y, %H:%M")
 
 
 def _short_when(start: datetime, tz: str) -> str:
@@ -304,9 +300,9 @@ def _session_context(data: LoopData, s: LoopSession, user: User) -> dict[str, An
     others = [p.user for p in s.participants if p.user_id != user.id]
     return {
         "recipient": user, "loop": data.loop, "session": s, "candidate": data.candidate,
-        "job_title": data.candidate.job.title, "kind_label": _KINDS.get(s.kind, s.kind),
-        "when": _when(s.start_dt, s.end_dt, tz) if s.start_dt else "", "tz": tz,
-        "where": s.where, "video": _video(s.video),
+        "job_title": data.candidate.job.title, "kind_label": KINDS.get(s.kind, s.kind),
+        "when": format_when(s.start_dt, s.end_dt, tz) if s.start_dt else "", "tz": tz,
+        "where": s.where, "video": video_link(s.video),
         "is_shadow": me is not None and me.role == ParticipantRole.SHADOW.value,
         "interviewers": [p.user for p in s.participants if p.role == ParticipantRole.INTERVIEWER.value],
         "shadows": [p.user for p in s.participants if p.role == ParticipantRole.SHADOW.value],
@@ -397,10 +393,10 @@ def _candidate_items(iloop: InviteLoop, event: CandidateEvent, by_uid: dict[str,
     for inv in event.sessions:
         s = by_uid[inv.uid]
         items.append({
-            "title": s.title, "kind_label": _KINDS.get(s.kind, s.kind),
+            "title": s.title, "kind_label": KINDS.get(s.kind, s.kind),
             "day": format_day(to_local(inv.start, tz).date(), long=True),
             "times": format_times(inv.start, inv.end, tz),
-            "when": _when(inv.start, inv.end, tz), "where": s.where, "video": _video(s.video),
+            "when": format_when(inv.start, inv.end, tz), "where": s.where, "video": video_link(s.video),
             "interviewers": [i.person for i in inv.interviewers], "shadows": [i.person for i in inv.shadows],
             "prep": s.prep_instructions if s.kind == "practical" else "", "duration_min": s.duration_min,
         })
@@ -452,7 +448,7 @@ def _queue_candidate(q: _Queue, data: LoopData) -> None:
                 iloop, stamp=q.now, only_uids=[event.uid], sequences={event.uid: sequence}),
             audience="candidate",
             context={**base, "action": "invite" if kind is OutboxKind.CANDIDATE_INVITE else "update",
-                     "items": items, "when": _when(event.start, event.end, tz)},
+                     "items": items, "when": format_when(event.start, event.end, tz)},
             uid=event.uid, sequence=sequence,
         )
         row.sequence, row.is_cancelled, row.fingerprint = sequence, False, fingerprint
@@ -472,7 +468,7 @@ def _queue_candidate(q: _Queue, data: LoopData) -> None:
                 iloop, row.uid, sequence=sequence, start=row.start_dt, end=row.end_dt, summary=row.summary,
                 stamp=q.now, note=_cancel_note(loop, row, plan)),
             audience="candidate",
-            context={**base, "action": "cancel", "items": [], "when": _when(row.start_dt, row.end_dt, tz),
+            context={**base, "action": "cancel", "items": [], "when": format_when(row.start_dt, row.end_dt, tz),
                      "replaced": bool(plan and _overlaps_plan(row, plan)), "summary": row.summary},
             uid=row.uid, sequence=sequence,
         )

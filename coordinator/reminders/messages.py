@@ -12,12 +12,12 @@ from datetime import date, datetime
 from html import escape as _escape
 
 from coordinator.mail import one_line
-from coordinator.reminders.models import ReminderKind
+from coordinator.reminders.kinds import ReminderKind
 from coordinator.timeutil import (
     as_utc,
+    format_clock_range,
     format_day,
     format_instant,
-    format_range,
     format_when,
     to_local,
     zone_abbreviation,
@@ -364,7 +364,7 @@ def _candidate_day(c: Context) -> Message:
             details.append(f"Video link: {s.video}")
         if s.prep.strip():
             details.append("How to prepare: " + one_line(s.prep, 1000))
-        times = format_range(s.start, s.end, c.tz, "%H:%M").rsplit(" ", 1)[0]
+        times = format_clock_range(s.start, s.end, c.tz)
         items.append((f"{times}  {one_line(s.title)} ({s.kind_label}, {s.duration_min} min)", details))
     first = c.itinerary[0].start if c.itinerary else c.event_dt
     day = to_local(first, c.tz).date()

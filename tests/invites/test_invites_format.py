@@ -21,7 +21,6 @@ from coordinator.invites.ical import (
     InviteLoop,
     InvitePerson,
     SessionInterviewer,
-    _fold,
     candidate_invite,
     derive_uid,
     feed_calendar,
@@ -33,6 +32,7 @@ from coordinator.invites.ical import (
     stable_uid,
     storable_resources,
 )
+from coordinator.invites.ical_builder import _fold
 from tests.invites.invites_support import (
     DOMAIN,
     POOL,
