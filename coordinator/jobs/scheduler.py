@@ -48,9 +48,13 @@ def _outbox_interval(app: Flask) -> float:
 
 
 def _erase_expired_candidates(app: Flask) -> Any:
+    from coordinator.dblock import write_transaction
+    from coordinator.extensions import db
     from coordinator.privacy.services import erase_expired
 
-    erased = erase_expired()
+    with write_transaction():
+        erased = erase_expired()
+        db.session.commit()  # a job commits its own work (services add and flush)
     return f"erased {erased} candidates past the retention period" if erased else None
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import string
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from coordinator import mail
 from coordinator.mail import MessageError, build_email
 from coordinator.reminders.messages import Context, Person, SessionInfo, compose
 from coordinator.reminders.models import ReminderKind as K
@@ -144,3 +148,19 @@ def test_no_header_can_be_injected_and_bad_addresses_are_refused():
     for bad in ("", "not an address", "a@b@c", "eve@corp.example\r\nBcc: x@y", "<eve@corp.example>"):
         with pytest.raises(MessageError):
             _build(to=("Eve", bad))
+
+
+_HEADER_TEXT = st.text(alphabet=st.sampled_from(sorted(set(string.printable[:95]) | set("äé—"))), max_size=70).map(
+    lambda text: " ".join(text.split()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_HEADER_TEXT)
+def test_a_header_written_as_it_is_is_what_the_standard_library_writes(text):
+    """mail.py skips the header registry for values it would write unchanged; never for anything else."""
+    message_id = "<" + "".join(c for c in text if c not in " <>@") + "x@corp.example>"
+    for name, value in (("Subject", text), ("X-Coordinator-Link", text), ("To", ((text, "p@corp.example"),)),
+                        ("Message-ID", message_id)):
+        written = mail._as_written(name, value)
+        if written is not None:
+            assert written == mail._standard(name, value)
