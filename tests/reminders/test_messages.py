@@ -107,6 +107,16 @@ def test_the_candidate_gets_the_days_itinerary_in_their_zone_and_nothing_interna
     assert "kit" not in text.lower() and "@" not in text
 
 
+def test_an_interview_across_a_clock_change_names_both_abbreviations():
+    night = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT; two hours later it is 02:30 EST
+    late = SessionInfo(title="System design", kind_label="Panel", duration_min=120, start=night,
+                       end=night + timedelta(hours=2))
+    itinerary = compose(ctx(K.CANDIDATE_DAY, tz="America/New_York", itinerary=(late,), kit_url="", event_dt=night))
+    assert "01:30 EDT – 02:30 EST  System design (Panel, 120 min)" in itinerary.text()
+    prep = compose(ctx(K.PREP_DAY, tz="America/New_York", session=late, now=night - timedelta(hours=24)))
+    assert "on Sun 1 Nov 2026, 01:30 EDT – 02:30 EST" in prep.text()
+
+
 def test_html_escapes_what_people_typed():
     evil = SessionInfo(title="<script>alert(1)</script>", kind_label="Panel", duration_min=60, start=START,
                        end=START + timedelta(hours=1))
