@@ -201,6 +201,17 @@ def _add_progress(m: Message, c: Context) -> None:
         m.facts.append(("Scorecards in", f"{c.scorecards_in[0]} of {c.scorecards_in[1]}"))
 
 
+def _to_interviewer(c: Context, *, subject: str, paragraphs: list[str], facts: list[tuple[str, str]]) -> Message:
+    """A message to an interviewer: greeted by name, signed for the recruiter they can reply to."""
+    return Message(subject=subject, greeting=_hello(c), paragraphs=paragraphs, facts=facts, closing=_signature(c))
+
+
+def _to_team(c: Context, *, subject: str, paragraphs: list[str], facts: list[tuple[str, str]] | None = None) -> Message:
+    """A message to the loop's recruiter and hiring manager, saying why they receive it."""
+    return Message(subject=subject, greeting=_hello(c), paragraphs=paragraphs, facts=facts or [],
+                   closing=["You receive this as the recruiter or hiring manager of this loop."])
+
+
 def _signature(c: Context) -> list[str]:
     return [f"Sent by coordinator for {c.recruiter.described}, recruiter — reply to this e-mail to reach them."]
 
@@ -213,17 +224,16 @@ def compose(c: Context) -> Message:
 def _prep_day(c: Context) -> Message:
     s = _session(c)
     role = "shadow" if c.is_shadow else "interview"
-    m = Message(
+    m = _to_interviewer(
+        c,
         subject=f"Prepare: interview with {one_line(c.candidate, 120)} — {one_line(s.title, 80)} "
                 f"({_at(s.start, c.tz)})",
-        greeting=_hello(c),
         paragraphs=[f"You {role} {one_line(c.candidate)} for {one_line(c.job_title)} in about "
                     f"{_ago(s.start, c.now)}, on {_when(s, c.tz)}.",
                     "Your interview kit has the candidate's background, what to probe further, your focus areas "
                     "with their rating guidance, your questions and the timing plan. Fifteen minutes with it now "
                     "makes the interview better for everyone."],
         facts=[_candidate_fact(c), *_session_facts(s, c.tz)],
-        closing=_signature(c),
     )
     if c.kit_url:
         m.actions.append(("Open your interview kit", c.kit_url))
@@ -233,14 +243,13 @@ def _prep_day(c: Context) -> Message:
 
 def _prep_hour(c: Context) -> Message:
     s = _session(c)
-    m = Message(
+    m = _to_interviewer(
+        c,
         subject=f"In 1 hour: interview with {one_line(c.candidate, 120)} — {one_line(s.title, 80)} at "
                 f"{format_instant(s.start, c.tz, '%H:%M')}",
-        greeting=_hello(c),
         paragraphs=[f"Your interview with {one_line(c.candidate)} starts at {format_instant(s.start, c.tz, '%H:%M')} "
                     f"(in about {_ago(s.start, c.now)})."],
         facts=_session_facts(s, c.tz),
-        closing=_signature(c),
     )
     if s.video:
         m.actions.append(("Join the video call", s.video))
@@ -251,16 +260,15 @@ def _prep_hour(c: Context) -> Message:
 
 def _scorecard_hour(c: Context) -> Message:
     s = _session(c)
-    m = Message(
+    m = _to_interviewer(
+        c,
         subject=f"Write your scorecard: {one_line(c.candidate, 120)} — {one_line(s.title, 80)}",
-        greeting=_hello(c),
         paragraphs=[f"Thank you for interviewing {one_line(c.candidate)}. Write your scorecard while the interview "
                     f"is fresh: it is due by {_at(c.event_dt, c.tz)}.",
                     "Rate each of your focus areas with the evidence you heard (situation, task, action, result). "
                     "You see your colleagues' scorecards once you have submitted your own."],
         facts=[_candidate_fact(c), _session_fact(s, c),
                ("Due", f"{_at(c.event_dt, c.tz)} (your time zone, {c.tz})")],
-        closing=_signature(c),
     )
     m.actions.append(("Write your scorecard", c.scorecard_url or c.loop_url))
     return m
@@ -271,15 +279,14 @@ def _scorecard_due(c: Context) -> Message:
     late = c.now > c.event_dt
     status = (f"was due at {_at(c.event_dt, c.tz)} ({_ago(c.now, c.event_dt)} ago)" if late
               else f"is due at {_at(c.event_dt, c.tz)}")
-    m = Message(
+    m = _to_interviewer(
+        c,
         subject=f"Last call: your scorecard for {one_line(c.candidate, 120)} "
                 + (f"was due {_at(c.event_dt, c.tz)}" if late else f"is due {_at(c.event_dt, c.tz)}"),
-        greeting=_hello(c),
         paragraphs=[f"Your scorecard for {one_line(c.candidate)} ({one_line(s.title)}) {status}. The hiring team "
                     "decides from the scorecards and has promised the candidate an answer: please submit yours now. "
                     "If it stays missing, the recruiter and the hiring manager are told."],
         facts=[_candidate_fact(c), _session_fact(s, c)],
-        closing=_signature(c),
     )
     m.actions.append(("Write your scorecard", c.scorecard_url or c.loop_url))
     return m
@@ -287,9 +294,9 @@ def _scorecard_due(c: Context) -> Message:
 
 def _scorecard_overdue(c: Context) -> Message:
     s = _session(c)
-    m = Message(
+    m = _to_team(
+        c,
         subject=f"Overdue scorecard: {one_line(c.about, 120)} — {one_line(c.candidate, 120)}, {one_line(s.title, 80)}",
-        greeting=_hello(c),
         paragraphs=[f"{one_line(c.about)}'s scorecard for {one_line(c.candidate)} ({one_line(s.title)}) has been "
                     f"overdue since {_at(c.event_dt, c.tz)} ({_ago(c.now, c.event_dt)}). They had a reminder after "
                     "the interview and a last call when it was due."],
@@ -297,7 +304,6 @@ def _scorecard_overdue(c: Context) -> Message:
                _candidate_fact(c),
                _session_fact(s, c),
                ("Overdue since", f"{_at(c.event_dt, c.tz)} (your time zone, {c.tz})")],
-        closing=["You receive this as the recruiter or hiring manager of this loop."],
     )
     _add_progress(m, c)
     if c.decision_due_on:
@@ -308,13 +314,12 @@ def _scorecard_overdue(c: Context) -> Message:
 
 def _debrief_ready(c: Context) -> Message:
     n = c.scorecards_in[1] if c.scorecards_in else 0
-    m = Message(
+    m = _to_team(
+        c,
         subject=f"Debrief ready: all scorecards for {one_line(c.candidate, 120)} are in",
-        greeting=_hello(c),
         paragraphs=[f"The last scorecard for {one_line(c.candidate)} ({one_line(c.job_title)}) came in on "
                     f"{_at(c.event_dt, c.tz)}: all {n} scorecard{'s' if n != 1 else ''} are submitted. Open the "
                     "debrief to compare them side by side and record the decision."],
-        closing=["You receive this as the recruiter or hiring manager of this loop."],
     )
     if c.decision_due_on:
         m.facts.append(("Decision promised by", _day(c.decision_due_on)))
