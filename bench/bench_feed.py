@@ -35,7 +35,7 @@ def _build_app(folder: str, n_sessions: int):
     from coordinator.auth.services import UserData, create_user
     from coordinator.extensions import db
     from coordinator.hiring.services import CandidateData, JobData, create_candidate, create_job
-    from coordinator.invites import services as invites
+    from coordinator.invites import feeds
     from coordinator.loops.models import Loop, LoopSession, SessionInterviewer
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3", "INSTANCE_PATH": folder,
@@ -73,7 +73,7 @@ def _build_app(folder: str, n_sessions: int):
                 for user in (viewer, other):
                     session.participants.append(SessionInterviewer(user_id=user.id, is_active=True,
                                                                    start_dt=begins, end_dt=ends))
-        token = invites.new_feed_token(viewer)
+        token = feeds.new_feed_token(viewer)
         db.session.commit()
     return app, f"/feed/{token}.ics"
 
@@ -96,13 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     n = args.sessions or (20 if args.quick else 500)
     rounds = args.rounds or (1 if args.quick else 5)
 
-    from coordinator.invites import services as invites
+    from coordinator.invites import feeds
 
     with tempfile.TemporaryDirectory() as folder:
         app, url = _build_app(folder, n)
         with app.app_context():
             client = app.test_client()
-            invites.FEED_EVENT_CACHE.clear()
+            feeds.FEED_EVENT_CACHE.clear()
             first = _fetch(client, url)
             polls = [_fetch(client, url) for _ in range(rounds)]
             from coordinator.extensions import db

@@ -124,6 +124,7 @@ def _measure(app, loops: int, future: int, polls: int) -> dict:
     from coordinator.extensions import db
     from coordinator.invites.models import OutboxMessage
     from coordinator.jobs.leader import Leadership
+    from coordinator.reminders import jobs as reminder_jobs
     from coordinator.reminders import services
     from coordinator.reminders.models import Reminder
 
@@ -141,7 +142,7 @@ def _measure(app, loops: int, future: int, polls: int) -> dict:
         due = db.session.scalar(select(func.count()).select_from(Reminder).where(Reminder.due_dt <= now))
         db.session.commit()
         t0, c0 = time.perf_counter(), time.process_time()
-        report = services.process_due(now=now, max_batches=10_000)
+        report = reminder_jobs.process_due(now=now, max_batches=10_000)
         out["send"] = (time.perf_counter() - t0, time.process_time() - c0)
         sent = db.session.scalar(select(func.count()).select_from(OutboxMessage)
                                  .where(OutboxMessage.kind.like("%_reminder")))
@@ -159,7 +160,7 @@ def _measure(app, loops: int, future: int, polls: int) -> dict:
         for _ in range(polls):
             t0 = time.perf_counter()
             assert leadership.is_leader(db.engine)
-            idle = services.process_due(now=now)
+            idle = reminder_jobs.process_due(now=now)
             times.append(time.perf_counter() - t0)
             assert idle.claimed == 0
         leadership.release()

@@ -17,6 +17,7 @@ __all__ = [
     "all_timezones",
     "as_utc",
     "format_clock",
+    "format_clock_range",
     "format_day",
     "format_instant",
     "format_range",
@@ -206,3 +207,11 @@ def format_days(first: date, last: date) -> str:
     if (first.year, first.month) == (last.year, last.month):
         return f"{first.day}–{last.day} {last:%B} {last.year}"
     return f"{first.day} {first:%b} – {last.day} {last:%b} {last.year}"
+
+
+def format_clock_range(start: datetime, end: datetime, tz_name: str) -> str:
+    """"09:00–09:45" without the zone, for lines under a heading that names it (the candidate's itinerary); across a
+    clock change each end names its own zone: "01:30 EDT – 02:30 EST"."""
+    a, b = to_local(start, tz_name), to_local(end, tz_name)
+    first, last = _abbreviation(a), _abbreviation(b)
+    return f"{a:%H:%M}–{b:%H:%M}" if first == last else f"{a:%H:%M} {first} – {b:%H:%M} {last}"

@@ -1,6 +1,8 @@
 """Turn an interviewer's calendar export (.ics) into busy intervals for a date range.
 
-Pure module: no Flask, no database. The one entry point is :func:`parse_busy_times`.
+Pure module: no Flask, no database. The one entry point is :func:`parse_busy_times`. The text reader (decoding,
+unfolding, parsing) is `ics_text`; the limits that guard against hostile files, and the report of what was left
+out, are `ics_limits`; this module holds the busy-time rules.
 
 What blocks time, and what does not
 -----------------------------------
@@ -48,62 +50,57 @@ user. Individual unreadable events are skipped and described in ``ImportResult.p
 
 from __future__ import annotations
 
-import codecs
-import math
-import re
 import time as _time
-import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
-from functools import lru_cache
 from itertools import islice
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
 
-from dateutil.rrule import rrulestr
-from icalendar import Calendar, Timezone
-from icalendar import error as _ical_error
+from icalendar import Calendar
 from icalendar.prop import vBroken, vDDDLists, vDDDTypes, vRecur
-from icalendar.timezone import tzp
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 from recurring_ical_events import EventAdapter, Occurrence, Series
 
 from coordinator import timeutil
+from coordinator.availability import ics_limits as limits
+from coordinator.availability.ics_limits import (
+    _FREQ_SECONDS,
+    _NO_START,
+    _TOO_FREQUENT,
+    _TOO_MANY_DATES,
+    _UNREADABLE,
+    MAX_ICS_BYTES,
+    CalendarImportError,
+    _is_datetime,
+    _never_fires,
+    _Problems,
+    _Reason,
+    _rule_load,
+    _Skip,
+    _unreadable,
+)
+from coordinator.availability.ics_text import (
+    _TZ_COMPONENT,
+    _UTC_ALIASES,
+    _as_list,
+    _clean_text,
+    _custom_zone,
+    _decode,
+    _iana_zone,
+    _normalise_email,
+    _parse,
+    _slim,
+    _words,
+)
 
 __all__ = [
-    "MAX_BUSY_BLOCKS",
-    "MAX_EVENTS",
     "MAX_ICS_BYTES",
-    "MAX_OCCURRENCES_PER_EVENT",
-    "MAX_RANGE",
     "BusyBlock",
     "CalendarImportError",
     "ImportResult",
     "parse_busy_times",
 ]
 
-MAX_ICS_BYTES = 5 * 1024 * 1024
-"""Largest accepted upload."""
-MAX_RANGE = timedelta(days=400)
-"""Longest accepted range; the per-event caps below are sized for it."""
-MAX_OCCURRENCES_PER_EVENT = 1_000
-"""A repeating event with more occurrences than this in the range is skipped (a daily event has ~400)."""
-MAX_BUSY_BLOCKS = 20_000
-"""Import stops (and says so) after this many busy blocks."""
-MAX_RRULE_STEPS = 300_000
-"""Estimated dateutil iterations from DTSTART to the end of the range (~0.3 s); more and the event is skipped."""
-MAX_DATES_PER_EVENT = 5_000
-"""RDATE plus EXDATE values in one event."""
-MAX_CUSTOM_TIMEZONES = 20
-"""VTIMEZONE definitions built from a file (names not in the IANA or Windows tables)."""
-MAX_EVENTS = 20_000
-"""VEVENTs that need reading; events that plainly lie outside the range are dropped first and not counted."""
-MAX_PROCESSING_SECONDS = 5.0
-"""CPU-time budget of one import (this thread's, so a busy server does not fail it). Parsing cannot be
-interrupted, so the budget is checked after it and between events; past it the import fails instead of
-returning a partial result."""
-MAX_PROBLEMS = 20
 SUMMARY_MAX_CHARS = 80
 PRIVATE_SUMMARY = "Busy"
 
@@ -111,8 +108,6 @@ _LABEL_MAX_CHARS = 40
 # Occurrences are selected from a range widened by this much, then clipped exactly: all-day and floating
 # occurrences are compared in UTC inside the library, which can be off by up to a day.
 _QUERY_PADDING = timedelta(days=2)
-
-_NOT_ICS = "This file is not an iCalendar (.ics) file."
 
 
 # ------------------------------------------------------------------------------------------------ results
@@ -141,100 +136,9 @@ class ImportResult:
     outside the range are not read at all, so their flaws are neither counted nor reported."""
 
 
-class CalendarImportError(Exception):
-    """The upload as a whole cannot be used; ``message`` is meant for the user."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-# ------------------------------------------------------------------------------------------------ problems
-
-
-@dataclass(frozen=True, slots=True)
-class _Reason:
-    single: str  # "Skipped event 'X': <single>"
-    plural: str  # "Skipped 3 events <plural>"
-
-
-_NO_START = _Reason("no start time", "without a start time")
-_TOO_FREQUENT = _Reason("it repeats too often to import", "that repeat too often to import")
-_TOO_MANY_DATES = _Reason("too many extra or excluded dates", "with too many extra or excluded dates")
-_UNREADABLE = _Reason("it could not be read", "that could not be read")
-
-
-def _unreadable(what: str) -> _Reason:
-    return _Reason(f"unreadable {what}", f"with an unreadable {what}")
-
-
 def _unknown_tz(name: str) -> _Reason:
     shown = _clean_text(name, _LABEL_MAX_CHARS)
     return _Reason(f"unknown time zone {shown!r}", f"with an unknown time zone {shown!r}")
-
-
-class _Skip(Exception):
-    def __init__(self, reason: _Reason) -> None:
-        super().__init__(reason.single)
-        self.reason = reason
-
-
-class _Problems:
-    """Collects problems in the order they are first seen and renders them grouped."""
-
-    def __init__(self) -> None:
-        self._skipped: dict[_Reason, list[str]] = {}
-        self._ignored_rules: list[str] = []
-        self._notes: list[str] = []
-        self._order: list[tuple[str, Any]] = []
-        self.skipped_count = 0
-
-    def skip(self, reason: _Reason, labels: Sequence[str]) -> None:
-        if reason not in self._skipped:
-            self._skipped[reason] = []
-            self._order.append(("skip", reason))
-        self._skipped[reason].extend(labels)
-        self.skipped_count += len(labels)
-
-    def ignored_rule(self, label: str) -> None:
-        if not self._ignored_rules:
-            self._order.append(("rule", None))
-        self._ignored_rules.append(label)
-
-    def note(self, message: str) -> None:
-        if message not in self._notes:
-            self._notes.append(message)
-            self._order.append(("note", message))
-
-    def render(self) -> list[str]:
-        lines: list[str] = []
-        for kind, key in self._order:
-            if kind == "skip":
-                labels = self._skipped[key]
-                if len(labels) == 1:
-                    lines.append(f"Skipped event {labels[0]!r}: {key.single}")
-                else:
-                    lines.append(f"Skipped {len(labels)} events {key.plural} (e.g. {_examples(labels)})")
-            elif kind == "rule":
-                labels = self._ignored_rules
-                if len(labels) == 1:
-                    lines.append(f"Ignored the repeat rule of {labels[0]!r}: it never produces a date")
-                else:
-                    lines.append(
-                        f"Ignored the repeat rules of {len(labels)} events that never produce a date "
-                        f"(e.g. {_examples(labels)})"
-                    )
-            else:
-                lines.append(key)
-        if len(lines) > MAX_PROBLEMS:
-            hidden = len(lines) - (MAX_PROBLEMS - 1)
-            lines = [*lines[: MAX_PROBLEMS - 1], f"... and {hidden} more problems"]
-        return lines
-
-
-def _examples(labels: Sequence[str]) -> str:
-    unique = list(dict.fromkeys(labels))
-    return ", ".join(repr(label) for label in unique[:3]) + (", ..." if len(unique) > 3 else "")
 
 
 # ------------------------------------------------------------------------------------------- entry point
@@ -264,283 +168,20 @@ def parse_busy_times(
     start_utc, end_utc = timeutil.as_utc(range_start), timeutil.as_utc(range_end)
     if end_utc <= start_utc:
         raise ValueError("range_end must be after range_start")
-    if end_utc - start_utc > MAX_RANGE:
-        raise ValueError(f"the range may be at most {MAX_RANGE.days} days long")
+    if end_utc - start_utc > limits.MAX_RANGE:
+        raise ValueError(f"the range may be at most {limits.MAX_RANGE.days} days long")
     default_zone = timeutil.get_zone(default_tz)  # InvalidTimeZone (a ValueError) for an unknown name
 
-    if len(data) > MAX_ICS_BYTES:
+    if len(data) > limits.MAX_ICS_BYTES:
         raise CalendarImportError(
             f"This file is too large ({len(data) / 1024 / 1024:.1f} MB); "
-            f"calendar files up to {MAX_ICS_BYTES // (1024 * 1024)} MB can be imported."
+            f"calendar files up to {limits.MAX_ICS_BYTES // (1024 * 1024)} MB can be imported."
         )
     window = ((start_utc - _QUERY_PADDING).date(), (end_utc + _QUERY_PADDING).date())
     text, outside = _slim(_decode(bytes(data)), owner_email=owner_email, window=window)
     calendars = _parse(text)
     reader = _Reader(start_utc, end_utc, default_tz, default_zone, owner_email, started)
     return reader.read(calendars, outside)
-
-
-# -------------------------------------------------------------------------------------- bytes to calendar
-
-
-def _decode(data: bytes) -> str:
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", "replace")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", "replace")
-    if len(data) >= 2 and data[0] and not data[1]:
-        return data.decode("utf-16-le", "replace")
-    if len(data) >= 2 and not data[0] and data[1]:
-        return data.decode("utf-16-be", "replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", "replace")  # old Outlook exports
-
-
-_NAME_RE = re.compile(r"([A-Za-z0-9-]+)[;:]")
-# Renamed so that icalendar does not put the file's zone definitions into its process-wide cache.
-_TZ_COMPONENT = "X-COORDINATOR-VTIMEZONE"
-_PARENTS = {
-    "VCALENDAR": None,
-    "VEVENT": "VCALENDAR",
-    "VTIMEZONE": "VCALENDAR",
-    "STANDARD": "VTIMEZONE",
-    "DAYLIGHT": "VTIMEZONE",
-}
-_EVENT_PROPS = frozenset(
-    {
-        "UID",
-        "DTSTART",
-        "DTEND",
-        "DURATION",
-        "RRULE",
-        "RDATE",
-        "EXDATE",
-        "RECURRENCE-ID",
-        "SEQUENCE",
-        "STATUS",
-        "TRANSP",
-        "CLASS",
-        "SUMMARY",
-        "X-MICROSOFT-CDO-BUSYSTATUS",
-    }
-)
-_PROPS = {
-    "VCALENDAR": frozenset({"CALSCALE", "X-WR-TIMEZONE"}),
-    "VEVENT": _EVENT_PROPS,
-    "VTIMEZONE": frozenset({"TZID"}),
-    "STANDARD": frozenset({"DTSTART", "TZOFFSETFROM", "TZOFFSETTO", "TZNAME", "RRULE", "RDATE"}),
-    "DAYLIGHT": frozenset({"DTSTART", "TZOFFSETFROM", "TZOFFSETTO", "TZNAME", "RRULE", "RDATE"}),
-}
-
-
-def _logical_lines(text: str) -> list[str]:
-    """Content lines with folding undone (RFC 5545 3.1: a line break followed by one space or tab)."""
-    lines: list[str] = []
-    for raw in text.split("\n"):
-        line = raw.rstrip("\r")
-        if line[:1] in (" ", "\t") and lines:
-            lines[-1] += line[1:]
-        elif line.strip():
-            lines.append(line)
-    return lines
-
-
-# Properties whose usual values change nothing here; only these values are kept.
-_KEEP_ONLY_VALUES = {
-    "STATUS": ("CANCELLED",),
-    "TRANSP": ("TRANSPARENT",),
-    "CLASS": ("PRIVATE", "CONFIDENTIAL"),
-}
-
-
-def _slim(text: str, *, owner_email: str | None, window: tuple[date, date]) -> tuple[str, int]:
-    """Check the outline of the file and keep only the components and properties that matter here.
-
-    Dropping descriptions, alarms, attachments, to-dos, other people's ATTENDEE lines, default values
-    (STATUS:CONFIRMED, TRANSP:OPAQUE) and events that visibly lie outside ``window`` (UTC dates, already
-    widened by a day or two) before icalendar parses the rest makes reading several times faster (Outlook's
-    X-ALT-DESC alone is often most of the file), and makes stray junk lines harmless.
-
-    Returns the slimmed text and the number of VEVENTs dropped for lying outside the window. More than
-    ``MAX_EVENTS`` remaining VEVENTs raise :class:`CalendarImportError` before any parsing.
-    """
-    owner = owner_email.strip().lower() if owner_email else None
-    out: list[str] = []
-    event_start = 0  # index in ``out`` of the current VEVENT's BEGIN line
-    dropped = kept = 0
-    stack: list[str] = []
-    skip_depth = 0
-    lines = _logical_lines(text)
-    if not lines:
-        raise CalendarImportError(_NOT_ICS + " It is empty.")
-    if lines[0].strip().upper() != "BEGIN:VCALENDAR":
-        raise CalendarImportError(_NOT_ICS)
-    for line in lines:
-        match = _NAME_RE.match(line)
-        if match is None:
-            continue  # not a content line; icalendar would reject the whole file for it
-        name = match.group(1).upper()
-        if name in ("BEGIN", "END"):
-            value = line.partition(":")[2].strip().upper()
-            if name == "BEGIN":
-                if skip_depth or value not in _PARENTS or _PARENTS[value] != (stack[-1] if stack else None):
-                    skip_depth += 1
-                else:
-                    stack.append(value)
-                    event_start = len(out)
-                    out.append("BEGIN:" + (_TZ_COMPONENT if value == "VTIMEZONE" else value))
-            elif skip_depth:
-                skip_depth -= 1
-            elif stack and stack[-1] == value:
-                stack.pop()
-                if value == "VEVENT":
-                    if _outside(out[event_start + 1 :], window):
-                        del out[event_start:]
-                        dropped += 1
-                        continue
-                    kept += 1
-                    if kept > MAX_EVENTS:
-                        raise CalendarImportError(
-                            f"This calendar has more than {MAX_EVENTS:,} events in or near this period "
-                            "(or repeating), which is more than can be imported."
-                        )
-                out.append("END:" + (_TZ_COMPONENT if value == "VTIMEZONE" else value))
-            else:
-                raise CalendarImportError(
-                    f"This iCalendar file is damaged: it has END:{_clean_text(value, 30)} without a matching BEGIN."
-                )
-            continue
-        if skip_depth or not stack:
-            continue
-        component = stack[-1]
-        if component == "VEVENT":
-            if name == "ATTENDEE":
-                if owner is None or owner not in line.lower():
-                    continue
-            elif name in _KEEP_ONLY_VALUES:
-                if line.rpartition(":")[2].strip().upper() not in _KEEP_ONLY_VALUES[name]:
-                    continue
-            elif name not in _EVENT_PROPS:
-                continue
-        elif name not in _PROPS[component]:
-            continue
-        out.append(line)
-    if stack or skip_depth:
-        raise CalendarImportError("This iCalendar file is incomplete: it ends in the middle of a calendar.")
-    return "\r\n".join(out) + "\r\n", dropped
-
-
-_PLAIN_DATE_RE = re.compile(r"(\d{4})(\d{2})(\d{2})(?:T\d{6}Z?)?")
-
-
-def _plain_date(value: str) -> date | None:
-    match = _PLAIN_DATE_RE.fullmatch(value.strip())
-    if match is None:
-        return None
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        return None
-
-
-def _outside(lines: list[str], window: tuple[date, date]) -> bool:
-    """Whether an event's own (slimmed, unfolded) lines show that it cannot touch the window.
-
-    Conservative: anything unusual (RDATE, RECURRENCE-ID, DURATION, a rule without UNTIL, a value that is not
-    a plain date or date-time, repeated properties) keeps the event, and icalendar reads it properly. The window
-    is widened enough for any UTC offset, so dates can be compared without knowing the zone.
-    """
-    values: dict[str, str] = {}
-    for line in lines:
-        name = line.partition(":")[0].partition(";")[0].upper()
-        if name == "EXDATE":
-            continue  # only ever removes occurrences
-        if name in ("RDATE", "RECURRENCE-ID", "DURATION") or name in values:
-            return False
-        values[name] = line.rpartition(":")[2] if name != "RRULE" else line.partition(":")[2]
-    start = _plain_date(values.get("DTSTART", ""))
-    if start is None:
-        return False
-    end = _plain_date(values["DTEND"]) if "DTEND" in values else start + timedelta(days=1)
-    if end is None:
-        return False
-    first, last = min(start, end), max(start, end)
-    if "RRULE" in values:
-        parts = dict(part.partition("=")[::2] for part in values["RRULE"].upper().split(";"))
-        until = _plain_date(parts.get("UNTIL", ""))
-        if until is None or "COUNT" in parts:  # with both, COUNT is kept (see _Reader._fix_until)
-            return False
-        last = max(last, until + (last - first))
-    return first > window[1] or last < window[0]
-
-
-# icalendar warns when it guesses the zone behind a libical-style "/vendor/Region/City" TZID; we resolve
-# TZIDs ourselves, so that guess does not matter here. (getattr: the class is not in every icalendar 7.x.)
-# warnings.catch_warnings() swaps process-wide state on Python 3.11, so a warning raised by another thread in
-# those milliseconds could be lost; it is held only around the parse.
-_TZID_GUESS_WARNING = getattr(_ical_error, "GloballyUniqueTZIDGuessed", None)
-
-
-def _parse(text: str) -> list[Calendar]:
-    try:
-        with warnings.catch_warnings():
-            if _TZID_GUESS_WARNING is not None:
-                warnings.simplefilter("ignore", _TZID_GUESS_WARNING)
-            calendars = Calendar.from_ical(text, multiple=True)
-    except Exception as exc:  # icalendar raises ValueError mostly, but this is untrusted input
-        raise CalendarImportError(f"This iCalendar file could not be read: {_clean_text(str(exc), 160)}") from exc
-    for calendar in calendars:
-        scale = str(calendar.get("CALSCALE", "GREGORIAN")).strip().upper()
-        if scale != "GREGORIAN":
-            raise CalendarImportError(
-                f"This calendar uses the {_clean_text(scale, 30)} calendar scale; "
-                "only Gregorian calendars can be imported."
-            )
-    return calendars
-
-
-# ----------------------------------------------------------------------------------------------- helpers
-
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-
-
-def _clean_text(value: object, limit: int) -> str:
-    text = " ".join(_CONTROL_RE.sub(" ", str(value)).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
-
-
-def _is_datetime(value: object) -> bool:
-    return isinstance(value, datetime)
-
-
-def _words(component: Any, name: str) -> set[str]:
-    """The upper-cased values of a property that may (wrongly) appear more than once."""
-    return {str(value).strip().upper() for value in _as_list(component.get(name))}
-
-
-def _as_list(value: Any) -> list[Any]:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, list) else [value]
-
-
-@lru_cache(maxsize=1)
-def _iana_names() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def _iana_zone(name: str) -> tzinfo | None:
-    """The zone for an IANA name; also accepts Etc/* and legacy aliases that timeutil keeps out of pickers."""
-    if timeutil.is_valid_timezone(name):
-        return timeutil.get_zone(name)
-    if len(name) <= 64 and name in _iana_names():
-        return ZoneInfo(name)
-    return None
-
-
-_UTC_ALIASES = frozenset({"Z", "UT", "UTC", "GMT", "ZULU", "ETC/UTC", "ETC/GMT"})
 
 
 # ------------------------------------------------------------------------------------------ the reader
@@ -598,7 +239,7 @@ class _Reader:
         self.default_zone = default_zone
         self.owner = _normalise_email(owner_email) if owner_email else None
         self.problems = _Problems()
-        self.deadline = (_time.thread_time() if started is None else started) + MAX_PROCESSING_SECONDS
+        self.deadline = (_time.thread_time() if started is None else started) + limits.MAX_PROCESSING_SECONDS
         self._zones: dict[str, tzinfo | None] = {}
         self._tz_components: dict[str, Any] = {}
         self._custom_zones = 0
@@ -638,17 +279,17 @@ class _Reader:
             except Exception:  # the library on untrusted data: report the series, keep the rest
                 self.problems.skip(_UNREADABLE, [p.label for p in group])
                 continue
-            if len(blocks) > MAX_OCCURRENCES_PER_EVENT:
-                blocks = blocks[:MAX_OCCURRENCES_PER_EVENT]
+            if len(blocks) > limits.MAX_OCCURRENCES_PER_EVENT:
+                blocks = blocks[:limits.MAX_OCCURRENCES_PER_EVENT]
                 self.problems.note(
-                    f"Only the first {MAX_OCCURRENCES_PER_EVENT:,} times of {group[0].label!r} "
+                    f"Only the first {limits.MAX_OCCURRENCES_PER_EVENT:,} times of {group[0].label!r} "
                     "in this period were imported."
                 )
             busy.extend(blocks)
-            if len(busy) > MAX_BUSY_BLOCKS:
-                busy = busy[:MAX_BUSY_BLOCKS]
+            if len(busy) > limits.MAX_BUSY_BLOCKS:
+                busy = busy[:limits.MAX_BUSY_BLOCKS]
                 self.problems.note(
-                    f"This calendar has more than {MAX_BUSY_BLOCKS:,} busy times in this period; "
+                    f"This calendar has more than {limits.MAX_BUSY_BLOCKS:,} busy times in this period; "
                     "only part of it was imported."
                 )
                 break
@@ -664,7 +305,7 @@ class _Reader:
         if _time.thread_time() > self.deadline:
             raise CalendarImportError(
                 f"This calendar is too complex to import: reading it took longer than "
-                f"{MAX_PROCESSING_SECONDS:g} seconds."
+                f"{limits.MAX_PROCESSING_SECONDS:g} seconds."
             )
 
     # ------------------------------------------------------------------------------- expand one series
@@ -677,7 +318,8 @@ class _Reader:
             return [block] if block is not None else []
         series = _Series([p.adapter for p in group])
         blocks: list[BusyBlock] = []
-        for occurrence in islice(series.between(self.query_start, self.query_end), MAX_OCCURRENCES_PER_EVENT * 2 + 1):
+        most = limits.MAX_OCCURRENCES_PER_EVENT * 2 + 1
+        for occurrence in islice(series.between(self.query_start, self.query_end), most):
             if occurrence.info.blocks:
                 block = self._block(occurrence.info, occurrence.start, occurrence.end)
                 if block is not None:
@@ -793,7 +435,7 @@ class _Reader:
                 for item in dates.dts:
                     values.append(self._zoned_item(item.dt, tzid))
             date_count += len(values)
-            if date_count > MAX_DATES_PER_EVENT:
+            if date_count > limits.MAX_DATES_PER_EVENT:
                 raise _Skip(_TOO_MANY_DATES)
             event[name] = vDDDLists(values)
 
@@ -860,7 +502,7 @@ class _Reader:
         component = self._tz_components.get(tzid)
         if component is None:
             component = self._tz_components.get(name)
-        if component is not None and self._custom_zones < MAX_CUSTOM_TIMEZONES:
+        if component is not None and self._custom_zones < limits.MAX_CUSTOM_TIMEZONES:
             self._custom_zones += 1
             zone = _custom_zone(component)
             if zone is not None:
@@ -888,7 +530,7 @@ class _Reader:
             rule_steps, rule_in_range = _rule_load(rule, start_utc, until, self.query_start - duration, self.query_end)
             steps += rule_steps
             in_range += rule_in_range
-            if steps > MAX_RRULE_STEPS or in_range > MAX_OCCURRENCES_PER_EVENT:
+            if steps > limits.MAX_RRULE_STEPS or in_range > limits.MAX_OCCURRENCES_PER_EVENT:
                 raise _Skip(_TOO_FREQUENT)
             try:
                 never = _never_fires(rule, start)
@@ -935,115 +577,3 @@ class _Reader:
 
 
 _SINGLE = frozenset({"DTSTART", "DTEND", "DURATION", "RECURRENCE-ID"})
-
-
-def _normalise_email(value: str) -> str:
-    value = value.strip()
-    if value.lower().startswith("mailto:"):
-        value = value[len("mailto:") :]
-    return value.strip().lower()
-
-
-def _custom_zone(component: Any) -> tzinfo | None:
-    """A zone from the file's own VTIMEZONE, if it is small and only uses yearly rules (dateutil's tzical
-    evaluates the rules on every offset lookup, so a SECONDLY rule there would hang the import)."""
-    parts = list(component.subcomponents)
-    if not parts or len(parts) > 50:
-        return None
-    for part in parts:
-        if part.name not in ("STANDARD", "DAYLIGHT") or "TZOFFSETTO" not in part or "DTSTART" not in part:
-            return None
-        rules = _as_list(part.get("RRULE"))
-        if len(rules) > 1 or len(_as_list(part.get("RDATE"))) > 200:
-            return None
-        for rule in rules:
-            if isinstance(rule, vBroken) or [str(f).upper() for f in rule.get("FREQ", [])] != ["YEARLY"]:
-                return None
-            if any(key in rule for key in ("BYHOUR", "BYMINUTE", "BYSECOND")):
-                return None
-            if math.prod(len(rule.get(key, [None])) for key in _DAY_PARTS) > 31:
-                return None
-        start = part["DTSTART"].dt
-        try:
-            if any(_never_fires(rule, start) for rule in rules):
-                return None
-        except (ValueError, TypeError, OverflowError, KeyError, IndexError):
-            return None
-        if rules and _is_datetime(start) and start.year < _TZ_RULE_ANCHOR_YEAR:
-            # Outlook anchors yearly rules in 1601; dateutil walks every transition since DTSTART on each
-            # offset lookup, so start them in 1968 instead (a leap year: Feb 29 stays valid). Offsets from
-            # 1970 on are unchanged, and no import needs earlier ones.
-            part["DTSTART"] = vDDDTypes(start.replace(year=_TZ_RULE_ANCHOR_YEAR))
-    timezone = Timezone()
-    timezone.update(component)
-    timezone.subcomponents = parts
-    try:
-        zone = timezone.to_tz(tzp, lookup_tzid=False)  # builds a new zone; never cached by icalendar
-        zone.utcoffset(datetime(2026, 1, 1))  # noqa: DTZ001 - a wall time to check the zone works
-    except Exception:  # a malformed definition is an unknown zone
-        return None
-    return zone
-
-
-_TZ_RULE_ANCHOR_YEAR = 1968
-
-_FREQ_SECONDS = {
-    "SECONDLY": 1,
-    "MINUTELY": 60,
-    "HOURLY": 3600,
-    "DAILY": 86400,
-    "WEEKLY": 7 * 86400,
-    "MONTHLY": 28 * 86400,
-    "YEARLY": 365 * 86400,
-}
-# dateutil's work per period relative to one DAILY step (measured: a yearly period costs ~25 daily ones).
-_PERIOD_COST = {"YEARLY": 25, "MONTHLY": 4, "WEEKLY": 2}
-_DAYS_PER_PERIOD = {"DAILY": 1, "WEEKLY": 7, "MONTHLY": 31, "YEARLY": 366}
-_TIME_PARTS = {"SECONDLY": (), "MINUTELY": ("BYSECOND",), "HOURLY": ("BYMINUTE", "BYSECOND")}
-_DAY_PARTS = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY", "BYSETPOS")
-_SPARSE_PARTS = frozenset({"BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYSETPOS"})
-
-
-def _rule_load(
-    rule: vRecur, start_utc: datetime, until_utc: datetime | None, window_start: datetime, window_end: datetime
-) -> tuple[int, int]:
-    """Upper estimates of (dateutil iterations from DTSTART to the window's end, occurrences in the window)."""
-    freq = str(rule["FREQ"][0]).upper()
-    interval = max(1, int(rule.get("INTERVAL", [1])[0]))
-    times = math.prod(len(rule.get(part, [None])) for part in _TIME_PARTS.get(freq, ("BYHOUR", "BYMINUTE", "BYSECOND")))
-    period = _FREQ_SECONDS[freq] * interval
-    stop = window_end if until_utc is None else min(window_end, until_utc)
-    periods = max(0.0, (stop - start_utc).total_seconds()) // period + 1
-    steps = periods * _PERIOD_COST.get(freq, 1) * times
-    span = max(0.0, (window_end - max(window_start, start_utc)).total_seconds())
-    in_window = (span // period + 1) * times
-    if freq in _DAYS_PER_PERIOD:
-        in_window = min((span // period + 1) * _DAYS_PER_PERIOD[freq], span // 86400 + 1) * times
-    count = rule.get("COUNT")
-    if count and int(count[0]) > 0:  # the library drops a negative COUNT
-        limit = int(count[0])
-        in_window = min(in_window, limit)
-        steps = min(steps, limit * _PERIOD_COST.get(freq, 1) * times)
-    return int(steps), int(in_window)
-
-
-def _never_fires(rule: vRecur, start: date) -> bool:
-    """Whether a rule with limiting BYxxx parts can never produce a date (BYMONTH=2;BYMONTHDAY=30, or
-    DAILY;INTERVAL=7;BYDAY=MO from a Tuesday). dateutil would look for one until the year 9999, which takes
-    seconds per rule. (Impossible time parts such as HOURLY;INTERVAL=2;BYHOUR=5 dateutil rejects itself.)
-
-    The rule is run from the same wall time moved forward by a multiple of 400 years (the Gregorian calendar,
-    weekdays included, repeats every 400 years), so at most ~500 years are searched.
-    """
-    days = rule.get("BYDAY", [])
-    weekly = str(rule["FREQ"][0]).upper() == "WEEKLY"
-    limiting_days = days and (not weekly or any(any(c.isdigit() for c in str(day)) for day in days))
-    if not (_SPARSE_PARTS & set(rule) or limiting_days):
-        return False  # e.g. WEEKLY;BYDAY=MO,WE: every period has a date
-    base = start if _is_datetime(start) else datetime.combine(start, time(0))
-    assert isinstance(base, datetime)
-    base = base.replace(tzinfo=None)
-    shift = max(0, math.ceil((9500 - base.year) / 400)) * 400
-    probe = vRecur({key: value for key, value in rule.items() if key not in ("COUNT", "UNTIL")})
-    generator = rrulestr(probe.to_ical().decode(), dtstart=base.replace(year=base.year + shift))
-    return next(iter(generator), None) is None

@@ -23,14 +23,10 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email import policy as _policy
-from email.errors import HeaderParseError
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
 
-from coordinator.invites.ical import InviteError, InvitePerson, _line
-from coordinator.timeutil import as_utc
+from coordinator.invites.ical_data import InviteError, InvitePerson, _line
+from coordinator.mail import Mailbox, MessageError, new_message
 
 __all__ = [
     "DeliveryError",
@@ -41,7 +37,6 @@ __all__ = [
 ]
 
 _METHOD_RE = re.compile(rb"^METHOD:([A-Za-z-]+)\r?$", re.MULTILINE)
-_MESSAGE_ID_RE = re.compile(r"^<[^<>\s@]+@[^<>\s@]+>$")
 
 
 def ics_method(ics: bytes) -> str | None:
@@ -50,11 +45,8 @@ def ics_method(ics: bytes) -> str | None:
     return m.group(1).decode("ascii").upper() if m else None
 
 
-def _address(person: InvitePerson, what: str) -> Address:
-    try:
-        return Address(display_name=_line(person.name), addr_spec=(person.email or "").strip())
-    except (ValueError, IndexError, HeaderParseError) as exc:
-        raise InviteError(f"{what}: not a usable e-mail address: {person.email!r}") from exc
+def _mailbox(person: InvitePerson) -> Mailbox:
+    return _line(person.name), person.email or ""
 
 
 def build_invite_email(
@@ -88,18 +80,12 @@ def build_invite_email(
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}\.ics", filename):
         raise InviteError(f"unsafe attachment filename {filename!r}")
 
-    msg = EmailMessage(policy=_policy.SMTP)
-    msg["From"] = _address(sender, "sender")
-    msg["To"] = [_address(p, "recipient") for p in to]
-    if reply_to is not None:
-        msg["Reply-To"] = _address(reply_to, "reply_to")
-    msg["Subject"] = _line(subject)
-    if date is not None:
-        msg["Date"] = format_datetime(as_utc(date))
-    if message_id is not None:
-        if not _MESSAGE_ID_RE.match(message_id):
-            raise InviteError(f"not a Message-ID: {message_id!r}")
-        msg["Message-ID"] = message_id
+    try:
+        msg = new_message(sender=_mailbox(sender), to=[_mailbox(p) for p in to], subject=subject,
+                          reply_to=_mailbox(reply_to) if reply_to is not None else None, date=date,
+                          message_id=message_id)
+    except MessageError as exc:
+        raise InviteError(str(exc)) from exc
 
     msg.set_content(text)
     if html is None:

@@ -1,10 +1,82 @@
-"""The outbox job: deliver what is due, once per scheduler tick."""
+"""The outbox jobs: deliver what is due (every scheduler tick, or `flask send-outbox`) and the daily clean-up.
+
+The services in `invites.delivery` only add and flush; the transactions end here. Delivery commits its claim before
+sending anything and sends with no transaction open (an SMTP server can take its time, and a database lock held
+meanwhile would stall every page that writes), then records each result in a short write transaction of its own.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+
 from flask import Flask
 
-from coordinator.invites.services import DeliveryReport, deliver_due
+from coordinator.dblock import write_transaction
+from coordinator.extensions import db
+from coordinator.invites import delivery
+from coordinator.invites.delivery import BATCH_SIZE, DeliveryReport
+from coordinator.invites.email import SMTPSettings
+from coordinator.mail import one_line
+from coordinator.timeutil import now_utc
+
+log = logging.getLogger(__name__)
+
+
+def deliver_due(now: datetime | None = None, *, limit: int = BATCH_SIZE, settings: SMTPSettings | None = None,
+                rounds: int = 20) -> DeliveryReport:
+    """Send the messages that are due, then record what happened to each. Never raises.
+
+    Runs its own short transactions (call it outside one; anything uncommitted is committed first). A permanent
+    refusal (5xx, authentication, TLS trust) fails the message at once; a temporary one (4xx, timeout, no
+    connection) is retried after `delivery.backoff(attempts)` until MAX_ATTEMPTS. Without an SMTP server
+    configured, pending messages become held and stay readable.
+    """
+    report = DeliveryReport()
+    now = now or now_utc()
+    try:
+        db.session.commit()
+        if settings is None:
+            try:
+                settings = delivery.smtp_settings()
+            except ValueError as exc:
+                report.held += _hold_all(one_line(f"The mail settings cannot work: {exc}", 1000))
+                report.errors.append(str(exc))
+                return report
+            if settings is None:
+                report.held += _hold_all("No mail server is configured (COORDINATOR_SMTP_HOST).")
+                return report
+        for _ in range(max(1, rounds)):
+            with write_transaction():
+                ids = delivery.claim(now, limit)
+                db.session.commit()
+            if not ids:
+                break
+            report.claimed += len(ids)
+            for message_id in ids:
+                raw, recipient = delivery.stored(message_id)
+                db.session.commit()  # no transaction stays open while the SMTP server is talked to
+                error = delivery.send(message_id, raw, recipient, settings)
+                with write_transaction():
+                    delivery.record(message_id, now, error=error, report=report)
+                    db.session.commit()
+            if len(ids) < limit:
+                break
+    except Exception as exc:  # noqa: BLE001 - the scheduler must keep running whatever happens
+        log.exception("outbox: delivery round failed")
+        report.errors.append(repr(exc))
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001  # pragma: no cover
+            log.exception("outbox: rollback failed")
+    return report
+
+
+def _hold_all(reason: str) -> int:
+    with write_transaction():
+        held = delivery.hold_all(reason)
+        db.session.commit()
+    return held
 
 
 def deliver_outbox(app: Flask) -> DeliveryReport | None:
@@ -15,11 +87,7 @@ def deliver_outbox(app: Flask) -> DeliveryReport | None:
 
 def purge_outbox(app: Flask) -> str | None:
     """The daily clean-up: e-mails sent or failed longer ago than COORDINATOR_OUTBOX_KEEP_DAYS."""
-    from coordinator.dblock import write_transaction
-    from coordinator.extensions import db
-    from coordinator.invites.services import purge_old
-
     with write_transaction():
-        deleted = purge_old(int(app.config.get("OUTBOX_KEEP_DAYS") or 0))
+        deleted = delivery.purge_old(int(app.config.get("OUTBOX_KEEP_DAYS") or 0))
         db.session.commit()
     return f"deleted {deleted} old outbox e-mails" if deleted else None

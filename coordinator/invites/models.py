@@ -1,7 +1,7 @@
 """The outbox every invite e-mail goes through, what the candidate was last sent, and private calendar feeds.
 
 * `OutboxMessage`: one e-mail, stored as the exact bytes that will be sent. Pages only add rows (in the same
-  transaction as the change that caused them); the scheduler process delivers them (`services.deliver_due`).
+  transaction as the change that caused them); the scheduler process delivers them (`invites.jobs.deliver_due`).
 * `CandidateInviteEvent`: one event in the candidate's calendar as they were last sent it. The candidate's
   events follow the loop's grouping (a session, a back-to-back block, a day), so when sessions move, a block
   can change shape or vanish; comparing the new plan with these rows says what to update and what to cancel.

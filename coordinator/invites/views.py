@@ -16,7 +16,7 @@ from coordinator.auth.permissions import (
     visible_outbox,
 )
 from coordinator.extensions import db
-from coordinator.invites import services
+from coordinator.invites import delivery, feeds, services
 from coordinator.invites.ical import InviteError
 from coordinator.invites.models import OutboxMessage, OutboxStatus
 from coordinator.loops.services import load_loop
@@ -67,7 +67,7 @@ def _message_or_404(message_id: int) -> OutboxMessage:
 @login_required
 def message(message_id: int):
     row = _message_or_404(message_id)
-    return render_template("invites/message.html", message=row, parts=services.parsed(row),
+    return render_template("invites/message.html", message=row, parts=delivery.parsed(row),
                            mail_configured=services.smtp_configured(),
                            can_retry=row.can_retry and can_retry_outbox_message(current_user, row))
 
@@ -76,10 +76,10 @@ def message(message_id: int):
 @login_required
 def message_ics(message_id: int):
     row = _message_or_404(message_id)
-    ics = services.parsed(row)["ics"]
+    ics = delivery.parsed(row)["ics"]
     if not ics:
         abort(404)
-    return _ics_response(ics.encode("utf-8"), services.ics_filename("message", row.id, row.method.lower()))
+    return _ics_response(ics.encode("utf-8"), feeds.ics_filename("message", row.id, row.method.lower()))
 
 
 @bp.route("/outbox/<int:message_id>/retry", methods=["POST"])
@@ -90,7 +90,7 @@ def retry(message_id: int):
     if not row.can_retry:
         flash("Only a failed message can be sent again.", "error")
         return redirect(url_for("invites.message", message_id=row.id)), 303
-    services.retry_message(row)
+    delivery.retry_message(row)
     if services.smtp_configured():
         flash("The message is queued again; it goes out within a minute.", "success")
     else:
@@ -129,10 +129,10 @@ def session_ics(loop_id: int, session_id: int):
     if session is None:
         abort(404)
     try:
-        ics = services.session_download(loop, session, current_user)
+        ics = feeds.session_download(loop, session, current_user)
     except InviteError as exc:
         return _no_invite(str(exc))
-    return _ics_response(ics, services.ics_filename("interview", loop.candidate.name, session.title, session.id))
+    return _ics_response(ics, feeds.ics_filename("interview", loop.candidate.name, session.title, session.id))
 
 
 @bp.route("/loops/<int:loop_id>/invites.ics")
@@ -141,10 +141,10 @@ def loop_ics(loop_id: int):
     """Every session of the loop in one file, as the hiring team sees them."""
     loop = _viewable_loop(loop_id)
     try:
-        ics = services.loop_download(loop, current_user)
+        ics = feeds.loop_download(loop, current_user)
     except InviteError as exc:
         return _no_invite(str(exc))
-    return _ics_response(ics, services.ics_filename("interview-loop", loop.candidate.name, loop.id))
+    return _ics_response(ics, feeds.ics_filename("interview-loop", loop.candidate.name, loop.id))
 
 
 @bp.route("/loops/<int:loop_id>/candidate.ics")
@@ -154,10 +154,10 @@ def candidate_ics(loop_id: int):
     loop = _viewable_loop(loop_id)
     require(can_download_candidate_invites(current_user, loop))
     try:
-        ics = services.candidate_download(loop)
+        ics = feeds.candidate_download(loop)
     except InviteError as exc:
         return _no_invite(str(exc))
-    return _ics_response(ics, services.ics_filename("candidate", loop.candidate.name, loop.id))
+    return _ics_response(ics, feeds.ics_filename("candidate", loop.candidate.name, loop.id))
 
 
 # --- private calendar feed -----------------------------------------------------------------------------------
@@ -166,12 +166,12 @@ def candidate_ics(loop_id: int):
 def feed(token: str):
     """A user's interviews for calendar subscription. No sign-in: the token is the key. A wrong or revoked token
     is a plain 404, the same whether or not such a user exists."""
-    user = services.user_for_feed_token(token)
+    user = feeds.user_for_feed_token(token)
     if user is None:
         abort(404)
     now = now_utc()
-    ics = services.feed_ics(user, now=now)
-    services.touch_feed(user.id, now)
+    ics = feeds.feed_ics(user, now=now)
+    feeds.touch_feed(user.id, now)
     response = _ics_response(ics, "interviews.ics", inline=True)
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
@@ -182,15 +182,15 @@ def feed(token: str):
 @login_required
 def new_feed():
     """Make a new feed link (the old one stops working) and show it once: only its hash is kept."""
-    had_one = services.feed_of(current_user) is not None
-    token = services.new_feed_token(current_user)
-    return render_template("invites/feed_created.html", url=services.feed_url(token), replaced=had_one)
+    had_one = feeds.feed_of(current_user) is not None
+    token = feeds.new_feed_token(current_user)
+    return render_template("invites/feed_created.html", url=feeds.feed_url(token), replaced=had_one)
 
 
 @bp.route("/profile/calendar-feed/stop", methods=["POST"])
 @login_required
 def stop_feed():
-    if services.revoke_feed(current_user):
+    if feeds.revoke_feed(current_user):
         flash("Your calendar feed link no longer works. Calendars subscribed to it stop updating.", "success")
     return redirect(url_for("auth.profile"))
 
@@ -198,5 +198,5 @@ def stop_feed():
 @bp.app_template_global()
 def calendar_feed_of(user):
     """For the profile page: the user's feed row (when it was made, last fetched), or None."""
-    return services.feed_of(user) if user is not None and getattr(user, "is_authenticated", False) else None
+    return feeds.feed_of(user) if user is not None and getattr(user, "is_authenticated", False) else None
 

@@ -46,7 +46,7 @@ def scheduler_command(outbox_interval: float | None, reminder_interval: float | 
               help="Messages claimed per round.")
 def send_outbox_command(limit: int) -> None:
     """Deliver the outbox messages that are due, once, and say what happened."""
-    from coordinator.invites.services import deliver_due
+    from coordinator.invites.jobs import deliver_due
 
     _configure_logging()
     report = deliver_due(limit=limit)
@@ -58,7 +58,7 @@ def send_outbox_command(limit: int) -> None:
 @click.command("send-reminders")
 def send_reminders_command() -> None:
     """Send the reminders that are due into the outbox, once, and say what happened."""
-    from coordinator.reminders.services import process_due
+    from coordinator.reminders.jobs import process_due
 
     _configure_logging()
     report = process_due()
@@ -68,7 +68,7 @@ def send_reminders_command() -> None:
 @click.command("sync-reminders")
 def sync_reminders_command() -> None:
     """Bring every active loop's reminders up to date with the loop (the scheduler does it every 10 minutes)."""
-    from coordinator.reminders.services import sweep
+    from coordinator.reminders.jobs import sweep
 
     _configure_logging()
     click.echo(f"Reminders: {sweep()}.")

@@ -50,7 +50,7 @@ def _outbox_interval(app: Flask) -> float:
 def _erase_expired_candidates(app: Flask) -> Any:
     from coordinator.privacy.jobs import erase_expired
 
-    erased = erase_expired()
+    erased = erase_expired()  # commits per candidate
     return f"erased {erased} candidates past the retention period" if erased else None
 
 

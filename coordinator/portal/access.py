@@ -28,7 +28,7 @@ from coordinator.loops import services as loops
 from coordinator.loops.models import Loop, LoopStatus
 from coordinator.portal.models import CandidateLink, CandidatePortal, CandidatePortalHit
 from coordinator.ratelimit import Counter
-from coordinator.reminders.messages import MessageError, build_email
+from coordinator.mail import MessageError, build_email
 from coordinator.timeutil import now_utc
 
 # --- errors --------------------------------------------------------------------------------------------------------

@@ -412,10 +412,10 @@ def sessions_status_text(loop: Loop) -> str:
 def candidate_calendar(loop: Loop) -> bytes:
     """The candidate's booked sessions as one .ics file: the same events (UIDs, grouping, sequences) as their
     invites, built by coordinator.invites, with nothing internal in them."""
-    from coordinator.invites import services as invites
+    from coordinator.invites.feeds import candidate_download
     from coordinator.invites.ical import InviteError
 
     try:
-        return invites.candidate_download(loop)
+        return candidate_download(loop)
     except InviteError as exc:
         raise PortalError("Nothing is booked yet, so there is nothing to add to your calendar.") from exc

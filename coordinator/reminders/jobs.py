@@ -1,6 +1,9 @@
 """The scheduler's reminder jobs: `poll` (every REMINDER_INTERVAL_SECONDS) sends what is due into the outbox;
 `reconcile` (every REMINDER_SYNC_INTERVAL_SECONDS, and at start) brings every loop's reminders up to date.
 
+The services only add and flush; the transactions end here: `process_batch` commits each batch of claimed
+reminders together with their outbox rows (BATCH_SIZE a transaction), `sweep` commits each chunk of loops.
+
 Both act only in the scheduler that holds the scheduler lock (`coordinator.jobs.leader`; on SQLite there is one
 scheduler). When the database cannot be reached they log it once, wait for their next run and carry on when it
 answers again: nothing is lost, because the rows are the record and a poll sends whatever is due, however late.
@@ -10,18 +13,71 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from coordinator.dblock import write_transaction
 from coordinator.extensions import db
 from coordinator.jobs.leader import Leadership
 from coordinator.reminders import services
+from coordinator.reminders.sending import SendReport, send_batch
+from coordinator.reminders.services import SyncReport, chunks, loops_to_sweep, sync_loops
 
 log = logging.getLogger("coordinator.reminders")
+T = TypeVar("T")
 
 #: while the database stays unreachable, say so again this often
 OUTAGE_LOG_EVERY = 300.0
+#: reminders claimed, built and committed per transaction
+BATCH_SIZE = 500
+#: at most this many batches per poll (the next poll goes on)
+MAX_BATCHES = 40
+
+
+def process_batch(now: datetime, limit: int = BATCH_SIZE, report: SendReport | None = None) -> int:
+    """Send up to `limit` due reminders into the outbox in ONE transaction: their outbox rows and their "sent"
+    marks are committed together, or (on any error) neither. Returns how many were claimed."""
+    report = report if report is not None else SendReport()
+    with write_transaction():
+        try:
+            claimed = send_batch(now, limit, report)
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+    return claimed
+
+
+def process_due(*, now: datetime | None = None, limit: int | None = None, max_batches: int = MAX_BATCHES) -> SendReport:
+    """Send every due reminder, batch after batch (each its own transaction), until none is left or `max_batches`
+    were done (the next poll continues). Database errors propagate: the caller (the poll job) logs and waits."""
+    now = now or services.clock()
+    limit = limit or int(current_app.config.get("REMINDER_BATCH_SIZE") or BATCH_SIZE)
+    report = SendReport()
+    db.session.commit()
+    for _ in range(max(1, max_batches)):
+        if process_batch(now, limit, report) < limit:
+            break
+    return report
+
+
+def sweep(*, now: datetime | None = None) -> SyncReport:
+    """Reconcile every loop that may need reminders, a chunk per transaction. Catches what no page announced:
+    loops booked before reminders existed, scorecards submitted and decisions recorded elsewhere."""
+    now = now or services.clock()
+    total = SyncReport()
+    db.session.commit()
+    ids = loops_to_sweep(now)
+    db.session.commit()
+    for chunk in chunks(ids):
+        with write_transaction():
+            total.add(sync_loops(chunk, now=now))
+            db.session.commit()
+    return total
 
 
 class DatabaseHealth:
@@ -62,34 +118,32 @@ def _database_failed(job: str, exc: BaseException) -> None:
     db.session.remove()
 
 
-def poll(app: Flask) -> str | None:
-    """Send the due reminders into the outbox; a summary when something happened (the scheduler logs it)."""
+def _as_leader(job: str, run: Callable[[], T]) -> T | None:
+    """`run()` when this scheduler holds the lock, else None. An unreachable database is logged (once) and
+    waited out: the next run carries on where this one could not."""
     try:
         if not leadership.is_leader(db.engine):
             return None
-        report = services.process_due(now=services.clock())
+        result = run()
     except (OperationalError, DBAPIError) as exc:
         if not _is_unreachable(exc):
             raise
-        _database_failed("send_reminders", exc)
+        _database_failed(job, exc)
         return None
-    health.ok("send_reminders")
-    return str(report) if report.acted else None
+    health.ok(job)
+    return result
+
+
+def poll(app: Flask) -> str | None:
+    """Send the due reminders into the outbox; a summary when something happened (the scheduler logs it)."""
+    report = _as_leader("send_reminders", lambda: process_due(now=services.clock()))
+    return str(report) if report is not None and report.acted else None
 
 
 def reconcile(app: Flask) -> str | None:
     """Bring every active loop's reminders up to date with the loop (a safety net beside the pages' hook)."""
-    try:
-        if not leadership.is_leader(db.engine):
-            return None
-        report = services.sweep(now=services.clock())
-    except (OperationalError, DBAPIError) as exc:
-        if not _is_unreachable(exc):
-            raise
-        _database_failed("sync_reminders", exc)
-        return None
-    health.ok("sync_reminders")
-    return str(report) if report.changed else None
+    report = _as_leader("sync_reminders", lambda: sweep(now=services.clock()))
+    return str(report) if report is not None and report.changed else None
 
 
 def _is_unreachable(exc: DBAPIError) -> bool:

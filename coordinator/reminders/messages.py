@@ -1,29 +1,27 @@
-"""Reminder e-mails: plain data in, subject, text, HTML and the RFC 5322 bytes out (no Flask, no database).
+"""Reminder e-mails: plain data in, subject, text and HTML out (no Flask, no database).
 
-`compose(context)` writes the message of one reminder in the recipient's time zone; `build_email` turns it into the
-bytes the outbox stores and the SMTP server receives (multipart/alternative: text/plain and text/html, UTF-8,
-quoted-printable). The bytes are written directly rather than through `email.message.EmailMessage`, which costs ~3 ms a
-message: 10,000 due reminders must reach the outbox in seconds. Every header value is reduced to one line and
-encoded (RFC 2047) when it is not ASCII, so no name or subject can inject a header.
+`compose(context)` writes the message of one reminder in the recipient's time zone; `coordinator.mail.build_email`
+turns it into the bytes the outbox stores and the SMTP server receives (multipart/alternative: text/plain and
+text/html, UTF-8, quoted-printable).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from email.utils import format_datetime
 from html import escape as _escape
 
-from coordinator.reminders.models import ReminderKind
-from coordinator.timeutil import as_utc, format_instant, format_range, to_local
-
-
-class MessageError(ValueError):
-    """The message cannot be built (an address that is not one); the reminder is skipped with this reason."""
+from coordinator.mail import one_line
+from coordinator.reminders.kinds import ReminderKind
+from coordinator.timeutil import (
+    as_utc,
+    format_clock_range,
+    format_day,
+    format_instant,
+    format_when,
+    to_local,
+    zone_abbreviation,
+)
 
 
 @dataclass(frozen=True)
@@ -141,13 +139,8 @@ _STYLE = ("body{font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans
           "line-height:1.5}td{padding:4px 12px 4px 0;vertical-align:top}.m{color:#52606d}a{color:#0a58ca}")
 
 
-def one_line(text: str, limit: int = 300) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _when(s: SessionInfo, tz: str) -> str:
-    return format_range(s.start, s.end, tz, "%a %d %b %Y, %H:%M")
+    return format_when(s.start, s.end, tz)
 
 
 def _at(dt: datetime, tz: str) -> str:
@@ -166,7 +159,7 @@ def _ago(later: datetime, earlier: datetime) -> str:
 
 
 def _day(d: date) -> str:
-    return d.strftime("%A %d %B %Y")
+    return format_day(d, long=True)
 
 
 def _session_facts(s: SessionInfo, tz: str, *, with_people: bool = True) -> list[tuple[str, str]]:
@@ -183,6 +176,42 @@ def _session_facts(s: SessionInfo, tz: str, *, with_people: bool = True) -> list
     return facts
 
 
+def _session(c: Context) -> SessionInfo:
+    """The session a reminder about one interview is for (every such reminder has one)."""
+    if c.session is None:
+        raise ValueError(f"a {c.kind.value} reminder needs its session")
+    return c.session
+
+
+def _hello(c: Context) -> str:
+    return f"Hello {one_line(c.recipient, 160)},"
+
+
+def _candidate_fact(c: Context) -> tuple[str, str]:
+    return "Candidate", f"{one_line(c.candidate)} ({one_line(c.job_title)})"
+
+
+def _session_fact(s: SessionInfo, c: Context) -> tuple[str, str]:
+    return "Session", f"{one_line(s.title)}, {_when(s, c.tz)}"
+
+
+def _add_progress(m: Message, c: Context) -> None:
+    """How many scorecards are in, for the team's messages, when known."""
+    if c.scorecards_in is not None:
+        m.facts.append(("Scorecards in", f"{c.scorecards_in[0]} of {c.scorecards_in[1]}"))
+
+
+def _to_interviewer(c: Context, *, subject: str, paragraphs: list[str], facts: list[tuple[str, str]]) -> Message:
+    """A message to an interviewer: greeted by name, signed for the recruiter they can reply to."""
+    return Message(subject=subject, greeting=_hello(c), paragraphs=paragraphs, facts=facts, closing=_signature(c))
+
+
+def _to_team(c: Context, *, subject: str, paragraphs: list[str], facts: list[tuple[str, str]] | None = None) -> Message:
+    """A message to the loop's recruiter and hiring manager, saying why they receive it."""
+    return Message(subject=subject, greeting=_hello(c), paragraphs=paragraphs, facts=facts or [],
+                   closing=["You receive this as the recruiter or hiring manager of this loop."])
+
+
 def _signature(c: Context) -> list[str]:
     return [f"Sent by coordinator for {c.recruiter.described}, recruiter — reply to this e-mail to reach them."]
 
@@ -193,20 +222,18 @@ def compose(c: Context) -> Message:
 
 
 def _prep_day(c: Context) -> Message:
-    s = c.session
-    assert s is not None
+    s = _session(c)
     role = "shadow" if c.is_shadow else "interview"
-    m = Message(
+    m = _to_interviewer(
+        c,
         subject=f"Prepare: interview with {one_line(c.candidate, 120)} — {one_line(s.title, 80)} "
                 f"({_at(s.start, c.tz)})",
-        greeting=f"Hello {one_line(c.recipient, 160)},",
         paragraphs=[f"You {role} {one_line(c.candidate)} for {one_line(c.job_title)} in about "
                     f"{_ago(s.start, c.now)}, on {_when(s, c.tz)}.",
                     "Your interview kit has the candidate's background, what to probe further, your focus areas "
                     "with their rating guidance, your questions and the timing plan. Fifteen minutes with it now "
                     "makes the interview better for everyone."],
-        facts=[("Candidate", f"{one_line(c.candidate)} ({one_line(c.job_title)})"), *_session_facts(s, c.tz)],
-        closing=_signature(c),
+        facts=[_candidate_fact(c), *_session_facts(s, c.tz)],
     )
     if c.kit_url:
         m.actions.append(("Open your interview kit", c.kit_url))
@@ -215,16 +242,14 @@ def _prep_day(c: Context) -> Message:
 
 
 def _prep_hour(c: Context) -> Message:
-    s = c.session
-    assert s is not None
-    m = Message(
+    s = _session(c)
+    m = _to_interviewer(
+        c,
         subject=f"In 1 hour: interview with {one_line(c.candidate, 120)} — {one_line(s.title, 80)} at "
                 f"{format_instant(s.start, c.tz, '%H:%M')}",
-        greeting=f"Hello {one_line(c.recipient, 160)},",
         paragraphs=[f"Your interview with {one_line(c.candidate)} starts at {format_instant(s.start, c.tz, '%H:%M')} "
                     f"(in about {_ago(s.start, c.now)})."],
         facts=_session_facts(s, c.tz),
-        closing=_signature(c),
     )
     if s.video:
         m.actions.append(("Join the video call", s.video))
@@ -234,62 +259,53 @@ def _prep_hour(c: Context) -> Message:
 
 
 def _scorecard_hour(c: Context) -> Message:
-    s = c.session
-    assert s is not None
-    m = Message(
+    s = _session(c)
+    m = _to_interviewer(
+        c,
         subject=f"Write your scorecard: {one_line(c.candidate, 120)} — {one_line(s.title, 80)}",
-        greeting=f"Hello {one_line(c.recipient, 160)},",
         paragraphs=[f"Thank you for interviewing {one_line(c.candidate)}. Write your scorecard while the interview "
                     f"is fresh: it is due by {_at(c.event_dt, c.tz)}.",
                     "Rate each of your focus areas with the evidence you heard (situation, task, action, result). "
                     "You see your colleagues' scorecards once you have submitted your own."],
-        facts=[("Candidate", f"{one_line(c.candidate)} ({one_line(c.job_title)})"),
-               ("Session", f"{one_line(s.title)}, {_when(s, c.tz)}"),
+        facts=[_candidate_fact(c), _session_fact(s, c),
                ("Due", f"{_at(c.event_dt, c.tz)} (your time zone, {c.tz})")],
-        closing=_signature(c),
     )
     m.actions.append(("Write your scorecard", c.scorecard_url or c.loop_url))
     return m
 
 
 def _scorecard_due(c: Context) -> Message:
-    s = c.session
-    assert s is not None
+    s = _session(c)
     late = c.now > c.event_dt
     status = (f"was due at {_at(c.event_dt, c.tz)} ({_ago(c.now, c.event_dt)} ago)" if late
               else f"is due at {_at(c.event_dt, c.tz)}")
-    m = Message(
+    m = _to_interviewer(
+        c,
         subject=f"Last call: your scorecard for {one_line(c.candidate, 120)} "
                 + (f"was due {_at(c.event_dt, c.tz)}" if late else f"is due {_at(c.event_dt, c.tz)}"),
-        greeting=f"Hello {one_line(c.recipient, 160)},",
         paragraphs=[f"Your scorecard for {one_line(c.candidate)} ({one_line(s.title)}) {status}. The hiring team "
                     "decides from the scorecards and has promised the candidate an answer: please submit yours now. "
                     "If it stays missing, the recruiter and the hiring manager are told."],
-        facts=[("Candidate", f"{one_line(c.candidate)} ({one_line(c.job_title)})"),
-               ("Session", f"{one_line(s.title)}, {_when(s, c.tz)}")],
-        closing=_signature(c),
+        facts=[_candidate_fact(c), _session_fact(s, c)],
     )
     m.actions.append(("Write your scorecard", c.scorecard_url or c.loop_url))
     return m
 
 
 def _scorecard_overdue(c: Context) -> Message:
-    s = c.session
-    assert s is not None
-    m = Message(
+    s = _session(c)
+    m = _to_team(
+        c,
         subject=f"Overdue scorecard: {one_line(c.about, 120)} — {one_line(c.candidate, 120)}, {one_line(s.title, 80)}",
-        greeting=f"Hello {one_line(c.recipient, 160)},",
         paragraphs=[f"{one_line(c.about)}'s scorecard for {one_line(c.candidate)} ({one_line(s.title)}) has been "
                     f"overdue since {_at(c.event_dt, c.tz)} ({_ago(c.now, c.event_dt)}). They had a reminder after "
                     "the interview and a last call when it was due."],
         facts=[("Interviewer", one_line(c.about)),
-               ("Candidate", f"{one_line(c.candidate)} ({one_line(c.job_title)})"),
-               ("Session", f"{one_line(s.title)}, {_when(s, c.tz)}"),
+               _candidate_fact(c),
+               _session_fact(s, c),
                ("Overdue since", f"{_at(c.event_dt, c.tz)} (your time zone, {c.tz})")],
-        closing=["You receive this as the recruiter or hiring manager of this loop."],
     )
-    if c.scorecards_in is not None:
-        m.facts.append(("Scorecards in", f"{c.scorecards_in[0]} of {c.scorecards_in[1]}"))
+    _add_progress(m, c)
     if c.decision_due_on:
         m.facts.append(("Decision promised by", _day(c.decision_due_on)))
     m.actions.append(("Open the loop", c.debrief_url or c.loop_url))
@@ -298,13 +314,12 @@ def _scorecard_overdue(c: Context) -> Message:
 
 def _debrief_ready(c: Context) -> Message:
     n = c.scorecards_in[1] if c.scorecards_in else 0
-    m = Message(
+    m = _to_team(
+        c,
         subject=f"Debrief ready: all scorecards for {one_line(c.candidate, 120)} are in",
-        greeting=f"Hello {one_line(c.recipient, 160)},",
         paragraphs=[f"The last scorecard for {one_line(c.candidate)} ({one_line(c.job_title)}) came in on "
                     f"{_at(c.event_dt, c.tz)}: all {n} scorecard{'s' if n != 1 else ''} are submitted. Open the "
                     "debrief to compare them side by side and record the decision."],
-        closing=["You receive this as the recruiter or hiring manager of this loop."],
     )
     if c.decision_due_on:
         m.facts.append(("Decision promised by", _day(c.decision_due_on)))
@@ -326,15 +341,14 @@ def _decision(c: Context) -> Message:
                else f"{lead}: {one_line(c.candidate, 120)} ({one_line(c.job_title, 80)}), due {when}")
     m = Message(
         subject=subject,
-        greeting=f"Hello {one_line(c.recipient, 160)},",
+        greeting=_hello(c),
         paragraphs=[f"The team promised {one_line(c.candidate)} a decision by {_day(c.decision_due_on)} "
                     f"({when}), and none is recorded yet."],
-        facts=[("Candidate", f"{one_line(c.candidate)} ({one_line(c.job_title)})"),
+        facts=[_candidate_fact(c),
                ("Decision promised by", _day(c.decision_due_on))],
         closing=["You receive this as the recruiter or hiring manager of this loop, until a decision is recorded."],
     )
-    if c.scorecards_in is not None:
-        m.facts.append(("Scorecards in", f"{c.scorecards_in[0]} of {c.scorecards_in[1]}"))
+    _add_progress(m, c)
     if c.missing:
         m.facts.append(("Still missing", "; ".join(one_line(n, 160) for n in c.missing)))
     m.actions.append(("Open the debrief", c.debrief_url or c.loop_url))
@@ -355,13 +369,13 @@ def _candidate_day(c: Context) -> Message:
             details.append(f"Video link: {s.video}")
         if s.prep.strip():
             details.append("How to prepare: " + one_line(s.prep, 1000))
-        times = format_range(s.start, s.end, c.tz, "%H:%M").rsplit(" ", 1)[0]
+        times = format_clock_range(s.start, s.end, c.tz)
         items.append((f"{times}  {one_line(s.title)} ({s.kind_label}, {s.duration_min} min)", details))
     first = c.itinerary[0].start if c.itinerary else c.event_dt
     day = to_local(first, c.tz).date()
-    zone = to_local(first, c.tz).tzname() or c.tz
+    zone = zone_abbreviation(c.tz, first)
     m = Message(
-        subject=f"Reminder: your interviews for {one_line(c.job_title, 120)} on {day.strftime('%a %d %b')}, "
+        subject=f"Reminder: your interviews for {one_line(c.job_title, 120)} on {format_day(day, year=False)}, "
                 f"from {format_instant(first, c.tz, '%H:%M')}",
         greeting=f"Dear {one_line(c.recipient, 160)},",
         paragraphs=[f"A reminder of your interviews for the {one_line(c.job_title)} role on {_day(day)}. We look "
@@ -388,87 +402,3 @@ _COMPOSERS = {
     ReminderKind.DECISION_TODAY: _decision,
     ReminderKind.CANDIDATE_DAY: _candidate_day,
 }
-
-
-# ------------------------------------------------------------------------------------------------ MIME
-
-
-_ADDRESS_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
-_MESSAGE_ID_RE = re.compile(r"^<[^<>\s@]+@[^<>\s@]+>$")
-_SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
-
-
-def is_address(value: str) -> bool:
-    """A plain addr-spec (local@domain) we are willing to write into a header."""
-    return bool(value) and len(value) <= 254 and bool(_ADDRESS_RE.match(value)) and ".." not in value
-
-
-def encode_words(value: str) -> str:
-    """RFC 2047 encoded-words (UTF-8, base64) for a header value that is not ASCII, folded with CRLF + space.
-    Each word carries at most 39 bytes (52 base64 characters, 64 with its frame: a folded line stays under 78);
-    a character is never split.
-    (`email.header.Header` does the same ~50 times slower, which 10,000 subjects notice.)"""
-    words, chunk, size = [], [], 0
-    for char in value:
-        n = len(char.encode("utf-8"))
-        if size + n > 39:
-            words.append("".join(chunk))
-            chunk, size = [], 0
-        chunk.append(char)
-        size += n
-    if chunk:
-        words.append("".join(chunk))
-    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w.encode('utf-8')).decode('ascii')}?=" for w in words)
-
-
-def _header(value: str) -> str:
-    value = one_line(value, 900)
-    return value if value.isascii() else encode_words(value)
-
-
-def _mailbox(name: str, address: str, what: str) -> str:
-    address = (address or "").strip()
-    if not is_address(address):
-        raise MessageError(f"{what}: not a usable e-mail address: {address!r}")
-    name = one_line(name, 160)
-    if not name:
-        return address
-    if not name.isascii():
-        return f"{encode_words(name)} <{address}>"
-    if _SPECIALS.search(name):
-        name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return f"{name} <{address}>"
-
-
-def _qp(text: str) -> str:
-    """Quoted-printable (RFC 2045): ASCII stays readable, lines at most 76 characters, CRLF line ends."""
-    body = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), istext=True).decode("ascii")
-    return body.replace("\n", "\r\n")
-
-
-def build_email(*, sender: tuple[str, str], to: tuple[str, str], subject: str, text: str, html: str,
-                reply_to: tuple[str, str] | None, date: datetime, message_id: str, boundary: str,
-                headers: Sequence[tuple[str, str]] = ()) -> bytes:
-    """The RFC 5322 bytes of a multipart/alternative e-mail (text and HTML), CRLF line ends, 7-bit clean.
-
-    `sender`, `to` and `reply_to` are (name, address); an address that is not one raises MessageError. Nothing
-    here reads a clock or invents an id: `date`, `message_id` and the MIME `boundary` are given.
-    """
-    if not _MESSAGE_ID_RE.match(message_id):
-        raise MessageError(f"not a Message-ID: {message_id!r}")
-    if not re.fullmatch(r"[A-Za-z0-9'()+_,./:=?-]{1,70}", boundary):
-        raise MessageError(f"not a MIME boundary: {boundary!r}")
-    lines = [f"From: {_mailbox(*sender, 'sender')}", f"To: {_mailbox(*to, 'recipient')}"]
-    if reply_to is not None:
-        lines.append(f"Reply-To: {_mailbox(*reply_to, 'reply_to')}")
-    lines += [f"Subject: {_header(subject)}", f"Date: {format_datetime(as_utc(date))}", f"Message-ID: {message_id}"]
-    lines += [f"{name}: {_header(value)}" for name, value in headers]
-    lines += [
-        "MIME-Version: 1.0", f'Content-Type: multipart/alternative; boundary="{boundary}"', "",
-        f"--{boundary}", 'Content-Type: text/plain; charset="utf-8"', "Content-Transfer-Encoding: quoted-printable",
-        "", _qp(text),
-        f"--{boundary}", 'Content-Type: text/html; charset="utf-8"', "Content-Transfer-Encoding: quoted-printable",
-        "", _qp(html),
-        f"--{boundary}--", "",
-    ]
-    return "\r\n".join(lines).encode("ascii")

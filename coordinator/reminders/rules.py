@@ -2,7 +2,7 @@
 
 `plan(facts)` is the whole rule book. It answers from the loop as it is now, so the same function serves both
 ends: scheduling (`services.sync_loops` upserts exactly these rows, cancelling pending ones that are no longer
-planned) and sending (`services.process_due` sends a due row only if the plan still contains its key). A loop that
+planned) and sending (`sending.send_batch` sends a due row only if the plan still contains its key). A loop that
 moved, a session that was cancelled, a scorecard that was submitted, a decision that was recorded: the plan no
 longer holds the old key, so the old row is cancelled and never sent.
 
@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from coordinator.reminders.models import ReminderKind
+from coordinator.reminders.kinds import ReminderKind
 from coordinator.timeutil import InvalidTimeZone, local_day_bounds, local_to_utc, to_local
 
 #: the recipient's night: reminders falling in it wait for its end (except the one-hour ones)

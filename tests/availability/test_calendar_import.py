@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from icalendar.timezone import tzp
 
 from coordinator.availability import calendar_import as ci
+from coordinator.availability import ics_limits as limits
+from coordinator.availability import ics_text
 from coordinator.availability.calendar_import import (
     BusyBlock,
     CalendarImportError,
@@ -460,7 +462,7 @@ def test_a_malicious_vtimezone_is_an_unknown_zone_not_a_hang(rule):
 
 
 def test_occurrences_per_event_are_capped(monkeypatch):
-    monkeypatch.setattr(ci, "MAX_OCCURRENCES_PER_EVENT", 5)
+    monkeypatch.setattr(limits, "MAX_OCCURRENCES_PER_EVENT", 5)
     rdates = ",".join(f"202603{day:02d}T090000Z" for day in range(3, 13))
     data = calendar(event("r", ":20260302T090000Z", ":20260302T100000Z", SUMMARY="many", RDATE=rdates))
     result = parse(data)
@@ -469,7 +471,7 @@ def test_occurrences_per_event_are_capped(monkeypatch):
 
 
 def test_total_busy_blocks_are_capped(monkeypatch):
-    monkeypatch.setattr(ci, "MAX_BUSY_BLOCKS", 10)
+    monkeypatch.setattr(limits, "MAX_BUSY_BLOCKS", 10)
     data = calendar(
         *(event(f"e{i}", f":202603{i:02d}T090000Z", ":20260330T100000Z", SUMMARY=f"e{i}") for i in range(2, 20))
     )
@@ -483,13 +485,13 @@ def test_total_busy_blocks_are_capped(monkeypatch):
 def test_problems_are_capped():
     data = calendar(*(event(f"e{i}", f";TZID=Nowhere/Zone{i}:20260303T090000", SUMMARY=f"e{i}") for i in range(40)))
     result = parse(data)
-    assert len(result.problems) == ci.MAX_PROBLEMS
+    assert len(result.problems) == limits.MAX_PROBLEMS
     assert result.problems[-1] == "... and 21 more problems"
     assert result.skipped_count == 40
 
 
 def test_events_to_read_are_capped_before_parsing(monkeypatch):
-    monkeypatch.setattr(ci, "MAX_EVENTS", 3)
+    monkeypatch.setattr(limits, "MAX_EVENTS", 3)
     near = [event(f"e{i}", f":2026030{i}T090000Z", f":2026030{i}T100000Z", SUMMARY=f"e{i}") for i in range(2, 6)]
     far = [event(f"f{i}", f":2025010{i}T090000Z", f":2025010{i}T100000Z", SUMMARY=f"f{i}") for i in range(1, 9)]
     assert parse(calendar(*near[:3], *far)).event_count == 11  # far-away events do not count
@@ -498,7 +500,7 @@ def test_events_to_read_are_capped_before_parsing(monkeypatch):
 
 
 def test_processing_time_budget(monkeypatch):
-    monkeypatch.setattr(ci, "MAX_PROCESSING_SECONDS", -1)
+    monkeypatch.setattr(limits, "MAX_PROCESSING_SECONDS", -1)
     with pytest.raises(CalendarImportError, match="too complex"):
         read("google_export.ics")
 
@@ -549,7 +551,7 @@ def test_bad_files_raise_calendar_import_error(data, message):
 
 
 def test_too_large_file_is_refused_before_parsing():
-    data = calendar() + b" " * ci.MAX_ICS_BYTES
+    data = calendar() + b" " * limits.MAX_ICS_BYTES
     with pytest.raises(CalendarImportError, match=r"too large \(5\.0 MB\)"):
         parse(data)
 
@@ -675,7 +677,7 @@ def test_skipping_early_gives_the_same_blocks_as_reading_everything(monkeypatch)
     for tz in ("Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/Berlin"):
         quick = parse(data, tz)
         with monkeypatch.context() as m:
-            m.setattr(ci, "_outside", lambda lines, window: False)
+            m.setattr(ics_text, "_outside", lambda lines, window: False)
             thorough = parse(data, tz)
         assert spans(quick) == spans(thorough)
         assert quick.event_count == thorough.event_count == 400

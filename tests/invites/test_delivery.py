@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from coordinator.auth.roles import Role
 from coordinator.extensions import db
+from coordinator.invites import delivery
+from coordinator.invites import jobs as invite_jobs
 from coordinator.invites import services as invites
 from coordinator.invites.models import CandidateInviteEvent, OutboxMessage
 from coordinator.loops.models import Loop
@@ -59,7 +61,7 @@ def mail(app, smtp_server):  # noqa: F811
 def deliver(handler: Recorder, now=None):
     """Deliver what is due and return the e-mails that arrived in this round, parsed."""
     before = len(handler.envelopes)
-    report = invites.deliver_due(now or now_utc())
+    report = invite_jobs.deliver_due(now or now_utc())
     arrived = handler.messages()[before:]
     assert report.sent == len(arrived), report
     return arrived
@@ -313,7 +315,7 @@ def test_a_refusing_server_fails_the_message_with_the_error_shown(app, team, rec
     use_smtp(app, smtp_server(Recorder(rcpt_reply="550 5.1.1 <jonas@corp.example>: no such user",
                                        refuse={"jonas@corp.example"})))
     _one_booking(recruiter, team)
-    report = invites.deliver_due(now_utc())
+    report = invite_jobs.deliver_due(now_utc())
     assert report.failed == 1 and report.sent == 1  # Jonas refused; the candidate's went out
     (failed,) = outbox(status="failed")
     assert failed.recipient == "jonas@corp.example" and failed.attempts == 1 and failed.next_attempt_dt is None
@@ -327,7 +329,7 @@ def test_a_refusing_server_fails_the_message_with_the_error_shown(app, team, rec
 def test_a_failed_message_can_be_sent_again(app, team, recruiter, smtp_server):  # noqa: F811
     use_smtp(app, smtp_server(Recorder(rcpt_reply="550 mailbox unavailable")))
     _one_booking(recruiter, team)
-    invites.deliver_due(now_utc())
+    invite_jobs.deliver_due(now_utc())
     failed = outbox(status="failed")
     assert len(failed) == 2
     good = Recorder()
@@ -336,7 +338,7 @@ def test_a_failed_message_can_be_sent_again(app, team, recruiter, smtp_server): 
     assert response.status_code == 302
     row = db.session.get(OutboxMessage, failed[0].id)
     assert row.status == "pending" and row.attempts == 0
-    invites.deliver_due(now_utc())
+    invite_jobs.deliver_due(now_utc())
     assert db.session.get(OutboxMessage, failed[0].id).status == "sent" and len(good.envelopes) == 1
     assert recruiter.post(f"/outbox/{failed[0].id}/retry").status_code == 303  # only failed ones
     assert recruiter.post(f"/outbox/{failed[0].id}/retry", csrf=False).status_code == 400
@@ -347,25 +349,25 @@ def test_a_temporary_failure_is_retried_later_with_back_off(app, team, recruiter
     use_smtp(app, smtp_server(busy))
     _one_booking(recruiter, team)
     now = now_utc()
-    report = invites.deliver_due(now)
+    report = invite_jobs.deliver_due(now)
     assert report.retrying == 2 and report.sent == 0
     rows = outbox()
     assert all(r.status == "pending" and r.attempts == 1 for r in rows)
     assert all(r.next_attempt_dt == now + timedelta(minutes=1) and "451" in r.last_error for r in rows)
 
-    assert invites.deliver_due(now + timedelta(seconds=30)).claimed == 0  # not due yet: nothing is tried
-    for attempt in range(2, invites.MAX_ATTEMPTS + 1):
+    assert invite_jobs.deliver_due(now + timedelta(seconds=30)).claimed == 0  # not due yet: nothing is tried
+    for attempt in range(2, delivery.MAX_ATTEMPTS + 1):
         t = outbox()[0].next_attempt_dt
-        report = invites.deliver_due(t)
+        report = invite_jobs.deliver_due(t)
         assert report.claimed == 2
         row = outbox()[0]
         assert row.attempts == attempt
-        if attempt < invites.MAX_ATTEMPTS:
-            assert row.status == "pending" and row.next_attempt_dt == t + invites.backoff(attempt)
-    assert [invites.backoff(n) for n in range(1, 5)] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
-    assert invites.backoff(30) == invites.BACKOFF_CAP
+        if attempt < delivery.MAX_ATTEMPTS:
+            assert row.status == "pending" and row.next_attempt_dt == t + delivery.backoff(attempt)
+    assert [delivery.backoff(n) for n in range(1, 5)] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
+    assert delivery.backoff(30) == delivery.BACKOFF_CAP
     row = outbox()[0]
-    assert row.status == "failed" and row.last_error.startswith(f"Gave up after {invites.MAX_ATTEMPTS} attempts")
+    assert row.status == "failed" and row.last_error.startswith(f"Gave up after {delivery.MAX_ATTEMPTS} attempts")
     assert len(busy.envelopes) == 0
 
 
@@ -375,7 +377,7 @@ def test_a_server_that_never_answers_times_out_and_the_message_waits(app, team, 
         silent.listen(8)
         use_smtp(app, silent.getsockname()[1], timeout=0.5)
         _one_booking(recruiter, team)
-        report = invites.deliver_due(now_utc())
+        report = invite_jobs.deliver_due(now_utc())
     assert report.retrying == 2
     rows = outbox()
     assert all(r.status == "pending" and "timed out" in r.last_error for r in rows)
@@ -388,7 +390,7 @@ def test_no_server_at_all_is_a_temporary_failure(app, team, recruiter):
         port = s.getsockname()[1]
     use_smtp(app, port)
     loop_url = _one_booking(recruiter, team)
-    assert invites.deliver_due(now_utc()).retrying == 2
+    assert invite_jobs.deliver_due(now_utc()).retrying == 2
     assert recruiter.get(loop_url).status_code == 200
 
 
@@ -398,19 +400,19 @@ def test_without_a_mail_server_messages_are_held_then_sent_once_one_is_configure
     _one_booking(recruiter, team)
     rows = outbox()
     assert len(rows) == 2 and {r.status for r in rows} == {"held"}
-    assert invites.deliver_due(now_utc()).sent == 0
+    assert invite_jobs.deliver_due(now_utc()).sent == 0
     assert {r.status for r in outbox()} == {"held"}
     page = text_of(recruiter.get("/outbox"))
     assert "No mail server is configured" in page and "Held (no mail server)" in page
     handler = Recorder()
     use_smtp(app, smtp_server(handler))
-    assert invites.deliver_due(now_utc()).sent == 2
+    assert invite_jobs.deliver_due(now_utc()).sent == 2
     assert {r.status for r in outbox()} == {"sent"}
 
 
 def test_bad_mail_settings_hold_messages_instead_of_crashing(app, team, recruiter):
     _one_booking(recruiter, team)
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_SECURITY="carrier-pigeon")
-    report = invites.deliver_due(now_utc())
+    report = invite_jobs.deliver_due(now_utc())
     assert report.held == 2 and report.errors
     assert all("security must be" in r.last_error for r in outbox())

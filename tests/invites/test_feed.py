@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from coordinator.auth.roles import Role
 from coordinator.extensions import db
+from coordinator.invites import feeds
 from coordinator.invites import services as invites
 from coordinator.invites.models import CalendarFeed
 from coordinator.loops.models import Loop, LoopSession, SessionInterviewer, SessionStatus
@@ -158,7 +159,7 @@ def test_a_feed_of_500_upcoming_sessions_is_served_in_under_300_ms(app, team, cl
     client = client_for(jonas)
     link = feed_link(client)
     anonymous = app.test_client()
-    invites.FEED_EVENT_CACHE.clear()
+    feeds.FEED_EVENT_CACHE.clear()
     t0, c0 = time.perf_counter(), time.process_time()
     first = anonymous.get(link)  # the first fetch builds every event
     cold = (time.perf_counter() - t0, time.process_time() - c0)

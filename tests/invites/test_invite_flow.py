@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from coordinator.auth.roles import Role
 from coordinator.extensions import db
+from coordinator.invites import delivery
+from coordinator.invites import jobs as invite_jobs
 from coordinator.invites import services as invites
 from coordinator.invites.models import OutboxMessage
 from coordinator.loops.models import Loop, LoopSession
@@ -63,7 +65,7 @@ def test_booking_queues_held_messages_without_sending(app, booked):
     assert {r.status for r in rows} == {"held"} and all(r.attempts == 0 for r in rows)
     assert all(r.loop_id == t["loop"].id and r.message for r in rows)
     priya = rows[3]
-    cal = icalendar.Calendar.from_ical(invites.parsed(priya)["ics"])
+    cal = icalendar.Calendar.from_ical(delivery.parsed(priya)["ics"])
     (event,) = cal.walk("VEVENT")
     roles = {str(a).removeprefix("mailto:"): a.params["ROLE"] for a in event["ATTENDEE"]}
     assert roles == {"jonas@corp.example": "REQ-PARTICIPANT", "priya@corp.example": "OPT-PARTICIPANT"}
@@ -144,7 +146,7 @@ def test_reschedule_and_edits_queue_updates(app, booked, recruiter):
     assert summary(rows) == [("interviewer_update", "jonas@corp.example", 1),
                              ("interviewer_update", "priya@corp.example", 1),
                              ("candidate_update", t["candidate"].email, 1)]
-    assert "Pairing on a data task" in rows[-1].subject or "Pairing on a data task" in invites.parsed(rows[-1])["text"]
+    assert "Pairing on a data task" in rows[-1].subject or "Pairing on a data task" in delivery.parsed(rows[-1])["text"]
 
 
 def _settings(client, loop_url, **fields):
@@ -163,8 +165,8 @@ def test_a_new_grouping_cancels_the_old_events_and_sends_the_new_one(app, booked
                                             ("candidate_cancel", t["candidate"].email, 1)])
     day_event = next(r for r in rows if r.kind == "candidate_invite")
     assert f"-day-{t['day']:%Y%m%d}@" in day_event.ical_uid
-    assert "Hiring manager" in invites.parsed(day_event)["text"] and "Pairing" in invites.parsed(day_event)["text"]
-    assert all("rearranged" in invites.parsed(r)["text"] for r in rows if r.kind == "candidate_cancel")
+    assert "Hiring manager" in delivery.parsed(day_event)["text"] and "Pairing" in delivery.parsed(day_event)["text"]
+    assert all("rearranged" in delivery.parsed(r)["text"] for r in rows if r.kind == "candidate_cancel")
     # nothing changed for the interviewers
     assert not [r for r in rows if r.kind.startswith("interviewer")]
 
@@ -177,7 +179,7 @@ def test_a_new_loop_location_updates_the_sessions_that_use_it(app, booked, recru
     assert sorted(r.recipient for r in interviewer_rows) == sorted([t["manager"].email, "jonas@corp.example",
                                                                     "priya@corp.example"])
     assert all(r.ical_sequence == 1 for r in interviewer_rows)
-    assert all("LOCATION:HQ\\, Room 4" in invites.parsed(r)["ics"] for r in rows)
+    assert all("LOCATION:HQ\\, Room 4" in delivery.parsed(r)["ics"] for r in rows)
     assert db.session.get(LoopSession, t["one"].id).ical_sequence == 1
     _settings(recruiter, t["url"], location="HQ, Room 4", buffer_min="15")  # nothing attendees see
     assert len(outbox()) == len(rows) + 5
@@ -197,13 +199,13 @@ def test_a_candidate_name_with_a_newline_and_semicolon_still_makes_valid_invites
         assert "\n" not in row.subject and "\r" not in row.subject
         raw = bytes(row.message)
         assert b"\nBcc:" not in raw
-        ics = invites.parsed(row)["ics"].encode()
+        ics = delivery.parsed(row)["ics"].encode()
         event = icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]
         vevent = vobject.readOne(ics.decode()).vevent
         assert str(event["UID"]) == vevent.uid.value
     interviewer = outbox(kind="interviewer_invite")[0]
     assert "Zoë; O'Brien Bcc: evil@example.com" in interviewer.subject
-    summary_text = str(icalendar.Calendar.from_ical(invites.parsed(interviewer)["ics"]).walk("VEVENT")[0]["SUMMARY"])
+    summary_text = str(icalendar.Calendar.from_ical(delivery.parsed(interviewer)["ics"]).walk("VEVENT")[0]["SUMMARY"])
     assert summary_text.startswith("Interview: Zoë; O'Brien Bcc: evil@example.com —")
 
 
@@ -224,7 +226,7 @@ def test_a_candidate_address_with_a_quote_fails_only_that_message_and_says_why(a
     page = text_of(recruiter.get(f"/outbox/{bad.id}"))
     assert "could not be built" in page and "not a usable e-mail address" in page and "Send again" not in page
     assert recruiter.post(f"/outbox/{bad.id}/retry").status_code == 303
-    assert invites.deliver_due().failed == 0  # never claimed: nothing to send
+    assert invite_jobs.deliver_due().failed == 0  # never claimed: nothing to send
 
 
 def test_a_session_without_interviewers_skips_their_invite_but_not_the_candidates(app, booked):
@@ -238,7 +240,7 @@ def test_a_session_without_interviewers_skips_their_invite_but_not_the_candidate
     db.session.commit()
     assert queued.skipped == ["'Hiring manager' has no interviewers: no interviewer invite was sent for it."]
     assert summary(queued.messages) == [("candidate_update", t["candidate"].email, 1)]
-    assert "With:" not in invites.parsed(queued.messages[0])["text"]
+    assert "With:" not in delivery.parsed(queued.messages[0])["text"]
 
 
 # --- downloads ---------------------------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from coordinator.invites.ical import (
     InviteLoop,
     InvitePerson,
     SessionInterviewer,
-    _fold,
     candidate_invite,
     derive_uid,
     feed_calendar,
@@ -33,6 +32,7 @@ from coordinator.invites.ical import (
     stable_uid,
     storable_resources,
 )
+from coordinator.invites.ical_builder import _fold
 from tests.invites.invites_support import (
     DOMAIN,
     POOL,
@@ -268,6 +268,17 @@ def test_candidate_description_names_interviewers_and_uses_the_candidates_zone()
     for interviewer in session.interviewers:
         assert f"{interviewer.person.name.split(',')[0]}" in description
     assert "INTERNAL" not in description
+
+
+def test_a_session_across_a_clock_change_names_both_abbreviations():
+    """01:30 EDT to 02:30 EST on the night New York goes back (two hours later in UTC): both ends name their zone,
+    for the candidate and for the interviewers."""
+    session = make_session(3, datetime(2026, 11, 1, 5, 30, tzinfo=UTC), 120, "America/New_York")
+    loop = small_loop(session, candidate_tz="America/New_York")
+    texts = [str(icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]["DESCRIPTION"]) for ics in (
+        candidate_invite(loop, stamp=STAMP), interviewer_invite(loop, stamp=STAMP, session_uids=[session.uid]))]
+    for text in texts:
+        assert "Sun 1 Nov 2026, 01:30 EDT – 02:30 EST" in text
 
 
 def test_practical_preparation_reaches_the_candidate():

@@ -16,7 +16,8 @@ import icalendar
 import pytest
 from dateutil import tz as dateutil_tz
 
-from coordinator.invites.ical import _transitions, interviewer_invite, vtimezone
+from coordinator.invites.ical import interviewer_invite, vtimezone
+from coordinator.invites.vtimezone import _transitions
 from coordinator.timeutil import to_local
 from tests.invites.invites_support import STAMP, from_icaljs, make_loop, make_session, read_vobject
 

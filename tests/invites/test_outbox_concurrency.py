@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select, update
 
 from coordinator.extensions import db
-from coordinator.invites import services as invites
+from coordinator.invites import delivery
+from coordinator.invites import jobs as invite_jobs
 from coordinator.invites.models import OutboxMessage
 from coordinator.timeutil import now_utc
 from tests.invites.outbox_support import Recorder, smtp_server, use_smtp  # noqa: F401 - fixture
@@ -50,7 +51,7 @@ def test_two_deliverers_send_every_message_exactly_once(any_db_app, smtp_server)
             with app.app_context():
                 start.wait()
                 while True:  # small rounds, so the two keep meeting at the claim
-                    report = invites.deliver_due(now, limit=3, rounds=1)
+                    report = invite_jobs.deliver_due(now, limit=3, rounds=1)
                     reports.append(report)
                     if not report.claimed:
                         break
@@ -83,10 +84,10 @@ def test_a_claim_of_a_deliverer_that_died_is_taken_over_after_the_lease(any_db_a
     _queue(2, now)
     # a deliverer claims both, then dies before sending
     db.session.execute(update(OutboxMessage).values(status="sending", attempts=1,
-                                                    next_attempt_dt=now + invites.CLAIM_LEASE))
+                                                    next_attempt_dt=now + delivery.CLAIM_LEASE))
     db.session.commit()
-    assert invites.deliver_due(now + timedelta(minutes=1)).claimed == 0  # still someone else's
-    report = invites.deliver_due(now + invites.CLAIM_LEASE + timedelta(seconds=1))
+    assert invite_jobs.deliver_due(now + timedelta(minutes=1)).claimed == 0  # still someone else's
+    report = invite_jobs.deliver_due(now + delivery.CLAIM_LEASE + timedelta(seconds=1))
     assert report.sent == 2 and len(handler.envelopes) == 2
     assert [r.attempts for r in db.session.scalars(select(OutboxMessage))] == [2, 2]
 
@@ -97,5 +98,5 @@ def test_one_round_sends_everything_due_in_batches(app, smtp_server, limit):  # 
     use_smtp(app, smtp_server(handler))
     now = now_utc()
     _queue(10, now)
-    report = invites.deliver_due(now, limit=limit, rounds=100)
+    report = invite_jobs.deliver_due(now, limit=limit, rounds=100)
     assert report.sent == 10 and report.claimed == 10 and len(handler.envelopes) == 10

@@ -11,7 +11,7 @@ from email import policy as email_policy
 from sqlalchemy import func, select
 
 from coordinator.extensions import db
-from coordinator.invites import services as invites
+from coordinator.invites import jobs as invite_jobs
 from coordinator.invites.models import OutboxKind, OutboxMessage, OutboxStatus
 from coordinator.portal.models import CandidateLink
 from coordinator.timeutil import now_utc
@@ -60,7 +60,7 @@ def test_the_link_is_delivered_by_a_real_smtp_server(app, team, make_loop, clien
     (row,) = _link_mails()
     assert row.status == OutboxStatus.PENDING.value
 
-    report = invites.deliver_due(now_utc())
+    report = invite_jobs.deliver_due(now_utc())
     assert report.sent == 1
     (mail_from, rcpt, content) = handler.envelopes[-1]
     assert rcpt == [team["candidate"].email]

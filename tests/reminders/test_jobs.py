@@ -8,7 +8,7 @@ import logging
 import pytest
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from coordinator.reminders import jobs, services
+from coordinator.reminders import jobs
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def fresh_health(monkeypatch):
 def test_a_database_that_fails_three_times_is_logged_once_and_recovered_from(app, monkeypatch, caplog,
                                                                              fresh_health):
     calls = {"n": 0}
-    real = services.process_due
+    real = jobs.process_due
 
     def flaky(**kwargs):
         calls["n"] += 1
@@ -27,7 +27,7 @@ def test_a_database_that_fails_three_times_is_logged_once_and_recovered_from(app
             raise OperationalError("SELECT 1", {}, Exception("connection refused"))
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "process_due", flaky)
+    monkeypatch.setattr(jobs, "process_due", flaky)
     caplog.set_level(logging.INFO, logger="coordinator.reminders")
     for _ in range(3):
         assert jobs.poll(app) is None  # logged, not raised: the scheduler carries on
@@ -43,7 +43,7 @@ def test_a_broken_statement_is_not_an_outage(app, monkeypatch, fresh_health):
     def broken(**kwargs):
         raise ProgrammingError("SELECT nonsense", {}, Exception("syntax error"))
 
-    monkeypatch.setattr(services, "process_due", broken)
+    monkeypatch.setattr(jobs, "process_due", broken)
     with pytest.raises(ProgrammingError):
         jobs.poll(app)  # the scheduler's guard logs it with its traceback
     assert jobs.health.down_since is None

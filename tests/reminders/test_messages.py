@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+import string
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from coordinator.reminders.messages import (
-    Context,
-    MessageError,
-    Person,
-    SessionInfo,
-    build_email,
-    compose,
-)
+from coordinator import mail
+from coordinator.mail import MessageError, build_email
+from coordinator.reminders.messages import Context, Person, SessionInfo, compose
 from coordinator.reminders.models import ReminderKind as K
 
 START = datetime(2027, 3, 10, 9, 0, tzinfo=UTC)  # 10:00 in Berlin, 14:30 in Kolkata
@@ -109,6 +107,16 @@ def test_the_candidate_gets_the_days_itinerary_in_their_zone_and_nothing_interna
     assert "kit" not in text.lower() and "@" not in text
 
 
+def test_an_interview_across_a_clock_change_names_both_abbreviations():
+    night = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT; two hours later it is 02:30 EST
+    late = SessionInfo(title="System design", kind_label="Panel", duration_min=120, start=night,
+                       end=night + timedelta(hours=2))
+    itinerary = compose(ctx(K.CANDIDATE_DAY, tz="America/New_York", itinerary=(late,), kit_url="", event_dt=night))
+    assert "01:30 EDT – 02:30 EST  System design (Panel, 120 min)" in itinerary.text()
+    prep = compose(ctx(K.PREP_DAY, tz="America/New_York", session=late, now=night - timedelta(hours=24)))
+    assert "on Sun 1 Nov 2026, 01:30 EDT – 02:30 EST" in prep.text()
+
+
 def test_html_escapes_what_people_typed():
     evil = SessionInfo(title="<script>alert(1)</script>", kind_label="Panel", duration_min=60, start=START,
                        end=START + timedelta(hours=1))
@@ -150,3 +158,19 @@ def test_no_header_can_be_injected_and_bad_addresses_are_refused():
     for bad in ("", "not an address", "a@b@c", "eve@corp.example\r\nBcc: x@y", "<eve@corp.example>"):
         with pytest.raises(MessageError):
             _build(to=("Eve", bad))
+
+
+_HEADER_TEXT = st.text(alphabet=st.sampled_from(sorted(set(string.printable[:95]) | set("äé—"))), max_size=70).map(
+    lambda text: " ".join(text.split()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_HEADER_TEXT)
+def test_a_header_written_as_it_is_is_what_the_standard_library_writes(text):
+    """mail.py skips the header registry for values it would write unchanged; never for anything else."""
+    message_id = "<" + "".join(c for c in text if c not in " <>@") + "x@corp.example>"
+    for name, value in (("Subject", text), ("X-Coordinator-Link", text), ("To", ((text, "p@corp.example"),)),
+                        ("Message-ID", message_id)):
+        written = mail._as_written(name, value)
+        if written is not None:
+            assert written == mail._standard(name, value)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from coordinator.dblock import write_transaction
 from coordinator.extensions import db
 from coordinator.loops.models import Loop
+from coordinator.reminders import jobs as reminder_jobs
 from coordinator.reminders import services as reminders
 from coordinator.scorecards.models import LoopDecision, Scorecard
 from tests.helpers import login, text_of
@@ -51,7 +52,7 @@ def test_the_last_scorecard_makes_the_debrief_ready_for_recruiter_and_manager(an
     _submit(loop_id, manager, w.manager, last)
     ready = rows(loop_id, kind="debrief_ready")
     assert {r.user_id for r in ready} == {w.recruiter.id, w.manager.id}
-    report = reminders.process_due(now=last + timedelta(hours=2))
+    report = reminder_jobs.process_due(now=last + timedelta(hours=2))
     assert report.sent >= 2
     sent = {m.recipient: m for m in outbox_reminders() if m.subject.startswith("Debrief ready")}
     assert set(sent) == {w.recruiter.email, w.manager.email}
@@ -63,10 +64,10 @@ def test_a_missing_scorecard_is_escalated_naming_who_and_since_when(any_db_app):
     w, loop_id, start, (design, manager) = _loop()
     _submit(loop_id, manager, w.manager, start + timedelta(hours=3))
     due = start + timedelta(hours=25)  # the design session ends 11:00; due 24 hours later
-    reminders.process_due(now=due + timedelta(hours=2, minutes=1))
+    reminder_jobs.process_due(now=due + timedelta(hours=2, minutes=1))
     overdue = [m for m in outbox_reminders() if m.subject.startswith("Overdue scorecard")]
     assert {m.recipient for m in overdue} == {w.recruiter.email}  # 13:00 in Berlin is 07:00 in New York
-    reminders.process_due(now=due + timedelta(hours=4, minutes=1))  # 09:00 there
+    reminder_jobs.process_due(now=due + timedelta(hours=4, minutes=1))  # 09:00 there
     overdue = [m for m in outbox_reminders() if m.subject.startswith("Overdue scorecard")]
     assert {m.recipient for m in overdue} == {w.recruiter.email, w.manager.email}
     text = parse(next(m for m in overdue if m.recipient == w.recruiter.email))[1]

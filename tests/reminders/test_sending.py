@@ -15,7 +15,8 @@ from coordinator.extensions import db
 from coordinator.hiring.models import Candidate
 from coordinator.loops import services as loops
 from coordinator.loops.models import Loop
-from coordinator.reminders import services as reminders
+from coordinator.reminders import jobs as reminder_jobs
+from coordinator.reminders import sending
 from coordinator.reminders.models import Reminder
 from tests.reminders.support import at, book, monday, new_loop, outbox_reminders, parse, rows, world
 
@@ -32,7 +33,7 @@ def _booked(**kw):
 def test_a_due_reminder_goes_into_the_outbox_once_and_is_marked_sent(any_db_app):
     w, loop_id, start = _booked()
     now = start - timedelta(hours=23)  # the day-before reminders (and the candidate's) are due
-    report = reminders.process_due(now=now)
+    report = reminder_jobs.process_due(now=now)
     assert (report.claimed, report.sent, report.cancelled, report.skipped) == (3, 3, 0, 0)
     sent = rows(loop_id, status="sent")
     assert sorted(r.kind for r in sent) == ["candidate_day", "prep_day", "prep_day"]
@@ -53,13 +54,13 @@ def test_a_due_reminder_goes_into_the_outbox_once_and_is_marked_sent(any_db_app)
     candidate_text = parse(by_to[w.candidate.email])[1]
     assert "All times are in your time zone (Europe/London" in candidate_text and "kit" not in candidate_text
     # nothing is due twice
-    again = reminders.process_due(now=now + timedelta(minutes=5))
+    again = reminder_jobs.process_due(now=now + timedelta(minutes=5))
     assert again.claimed == 0 and len(outbox_reminders()) == 3
 
 
 def test_not_yet_due_stays_pending(any_db_app):
     w, loop_id, start = _booked()
-    assert reminders.process_due(now=start - timedelta(days=2)).claimed == 0
+    assert reminder_jobs.process_due(now=start - timedelta(days=2)).claimed == 0
     assert len(rows(loop_id, status="pending")) == len(rows(loop_id))
 
 
@@ -73,7 +74,7 @@ def test_a_session_moved_after_its_reminder_was_due_is_not_sent_for_the_old_time
                                           (w.priya.id,))], db.session.get(type(w.recruiter), w.recruiter.id),
                    override_reason="moved", announced=False)
         db.session.commit()
-    report = reminders.process_due(now=start - timedelta(hours=23))
+    report = reminder_jobs.process_due(now=start - timedelta(hours=23))
     assert report.sent == 0 and report.cancelled == 3
     assert {r.reason for r in rows(loop_id, status="cancelled")} == {"The session moved.",
                                                                      "The interview times changed."}
@@ -86,7 +87,7 @@ def test_a_deleted_loop_or_a_missing_address_is_skipped_with_the_reason_not_a_cr
     db.session.execute(update(Candidate).where(Candidate.id == w2.candidate.id).values(email=""))
     db.session.execute(delete(Loop).where(Loop.id == loop_id))
     db.session.commit()
-    report = reminders.process_due(now=other_start - timedelta(hours=23))
+    report = reminder_jobs.process_due(now=other_start - timedelta(hours=23))
     assert report.errors == []
     orphans = list(db.session.scalars(select(Reminder).where(Reminder.loop_id.is_(None),
                                                              Reminder.status == "skipped")))
@@ -101,7 +102,7 @@ def test_a_disabled_account_and_a_bad_address_are_skipped(any_db_app):
     db.session.get(type(w.priya), w.priya.id).is_enabled = False
     db.session.execute(update(Candidate).where(Candidate.id == w.candidate.id).values(email="ada at example"))
     db.session.commit()
-    reminders.process_due(now=start - timedelta(hours=23))
+    reminder_jobs.process_due(now=start - timedelta(hours=23))
     reasons = {r.kind + ":" + (str(r.user_id) if r.user_id else "c"): r.reason for r in rows(loop_id, status="skipped")}
     assert reasons == {f"prep_day:{w.priya.id}": "Priya Nair's account is disabled.",
                        "candidate_day:c": "The message could not be built: recipient: not a usable e-mail address: "
@@ -110,7 +111,7 @@ def test_a_disabled_account_and_a_bad_address_are_skipped(any_db_app):
 
 def test_a_reminder_picked_up_too_late_is_skipped_rather_than_sent(any_db_app):
     w, loop_id, start = _booked()
-    report = reminders.process_due(now=start + timedelta(minutes=5))  # the scheduler was down past the start
+    report = reminder_jobs.process_due(now=start + timedelta(minutes=5))  # the scheduler was down past the start
     skipped = rows(loop_id, status="skipped")
     assert report.sent == 0 and {r.kind for r in skipped} == {"prep_day", "prep_hour", "candidate_day"}
     assert all(r.reason.startswith("Too late to help") for r in skipped)
@@ -122,17 +123,17 @@ def test_a_reminder_whose_message_fails_to_build_is_retried_then_skipped(any_db_
     def broken(*args, **kwargs):
         raise RuntimeError("template exploded")
 
-    monkeypatch.setattr(reminders, "render", broken)
+    monkeypatch.setattr(sending, "render", broken)
     now = start - timedelta(hours=23)
-    first = reminders.process_due(now=now)
+    first = reminder_jobs.process_due(now=now)
     assert first.retrying == 3 and first.sent == 0
     row = rows(loop_id, kind="prep_day")[0]
     assert row.status == "pending" and row.last_error == "RuntimeError: template exploded"
     assert row.due_dt == now + timedelta(minutes=2)
     later = now
-    for _ in range(reminders.MAX_ATTEMPTS):
+    for _ in range(sending.MAX_ATTEMPTS):
         later += timedelta(hours=1)
-        reminders.process_due(now=min(later, start - timedelta(hours=2)))
+        reminder_jobs.process_due(now=min(later, start - timedelta(hours=2)))
     failed = rows(loop_id, kind="prep_day")
     assert all(r.status == "skipped" and r.reason.startswith("Gave up after 5 attempts") for r in failed)
 
@@ -140,7 +141,7 @@ def test_a_reminder_whose_message_fails_to_build_is_retried_then_skipped(any_db_
 def test_batches_commit_one_by_one_and_take_everything_due(any_db_app):
     w, loop_id, start = _booked()
     now = start - timedelta(hours=23)
-    report = reminders.process_due(now=now, limit=1)
+    report = reminder_jobs.process_due(now=now, limit=1)
     assert (report.batches, report.sent) == (3, 3)  # three transactions of one (then one that found nothing)
 
 
@@ -164,7 +165,7 @@ def test_concurrent_pollers_send_each_reminder_exactly_once(any_db_app, workers)
         try:
             with app.app_context():
                 barrier.wait(timeout=30)
-                while reminders.process_batch(now, limit=2):
+                while reminder_jobs.process_batch(now, limit=2):
                     pass
                 db.session.remove()
         except Exception as exc:  # noqa: BLE001

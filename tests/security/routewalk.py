@@ -88,7 +88,7 @@ def _optional_objects(world: dict) -> None:
     except (ImportError, AttributeError, ValueError):  # pragma: no cover
         pass
     try:
-        from coordinator.invites.services import new_feed_token
+        from coordinator.invites.feeds import new_feed_token
 
         world["feed_token"] = new_feed_token(world["interviewer"])
     except ImportError:  # pragma: no cover
