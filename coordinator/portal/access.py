@@ -26,9 +26,9 @@ from coordinator.invites.models import OutboxKind
 from coordinator.invites.services import enqueue_emails, mail_sender, outbox_values, uid_domain
 from coordinator.loops import services as loops
 from coordinator.loops.models import Loop, LoopStatus
+from coordinator.mail import MessageError, build_email
 from coordinator.portal.models import CandidateLink, CandidatePortal, CandidatePortalHit
 from coordinator.ratelimit import Counter
-from coordinator.mail import MessageError, build_email
 from coordinator.timeutil import now_utc
 
 # --- errors --------------------------------------------------------------------------------------------------------
