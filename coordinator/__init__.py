@@ -67,24 +67,11 @@ def _register_models() -> None:
 
 def _follow_loops() -> None:
     """Invites and reminders follow every loop change (loops.changes.announce): no page keeps them in step."""
-    from coordinator import extensions
     from coordinator.invites import services as invites
     from coordinator.loops import changes
-    from coordinator.loops.models import Loop, LoopSession
     from coordinator.reminders import services as reminders
 
-    def queue_invites(change: changes.Change) -> invites.Queued:
-        """The invites a change calls for: a settings change updates the sessions whose place moved, a session
-        edit that session, a booking, move, cancellation or replacement what it names."""
-        if change.kind is changes.ChangeKind.SETTINGS:
-            return invites.queue_for_settings(extensions.db.session.get(Loop, change.loop_id), change.places_before)
-        if change.kind is changes.ChangeKind.SESSION_EDIT:
-            return invites.queue_for_session_edit(extensions.db.session.get(LoopSession, change.session_id))
-        if change.kind is changes.ChangeKind.BOOKING:
-            return invites.queue_for_change(change)
-        return invites.Queued([], [])
-
-    changes.follow("invites", queue_invites)
+    changes.follow("invites", invites.after_loop_change)
     changes.follow("reminders", reminders.after_loop_change)
 
 

@@ -58,6 +58,7 @@ from coordinator.invites.ical import (
 )
 from coordinator.invites.models import CandidateInviteEvent, OutboxKind, OutboxMessage, OutboxStatus
 from coordinator.invites.texts import TEXTS
+from coordinator.loops.changes import Change, ChangeKind
 from coordinator.loops.models import Loop, LoopSession, ParticipantRole, SessionStatus
 from coordinator.mail import one_line
 from coordinator.timeutil import format_day, format_instant, format_times, format_when, now_utc, to_local
@@ -513,26 +514,30 @@ def queue_for_change(change, *, now: datetime | None = None) -> Queued:
     return Queued(q.messages, q.skipped)
 
 
+def after_loop_change(change: Change) -> Queued:
+    """The follower of loops (`loops.changes.follow`): the invites a change calls for. A settings change updates
+    the sessions whose place moved, a session edit that session, a booking, move, cancellation or replacement
+    what it names; progress (scorecards, decisions) sends none."""
+    if change.kind is ChangeKind.SETTINGS:
+        return queue_for_settings(db.session.get(Loop, change.loop_id), change.places_before)
+    if change.kind is ChangeKind.SESSION_EDIT:
+        return queue_for_session_edit(db.session.get(LoopSession, change.session_id))
+    if change.kind is ChangeKind.BOOKING:
+        return queue_for_change(change)
+    return Queued([], [])
+
+
 def queue_for_session_edit(session: LoopSession, *, now: datetime | None = None) -> Queued:
     """After `loops.services.update_session`: a booked session's title, place or preparation changed."""
-    from coordinator.loops.services import Change
-
     if not session.is_booked:
         return Queued([], [])
     return queue_for_change(Change(loop_id=session.loop_id, booked=[session.id]), now=now)
-
-
-def settings_snapshot(loop: Loop) -> dict[int, tuple[str, str]]:
-    """Where each booked session happens (place, video link), to compare after the loop's settings change."""
-    return {s.id: (s.where or "", s.video or "") for s in loop.sessions if s.is_booked}
 
 
 def queue_for_settings(loop: Loop, before: dict[int, tuple[str, str]], *, now: datetime | None = None) -> Queued:
     """After `loops.services.update_settings`: sessions that took the loop's place or video link and now show
     another get an update (their SEQUENCE is bumped here, as the loop services do for their own changes); the
     candidate's calendar follows a new grouping."""
-    from coordinator.loops.services import Change
-
     moved = [s.id for s in loop.sessions if s.is_booked and (s.where or "", s.video or "") != before.get(s.id)]
     for s in loop.sessions:
         if s.id in moved:
