@@ -9,25 +9,21 @@ only carries that loop's id and stays out of the bank.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
 from coordinator.dbtypes import UTCDateTime
+from coordinator.enums import sql_in
 from coordinator.extensions import db
-from coordinator.focus.question_kind import QUESTION_KIND_LABELS, QuestionKind
+from coordinator.focus.question_kind import QuestionKind
 from coordinator.focus.rating import RATINGS_BEST_FIRST, Rating, rating_check_sql
 from coordinator.hiring.models import Job
 from coordinator.timeutil import now_utc
 
-__all__ = ["QUESTION_KIND_LABELS", "FocusArea", "FocusAreaGuidance", "JobFocusArea", "PlanSessionFocusArea",
+__all__ = ["FocusArea", "FocusAreaGuidance", "JobFocusArea", "PlanSessionFocusArea",
            "Qualification", "Question", "QuestionKind"]
-
-
-def _in(values: type[StrEnum]) -> str:
-    return ", ".join(f"'{v.value}'" for v in values)
 
 
 class FocusArea(db.Model):
@@ -100,7 +96,7 @@ class Question(db.Model):
     """An interview question tagged with a focus area and a kind, with follow-up probes."""
 
     __tablename__ = "questions"
-    __table_args__ = (CheckConstraint(f"kind IN ({_in(QuestionKind)})", name="kind_known"),)
+    __table_args__ = (CheckConstraint(f"kind IN ({sql_in(QuestionKind)})", name="kind_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the question as the interviewer asks it

@@ -20,7 +20,7 @@ from coordinator.extensions import db
 from coordinator.focus import services
 from coordinator.focus.forms import FocusAreaForm, JobFocusAreasForm, PlanStepForm, QuestionForm
 from coordinator.focus.models import FocusArea, Qualification, Question
-from coordinator.focus.question_kind import QUESTION_KIND_LABELS, QuestionKind
+from coordinator.focus.question_kind import QuestionKind
 from coordinator.focus.rating import RATINGS_BEST_FIRST, Rating
 from coordinator.forms import apply_service_error, choices
 from coordinator.hiring.models import Job
@@ -172,7 +172,7 @@ def questions():
         query = query.where(Question.is_archived.is_(True))
     rows = db.session.scalars(query.limit(300)).all()
     return render_template("focus/questions.html", questions=rows, q=text, area_id=area_id, kind=kind,
-                           archived=archived, areas=services.all_focus_areas(), kinds=QUESTION_KIND_LABELS,
+                           archived=archived, areas=services.all_focus_areas(), kinds=QuestionKind.choices(),
                            can_edit=can_edit_interview_library(current_user), archive_form=FlaskForm())
 
 

@@ -72,6 +72,7 @@ from coordinator.invites.models import (
     OutboxMessage,
     OutboxStatus,
 )
+from coordinator.loops.kinds import SessionKind
 from coordinator.loops.models import Loop, LoopSession, ParticipantRole, SessionStatus
 from coordinator.loops.models import SessionInterviewer as Participant
 from coordinator.timeutil import format_instant, format_range, now_utc, to_local
@@ -94,7 +95,6 @@ FEED_PAST = timedelta(days=1)
 FEED_LIMIT = 2000
 
 _GROUPINGS = {"session": Grouping.PER_SESSION, "block": Grouping.PER_BLOCK, "day": Grouping.PER_DAY}
-_KINDS = {"one_on_one": "One-on-one", "panel": "Panel", "practical": "Practical"}
 _FINGERPRINT_SKIP = re.compile(rb"^(?:DTSTAMP|SEQUENCE)[:;][^\r\n]*\r\n", re.MULTILINE)
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,100}")
 _FINGERPRINT_STAMP = datetime(2000, 1, 1, tzinfo=UTC)
@@ -443,7 +443,7 @@ def _session_context(data: _LoopData, s: LoopSession, user: User) -> dict[str, A
     others = [p.user for p in s.participants if p.user_id != user.id]
     return {
         "recipient": user, "loop": data.loop, "session": s, "candidate": data.candidate,
-        "job_title": data.candidate.job.title, "kind_label": _KINDS.get(s.kind, s.kind),
+        "job_title": data.candidate.job.title, "kind_label": SessionKind.label_of(s.kind),
         "when": _when(s.start_dt, s.end_dt, tz) if s.start_dt else "", "tz": tz,
         "where": s.where, "video": _video(s.video),
         "is_shadow": me is not None and me.role == ParticipantRole.SHADOW.value,
@@ -537,7 +537,7 @@ def _candidate_items(iloop: InviteLoop, event: CandidateEvent, by_uid: dict[str,
         s = by_uid[inv.uid]
         local = to_local(inv.start, tz)
         items.append({
-            "title": s.title, "kind_label": _KINDS.get(s.kind, s.kind),
+            "title": s.title, "kind_label": SessionKind.label_of(s.kind),
             "day": f"{local:%A} {local.day} {local:%B %Y}",
             "times": f"{local:%H:%M}–{to_local(inv.end, tz):%H:%M} {to_local(inv.end, tz).tzname()}",
             "when": _when(inv.start, inv.end, tz), "where": s.where, "video": _video(s.video),

@@ -32,6 +32,7 @@ from coordinator.dblock import write_transaction
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate, Job
 from coordinator.invites.models import OutboxKind
+from coordinator.loops.kinds import SessionKind
 from coordinator.loops.models import Loop, LoopSession, LoopStatus, ParticipantRole, SessionInterviewer
 from coordinator.reminders import rules
 from coordinator.reminders.messages import Context, MessageError, Person, SessionInfo, build_email, compose
@@ -55,7 +56,6 @@ SWEEP_AHEAD = timedelta(days=90)
 
 _OUTBOX_KINDS = {"interviewer": OutboxKind.INTERVIEWER_REMINDER, "team": OutboxKind.TEAM_REMINDER,
                  "candidate": OutboxKind.CANDIDATE_REMINDER}
-_KINDS = {"one_on_one": "One-on-one", "panel": "Panel", "practical": "Practical"}
 
 
 def clock() -> datetime:
@@ -568,7 +568,7 @@ def _person(user: User) -> Person:
 
 def session_info(s: LoopSession) -> SessionInfo:
     return SessionInfo(
-        title=s.title, kind_label=_KINDS.get(s.kind, s.kind), duration_min=s.duration_min, start=s.start_dt,
+        title=s.title, kind_label=SessionKind.label_of(s.kind), duration_min=s.duration_min, start=s.start_dt,
         end=s.end_dt, where=s.where or "", video=_video(s.video),
         interviewers=tuple(_person(p.user) for p in s.participants if p.role == ParticipantRole.INTERVIEWER.value),
         shadows=tuple(_person(p.user) for p in s.participants if p.role == ParticipantRole.SHADOW.value),

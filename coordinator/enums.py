@@ -1,0 +1,44 @@
+"""Enums whose members carry the words people read for them (plain Python: no Flask, no SQLAlchemy).
+
+Each member is written as `NAME = "stored value", "Label"`, so the label lives beside the value and every page,
+form, e-mail and CSV reads the same `.label`; nothing keeps a second table of labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+
+class LabelledEnum(StrEnum):
+    """A StrEnum (the stored value) with a `label` (what people read)."""
+
+    _label: str
+
+    def __new__(cls, value: str, label: str) -> LabelledEnum:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member._label = label
+        return member
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        """(value, label) pairs, in definition order, for a select box."""
+        return [(m.value, m.label) for m in cls]
+
+    @classmethod
+    def label_of(cls, value: str) -> str:
+        """The label of a stored value; the value itself when it is not (or no longer) a member."""
+        try:
+            return cls(value).label
+        except ValueError:
+            return value
+
+
+def sql_in(values: Iterable[StrEnum]) -> str:
+    """The members' values as a SQL list for a CHECK constraint: "'open', 'closed'"."""
+    return ", ".join(f"'{v.value}'" for v in values)
