@@ -22,6 +22,7 @@ __all__ = [
     "format_range",
     "format_span",
     "format_times",
+    "format_utc_stamp",
     "format_when",
     "get_zone",
     "is_valid_timezone",
@@ -199,3 +200,10 @@ def format_span(start_dt: datetime, end_dt: datetime, tz_name: str, on_day: date
     if first == last:
         return f"{head}{start:%H:%M} – {end_text} {last}"
     return f"{head}{start:%H:%M} {first} – {end_text} {last}"
+
+
+# --- for files other programs read (CSV exports): UTC, sortable, no zone suffix ---------------------------------
+
+def format_utc_stamp(dt: datetime) -> str:
+    """An instant in UTC as a spreadsheet sorts it: "2026-03-05 14:30" (the column header names the zone)."""
+    return f"{as_utc(dt):%Y-%m-%d %H:%M}"

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
 from coordinator.dbtypes import UTCDateTime
+from coordinator.enums import LabelledEnum, sql_in
 from coordinator.extensions import db
 from coordinator.focus.models import FocusArea
 from coordinator.focus.rating import Rating, Recommendation, rating_check_sql, recommendation_check_sql
@@ -28,20 +29,21 @@ class ScorecardStatus(StrEnum):
     SUBMITTED = "submitted"
 
 
-class Decision(StrEnum):
+class CardState(LabelledEnum):
+    """A scorecard as lists and the debrief show it: its stored status, or not started / overdue by the clock."""
+
+    PENDING = "pending", "Not started"
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    OVERDUE = "overdue", "Overdue"
+
+
+class Decision(LabelledEnum):
     """What the hiring team decides after the debrief."""
 
-    HIRE = "hire"
-    NO_HIRE = "no_hire"
-    ANOTHER_ROUND = "another_round"
-
-    @property
-    def label(self) -> str:
-        return {"hire": "Hire", "no_hire": "No hire", "another_round": "Another round"}[self.value]
-
-
-def _in(values: type[StrEnum]) -> str:
-    return ", ".join(f"'{v.value}'" for v in values)
+    HIRE = "hire", "Hire"
+    NO_HIRE = "no_hire", "No hire"
+    ANOTHER_ROUND = "another_round", "Another round"
 
 
 #: the STAR parts of the evidence, in order, with their labels and what each asks for
@@ -59,7 +61,7 @@ class Scorecard(db.Model):
     __tablename__ = "scorecards"
     __table_args__ = (
         UniqueConstraint("session_id", "interviewer_id"),
-        CheckConstraint(f"status IN ({_in(ScorecardStatus)})", name="status_known"),
+        CheckConstraint(f"status IN ({sql_in(ScorecardStatus)})", name="status_known"),
         CheckConstraint(recommendation_check_sql(), name="recommendation_known"),
     )
 
@@ -190,7 +192,7 @@ class LoopDecision(db.Model):
     """The hiring team's decision after a loop's debrief. A later decision (after another round) adds a row."""
 
     __tablename__ = "loop_decisions"
-    __table_args__ = (CheckConstraint(f"outcome IN ({_in(Decision)})", name="outcome_known"),)
+    __table_args__ = (CheckConstraint(f"outcome IN ({sql_in(Decision)})", name="outcome_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the loop decided on
