@@ -17,12 +17,14 @@ __all__ = [
     "all_timezones",
     "as_utc",
     "format_clock",
+    "format_date",
     "format_day",
     "format_instant",
     "format_range",
     "format_span",
     "format_times",
     "format_utc_stamp",
+    "format_wall_time",
     "format_when",
     "get_zone",
     "is_valid_timezone",
@@ -207,3 +209,15 @@ def format_span(start_dt: datetime, end_dt: datetime, tz_name: str, on_day: date
 def format_utc_stamp(dt: datetime) -> str:
     """An instant in UTC as a spreadsheet sorts it: "2026-03-05 14:30" (the column header names the zone)."""
     return f"{as_utc(dt):%Y-%m-%d %H:%M}"
+
+
+# --- calendar days and wall-clock times that are not instants (a promised decision day, working hours) ----------
+
+def format_date(day: date, fmt: str = "%a %d %b %Y") -> str:
+    """A calendar day as pages show it beside instants: "Fri 04 Dec 2026". No zone: a day is not an instant."""
+    return day.strftime(fmt)
+
+
+def format_wall_time(at: time) -> str:
+    """A time of day that is no instant yet (working hours, a row of a week grid): "09:00"."""
+    return f"{at:%H:%M}"
