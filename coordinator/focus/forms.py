@@ -47,10 +47,6 @@ class JobFocusAreasForm(FlaskForm):
     area_ids = MultiCheckboxField("Focus areas", coerce=int, validate_choice=False)
 
 
-class QualificationsForm(FlaskForm):
-    """One select per focus area (named area_<id>), built by the view from the area list."""
-
-
 class PlanStepForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(message="Give the step a title."), Length(max=120),
                                              no_control_characters], filters=[strip_filter],

@@ -129,10 +129,6 @@ class Question(db.Model):
     def probe_list(self) -> list[str]:
         return [line.strip() for line in self.probes.splitlines() if line.strip()]
 
-    @property
-    def is_loop_only(self) -> bool:
-        return self.loop_id is not None
-
 
 class Qualification(db.Model):
     """A focus area a person is trained to assess, or (shadowing) is still learning to."""

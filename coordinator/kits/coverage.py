@@ -104,9 +104,6 @@ class Coverage:
     def warnings_for(self, *codes: str) -> list[CoverageWarning]:
         return [w for w in self.warnings if w.code in codes]
 
-    def slot_warnings(self, index: int) -> list[CoverageWarning]:
-        return [w for w in self.warnings if w.slot_index == index]
-
     def cell_problem(self, area_id: int, index: int) -> str | None:
         """'unqualified', 'shadowing' or 'not_job_area' when the slot should not assess that area."""
         for w in self.warnings:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from coordinator.auth.models import User
 from coordinator.extensions import db
 from coordinator.focus import services as focus_services
-from coordinator.focus.models import FocusArea, PlanSessionFocusArea, Question
+from coordinator.focus.models import FocusArea, Question
 from coordinator.kits.coverage import (
     MAX_AREAS_PER_INTERVIEWER,
     Area,
@@ -337,14 +337,6 @@ def copy_plan_focus_areas(plan: Sequence[PlanSession], sessions: Sequence[LoopSe
     db.session.flush()
 
 
-def plan_areas_for_steps(step_ids: Sequence[int]) -> dict[int, list[int]]:
-    rows = db.session.scalars(select(PlanSessionFocusArea).where(PlanSessionFocusArea.plan_session_id.in_(step_ids)))
-    result: dict[int, list[int]] = {}
-    for row in rows:
-        result.setdefault(row.plan_session_id, []).append(row.focus_area_id)
-    return result
-
-
 # --- the one-click suggestion --------------------------------------------------------------------------------------
 
 def suggest(loop: Loop, actor: User) -> LoopCoverage:
@@ -456,11 +448,6 @@ def kit_for(loop: Loop, session: LoopSession, user: User) -> Kit | None:
                        [a.name for a in areas], session.start_dt)
     return Kit(loop=loop, session=session, user=user, column=column, areas=areas, questions=questions,
                others=others, shadows=session.shadows, timing=plan)
-
-
-def kits_of(user: User, loop: Loop) -> list[Column]:
-    """The user's own kits in the loop."""
-    return loop_coverage(loop).columns_of(user.id)
 
 
 def loop_only_questions(loop: Loop) -> list[Question]:

@@ -107,11 +107,11 @@ class Debrief:
 
     @property
     def flagged(self) -> list[AreaSummary]:
-        return [s for s in self.summaries if s.flags]
+        return [s for s in self.summaries if s.is_flagged]
 
     @property
     def unassessed(self) -> list[AreaSummary]:
-        return [s for s in self.summaries if not s.ratings]
+        return [s for s in self.summaries if s.nobody_assessed]
 
     def cell(self, area_id: int, column: Column) -> Cell | None:
         return self.cells.get((area_id, column.key))

@@ -19,7 +19,7 @@ from coordinator.dbtypes import UTCDateTime
 from coordinator.enums import LabelledEnum, sql_in
 from coordinator.extensions import db
 from coordinator.focus.models import FocusArea
-from coordinator.focus.rating import Rating, Recommendation, rating_check_sql, recommendation_check_sql
+from coordinator.focus.rating import Recommendation, rating_check_sql, recommendation_check_sql
 from coordinator.loops.models import Loop, LoopSession
 from coordinator.timeutil import now_utc
 
@@ -144,10 +144,6 @@ class ScorecardArea(db.Model):
 
     scorecard: Mapped[Scorecard] = relationship(back_populates="areas")
     focus_area: Mapped[FocusArea] = relationship(lazy="joined")
-
-    @property
-    def rating_label(self) -> str:
-        return Rating(self.rating).label if self.rating else ""
 
     @property
     def has_evidence(self) -> bool:

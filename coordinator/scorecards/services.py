@@ -41,7 +41,6 @@ TEXT_MAX = 20_000
 #: longest reason (not assessed, amendment) and decision rationale
 REASON_MAX = 2_000
 RATIONALE_MAX = 10_000
-FEEDBACK_DUE_HOURS_MAX = 14 * 24
 TEXT_FIELDS = tuple(name for name, _, _ in STAR_FIELDS) + ("notes",)
 
 
