@@ -14,7 +14,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
-from coordinator.dbtypes import UTCDateTime
+from coordinator.dbtypes import UTCDateTime, link_key
 from coordinator.enums import sql_in
 from coordinator.extensions import db
 from coordinator.focus.question_kind import QuestionKind
@@ -66,7 +66,7 @@ class FocusAreaGuidance(db.Model):
     __table_args__ = (CheckConstraint(rating_check_sql(), name="rating_known"),)
 
     #: the area
-    focus_area_id: Mapped[int] = mapped_column(ForeignKey("focus_areas.id", ondelete="CASCADE"), primary_key=True)
+    focus_area_id: Mapped[int] = link_key("focus_areas.id")
     #: one of Rating
     rating: Mapped[str] = mapped_column(String(16), primary_key=True)
     #: what an answer at this level sounds like
@@ -81,10 +81,9 @@ class JobFocusArea(db.Model):
     __tablename__ = "job_focus_areas"
 
     #: the job
-    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    job_id: Mapped[int] = link_key("jobs.id")
     #: the area
-    focus_area_id: Mapped[int] = mapped_column(ForeignKey("focus_areas.id", ondelete="RESTRICT"), primary_key=True,
-                                               index=True)
+    focus_area_id: Mapped[int] = link_key("focus_areas.id", "RESTRICT", index=True)
     #: order on the job page and in the coverage matrix, from 0
     position: Mapped[int] = mapped_column(default=0)
 
@@ -136,10 +135,9 @@ class Qualification(db.Model):
     __tablename__ = "qualifications"
 
     #: the person
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = link_key("users.id")
     #: the area
-    focus_area_id: Mapped[int] = mapped_column(ForeignKey("focus_areas.id", ondelete="CASCADE"), primary_key=True,
-                                               index=True)
+    focus_area_id: Mapped[int] = link_key("focus_areas.id", index=True)
     #: a trainee: attends sessions on this area as a shadow and does not assess it yet
     is_shadowing: Mapped[bool] = mapped_column(default=False)
     #: when this was last set
@@ -155,10 +153,8 @@ class PlanSessionFocusArea(db.Model):
     __tablename__ = "plan_session_focus_areas"
 
     #: the plan step
-    plan_session_id: Mapped[int] = mapped_column(ForeignKey("plan_sessions.id", ondelete="CASCADE"),
-                                                 primary_key=True)
+    plan_session_id: Mapped[int] = link_key("plan_sessions.id")
     #: the area
-    focus_area_id: Mapped[int] = mapped_column(ForeignKey("focus_areas.id", ondelete="RESTRICT"), primary_key=True,
-                                               index=True)
+    focus_area_id: Mapped[int] = link_key("focus_areas.id", "RESTRICT", index=True)
 
     focus_area: Mapped[FocusArea] = relationship(lazy="joined")

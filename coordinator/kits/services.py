@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from coordinator.auth.models import User
+from coordinator.dbtypes import sync_links
 from coordinator.extensions import db
 from coordinator.focus import services as focus_services
 from coordinator.focus.models import FocusArea, Question
@@ -210,26 +211,12 @@ def _write(session: LoopSession, user: User, area_ids: Sequence[int], question_i
         assignment = InterviewerAssignment(session_id=session.id, user_id=user.id)
         db.session.add(assignment)
     assignment.updated_by_id = actor.id if actor else None
-    kept_areas = {a.focus_area_id: a for a in assignment.areas}
-    for area_id, row in kept_areas.items():
-        if area_id not in area_ids:
-            assignment.areas.remove(row)
-    for position, area_id in enumerate(area_ids):
-        row = kept_areas.get(area_id)
-        if row is None:
-            assignment.areas.append(AssignmentFocusArea(focus_area_id=area_id, position=position))
-        else:
-            row.position = position
-    kept_questions = {q.question_id: q for q in assignment.questions}
-    for question_id, row in kept_questions.items():
-        if question_id not in question_ids:
-            assignment.questions.remove(row)
-    for position, question_id in enumerate(question_ids):
-        row = kept_questions.get(question_id)
-        if row is None:
-            assignment.questions.append(AssignmentQuestion(question_id=question_id, position=position))
-        else:
-            row.position = position
+    sync_links({a.focus_area_id: a for a in assignment.areas}, area_ids,
+               lambda i, at: assignment.areas.append(AssignmentFocusArea(focus_area_id=i, position=at)),
+               assignment.areas.remove)
+    sync_links({q.question_id: q for q in assignment.questions}, question_ids,
+               lambda i, at: assignment.questions.append(AssignmentQuestion(question_id=i, position=at)),
+               assignment.questions.remove)
     # Assignments of people who left the session go once someone saves the session's kits anew.
     current = {u.id for u in _interviewers(session)}
     for stale in db.session.scalars(select(InterviewerAssignment).where(
@@ -317,12 +304,8 @@ def set_session_areas(session: LoopSession, area_ids: Sequence[int], actor: User
                         f"{MAX_AREAS_PER_INTERVIEWER * seats} focus areas for it.", "area_ids")
     current = {r.focus_area_id: r for r in db.session.scalars(
         select(SessionFocusArea).where(SessionFocusArea.session_id == session.id))}
-    for area_id, row in current.items():
-        if area_id not in area_ids:
-            db.session.delete(row)
-    for area_id in area_ids:
-        if area_id not in current:
-            db.session.add(SessionFocusArea(session_id=session.id, focus_area_id=area_id))
+    sync_links(current, area_ids, lambda i, _: db.session.add(SessionFocusArea(session_id=session.id, focus_area_id=i)),
+               db.session.delete, ordered=False)
     services.record(session.loop, actor, "focus_planned",
                     f"'{session.title}' covers {', '.join(job_areas[i].name for i in area_ids) or 'no focus area'}.")
     db.session.flush()
