@@ -47,6 +47,7 @@ from functools import lru_cache
 
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
 
+from coordinator.loops.kinds import SessionKind
 from coordinator.timeutil import InvalidTimeZone, as_utc, get_zone, to_local
 
 __all__ = [
@@ -75,7 +76,7 @@ __all__ = [
 
 PRODID = "-//coordinator//Interview invites 1.0//EN"
 
-KINDS: dict[str, str] = {"one_on_one": "One-on-one", "panel": "Panel", "practical": "Practical"}
+KINDS: dict[str, str] = {k.value: k.label for k in SessionKind}
 STATUSES = ("CONFIRMED", "TENTATIVE", "CANCELLED")
 INVITE_METHODS = ("REQUEST", "CANCEL")
 _DEFAULT_BLOCK_GAP = timedelta(minutes=15)

@@ -1,4 +1,5 @@
-"""The kinds of interview session (plain Python: invites, reminders and the engine read them without the database)."""
+"""The kinds of interview session and of loop arrangement (plain Python: the engine, invites and reminders read them
+without the database)."""
 
 from __future__ import annotations
 
@@ -9,3 +10,8 @@ class SessionKind(LabelledEnum):
     ONE_ON_ONE = "one_on_one", "One-on-one"
     PANEL = "panel", "Panel"
     PRACTICAL = "practical", "Practical"
+
+
+class Arrangement(LabelledEnum):
+    BACK_TO_BACK = "back_to_back", "Back-to-back"
+    SPREAD = "spread", "Spread over several days"

@@ -17,16 +17,11 @@ from coordinator.dbtypes import UTCDateTime
 from coordinator.enums import LabelledEnum, sql_in
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate, Job
-from coordinator.loops.kinds import SessionKind
+from coordinator.loops.kinds import Arrangement, SessionKind
 from coordinator.timeutil import now_utc
 
 __all__ = ["Arrangement", "CandidateInviteGrouping", "Loop", "LoopEvent", "LoopSession", "LoopStatus",
            "ParticipantRole", "PlanSession", "SessionInterviewer", "SessionKind", "SessionStatus"]
-
-
-class Arrangement(LabelledEnum):
-    BACK_TO_BACK = "back_to_back", "Back-to-back"
-    SPREAD = "spread", "Spread over several days"
 
 
 class LoopStatus(LabelledEnum):
