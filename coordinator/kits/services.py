@@ -2,7 +2,7 @@
 suggestion, interview kits, and the coverage rule at booking.
 
 Services check, add and flush; the caller commits. The rules themselves are the plain functions of
-`loops.coverage`; this module turns rows into their input and their answers back into rows.
+`kits.coverage`; this module turns rows into their input and their answers back into rows.
 
 An interviewer without an assignment of their own assesses the areas their session is planned to cover (copied
 from the job's interview plan). When one interviewer of a session is replaced, the newcomer takes over the
@@ -378,7 +378,7 @@ def booking_gaps(loop: Loop, placements: Sequence[services.Placement]) -> list[s
 
 
 def require_coverage(loop: Loop, placements: Sequence[services.Placement], actor: User, reason: str) -> None:
-    """Call before `services.book`: refuses (NeedsOverride, with the booking's own soft problems too) a booking
+    """Call before `loops.services.book`: refuses (NeedsOverride, with the booking's own soft problems too) a booking
     that leaves focus areas uncovered unless a reason is given, and writes an accepted reason to the history."""
     gaps = booking_gaps(loop, placements)
     if not gaps:
