@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from coordinator import timeutil
@@ -18,16 +18,20 @@ from coordinator.scorecards.models import Decision, LoopDecision
 from coordinator.scorecards.services import RATIONALE_MAX, ScorecardError, clean_text, too_long
 
 
+def _newest_first(loop: Loop) -> Select[tuple[LoopDecision]]:
+    return (select(LoopDecision).where(LoopDecision.loop_id == loop.id)
+            .order_by(LoopDecision.decided_dt.desc(), LoopDecision.id.desc())
+            .options(selectinload(LoopDecision.decided_by)))
+
+
 def latest_decision(loop: Loop) -> LoopDecision | None:
-    return db.session.scalar(select(LoopDecision).where(LoopDecision.loop_id == loop.id)
-                             .order_by(LoopDecision.decided_dt.desc(), LoopDecision.id.desc()).limit(1)
-                             .options(selectinload(LoopDecision.decided_by)))
+    """The decision in force (a later one replaces an earlier one; both stay in the history)."""
+    return db.session.scalar(_newest_first(loop).limit(1))
 
 
 def decisions_of(loop: Loop) -> list[LoopDecision]:
-    return list(db.session.scalars(select(LoopDecision).where(LoopDecision.loop_id == loop.id)
-                                   .order_by(LoopDecision.decided_dt.desc(), LoopDecision.id.desc())
-                                   .options(selectinload(LoopDecision.decided_by))))
+    """Every decision recorded on the loop, newest first."""
+    return list(db.session.scalars(_newest_first(loop)))
 
 
 #: what a decision does to the candidate's stage (another round leaves it where it is)

@@ -254,6 +254,7 @@ class ScorecardInput:
 
 
 def clean_text(text: str | None) -> str:
+    """Typed text as stored: browser line endings made plain, NUL characters (which PostgreSQL refuses) dropped."""
     return (text or "").replace("\r\n", "\n").replace("\x00", "")
 
 
@@ -291,6 +292,7 @@ def check_caps(data: ScorecardInput) -> dict[tuple[int | None, str], str]:
 
 
 def too_long(value: str, limit: int) -> str:
+    """The field message for a text over its limit; it says how long the text is, so nobody guesses."""
     return f"Keep this under {limit:,} characters (it has {len(value):,}). Move the rest to your own notes."
 
 
