@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import Any
 
 
 class LabelledEnum(StrEnum):
@@ -37,6 +38,21 @@ class LabelledEnum(StrEnum):
             return cls(value).label
         except ValueError:
             return value
+
+
+class LabelOf:
+    """A model's read-only attribute that shows a stored value as its enum's label, e.g.
+    `status_label = LabelOf("status", JobStatus)`; an empty value (none chosen yet) reads as ""."""
+
+    def __init__(self, attribute: str, enum: type[LabelledEnum]) -> None:
+        self.attribute = attribute
+        self.enum = enum
+
+    def __get__(self, obj: object, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = getattr(obj, self.attribute)
+        return self.enum(value).label if value else ""
 
 
 def sql_in(values: Iterable[StrEnum]) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
 from coordinator.dbtypes import UTCDateTime, link_key
-from coordinator.enums import sql_in
+from coordinator.enums import LabelOf, sql_in
 from coordinator.extensions import db
 from coordinator.focus.question_kind import QuestionKind
 from coordinator.focus.rating import RATINGS_BEST_FIRST, Rating, rating_check_sql
@@ -120,9 +120,7 @@ class Question(db.Model):
     focus_area: Mapped[FocusArea] = relationship(lazy="joined")
     created_by: Mapped[User | None] = relationship()
 
-    @property
-    def kind_label(self) -> str:
-        return QuestionKind(self.kind).label
+    kind_label = LabelOf("kind", QuestionKind)
 
     @property
     def probe_list(self) -> list[str]:

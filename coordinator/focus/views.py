@@ -24,7 +24,7 @@ from coordinator.focus.question_kind import QuestionKind
 from coordinator.focus.rating import RATINGS_BEST_FIRST, Rating
 from coordinator.forms import apply_service_error, choices
 from coordinator.hiring.models import Job
-from coordinator.loops.models import PlanSession, SessionKind
+from coordinator.loops.models import PlanSession
 
 bp = Blueprint("focus", __name__)
 
@@ -345,8 +345,7 @@ def plan(job_id: int):
     return render_template("focus/plan.html", job=job, rows=_plan_rows(job),
                            coverage=services.plan_coverage(job, steps),
                            areas=services.job_focus_areas(job), can_edit=can_edit_job_interviewing(current_user, job),
-                           total_min=sum(s.duration_min for s in steps), move_form=FlaskForm(),
-                           kind_labels={k.value: k.label for k in SessionKind})
+                           total_min=sum(s.duration_min for s in steps), move_form=FlaskForm())
 
 
 def _step_form(job: Job, step: PlanSession | None = None) -> PlanStepForm:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
 from coordinator.dbtypes import UTCDateTime
-from coordinator.enums import LabelledEnum, sql_in
+from coordinator.enums import LabelledEnum, LabelOf, sql_in
 from coordinator.extensions import db
 from coordinator.timeutil import now_utc
 
@@ -57,9 +57,7 @@ class Job(db.Model):
     recruiter: Mapped[User] = relationship(foreign_keys=[recruiter_id])
     candidates: Mapped[list[Candidate]] = relationship(back_populates="job", order_by="Candidate.name")
 
-    @property
-    def status_label(self) -> str:
-        return JobStatus(self.status).label
+    status_label = LabelOf("status", JobStatus)
 
 
 class Candidate(db.Model):
@@ -88,6 +86,4 @@ class Candidate(db.Model):
 
     job: Mapped[Job] = relationship(back_populates="candidates")
 
-    @property
-    def stage_label(self) -> str:
-        return CandidateStage(self.stage).label
+    stage_label = LabelOf("stage", CandidateStage)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
 from coordinator.dbtypes import UTCDateTime
-from coordinator.enums import LabelledEnum, sql_in
+from coordinator.enums import LabelledEnum, LabelOf, sql_in
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate, Job
 from coordinator.loops.kinds import Arrangement, SessionKind
@@ -80,6 +80,8 @@ class PlanSession(db.Model):
     job: Mapped[Job] = relationship()
     pool: Mapped[list[User]] = relationship(secondary="plan_session_pool", order_by="User.name")
 
+    kind_label = LabelOf("kind", SessionKind)
+
 
 plan_session_pool = db.Table(
     "plan_session_pool",
@@ -142,13 +144,8 @@ class Loop(db.Model):
     def job(self) -> Job:
         return self.candidate.job
 
-    @property
-    def status_label(self) -> str:
-        return LoopStatus(self.status).label
-
-    @property
-    def arrangement_label(self) -> str:
-        return Arrangement(self.arrangement).label
+    status_label = LabelOf("status", LoopStatus)
+    arrangement_label = LabelOf("arrangement", Arrangement)
 
     @property
     def active_sessions(self) -> list[LoopSession]:
@@ -207,13 +204,8 @@ class LoopSession(db.Model):
     )
     pool: Mapped[list[User]] = relationship(secondary="session_pool", order_by="User.name")
 
-    @property
-    def kind_label(self) -> str:
-        return SessionKind(self.kind).label
-
-    @property
-    def status_label(self) -> str:
-        return SessionStatus(self.status).label
+    kind_label = LabelOf("kind", SessionKind)
+    status_label = LabelOf("status", SessionStatus)
 
     @property
     def is_booked(self) -> bool:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
 from coordinator.dbtypes import UTCDateTime
-from coordinator.enums import LabelledEnum, sql_in
+from coordinator.enums import LabelledEnum, LabelOf, sql_in
 from coordinator.extensions import db
 from coordinator.focus.models import FocusArea
 from coordinator.focus.rating import Recommendation, rating_check_sql, recommendation_check_sql
@@ -104,9 +104,7 @@ class Scorecard(db.Model):
     def is_submitted(self) -> bool:
         return self.status == ScorecardStatus.SUBMITTED.value
 
-    @property
-    def recommendation_label(self) -> str:
-        return Recommendation(self.recommendation).label if self.recommendation else ""
+    recommendation_label = LabelOf("recommendation", Recommendation)
 
     def area(self, focus_area_id: int) -> ScorecardArea | None:
         return next((a for a in self.areas if a.focus_area_id == focus_area_id), None)
@@ -179,9 +177,7 @@ class ScorecardRevision(db.Model):
     scorecard: Mapped[Scorecard] = relationship(back_populates="revisions")
     author: Mapped[User | None] = relationship()
 
-    @property
-    def recommendation_label(self) -> str:
-        return Recommendation(self.recommendation).label
+    recommendation_label = LabelOf("recommendation", Recommendation)
 
 
 class LoopDecision(db.Model):
@@ -204,6 +200,4 @@ class LoopDecision(db.Model):
 
     decided_by: Mapped[User | None] = relationship()
 
-    @property
-    def outcome_label(self) -> str:
-        return Decision(self.outcome).label
+    outcome_label = LabelOf("outcome", Decision)
