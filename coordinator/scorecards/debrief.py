@@ -167,6 +167,8 @@ def aggregate(areas: Sequence[tuple[int, str]], columns: Sequence[Column],
                    recommendation_flags=flags)
 
 
+# --- reading a loop's scorecards into it ------------------------------------------------------------------------------
+
 def build_debrief(loop: Loop, now: datetime | None = None) -> tuple[Debrief, list[Seat]]:
     """Read the loop's scorecards and assignments (a fixed number of queries) and aggregate them. Only submitted
     scorecards contribute ratings; an interviewer's draft shows as missing."""
