@@ -1,12 +1,14 @@
-"""Column types shared by the models."""
+"""Column types shared by the models, and the two helpers every link table uses (its key, keeping its rows in step)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, ForeignKey
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import MappedColumn, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from coordinator.timeutil import as_utc
@@ -36,3 +38,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def link_key(target: str, ondelete: str = "CASCADE", *, index: bool = False) -> MappedColumn[Any]:
+    """One column of a link table's primary key, pointing at `target` ("focus_areas.id"). `index` serves lookups
+    from that side (every link of one focus area); the key's own index serves the first column."""
+    return mapped_column(ForeignKey(target, ondelete=ondelete), primary_key=True, index=index)
+
+
+def sync_links(rows: Mapping[int, Any], wanted: Sequence[int], add: Callable[[int, int], object],
+               drop: Callable[[Any], object], *, ordered: bool = True) -> None:
+    """Bring a link table's rows (keyed by the id they link to) in step with `wanted`: `drop` each row not wanted,
+    `add(id, position)` each missing one, and, for an `ordered` table, renumber the rows kept."""
+    for key, row in rows.items():
+        if key not in wanted:
+            drop(row)
+    for position, key in enumerate(wanted):
+        row = rows.get(key)
+        if row is None:
+            add(key, position)
+        elif ordered:
+            row.position = position

@@ -18,11 +18,14 @@ __all__ = [
     "as_utc",
     "format_clock",
     "format_clock_range",
+    "format_date",
     "format_day",
     "format_instant",
     "format_range",
     "format_span",
     "format_times",
+    "format_utc_stamp",
+    "format_wall_time",
     "format_when",
     "get_zone",
     "is_valid_timezone",
@@ -215,3 +218,22 @@ def format_clock_range(start: datetime, end: datetime, tz_name: str) -> str:
     a, b = to_local(start, tz_name), to_local(end, tz_name)
     first, last = _abbreviation(a), _abbreviation(b)
     return f"{a:%H:%M}–{b:%H:%M}" if first == last else f"{a:%H:%M} {first} – {b:%H:%M} {last}"
+
+
+# --- for files other programs read (CSV exports): UTC, sortable, no zone suffix ---------------------------------
+
+def format_utc_stamp(dt: datetime) -> str:
+    """An instant in UTC as a spreadsheet sorts it: "2026-03-05 14:30" (the column header names the zone)."""
+    return f"{as_utc(dt):%Y-%m-%d %H:%M}"
+
+
+# --- calendar days and wall-clock times that are not instants (a promised decision day, working hours) ----------
+
+def format_date(day: date, fmt: str = "%a %d %b %Y") -> str:
+    """A calendar day as pages show it beside instants: "Fri 04 Dec 2026". No zone: a day is not an instant."""
+    return day.strftime(fmt)
+
+
+def format_wall_time(at: time) -> str:
+    """A time of day that is no instant yet (working hours, a row of a week grid): "09:00"."""
+    return f"{at:%H:%M}"

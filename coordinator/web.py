@@ -94,6 +94,10 @@ def init_app(app: Flask) -> None:
     def navigation():
         return {"nav_items": nav_items()}
 
+    # calendar days, times of day and zone names that are not instants, shown the way timeutil shows them
+    app.jinja_env.filters.update(calendar_day=timeutil.format_date, wall_time=timeutil.format_wall_time,
+                                 zone_name=timeutil.zone_name)
+
     @app.before_request
     def second_factor_enrolment():
         """A role that requires the second factor lets its holders do nothing else until they set it up."""

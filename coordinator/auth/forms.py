@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 
 from coordinator.auth.models import WEEKDAY_NAMES
 from coordinator.auth.passwords import MAX_PASSWORD_LENGTH, password_problem
-from coordinator.auth.roles import ROLE_LABELS, Role
+from coordinator.auth.roles import Role
 from coordinator.forms import MultiCheckboxField, TimezoneField, choices, no_control_characters, strip_filter
 
 
@@ -77,7 +77,7 @@ class UserForm(WorkingHoursMixin, FlaskForm):
     job_title = StringField("Job title", validators=[Optional(), Length(max=120), no_control_characters],
                             filters=[strip_filter], description="Candidates see this next to the name.")
     timezone = TimezoneField("Time zone")
-    roles = MultiCheckboxField("Roles", choices=choices((r.value, ROLE_LABELS[r]) for r in Role),
+    roles = MultiCheckboxField("Roles", choices=choices(Role.choices()),
                                validators=[DataRequired(message="Give the user at least one role.")])
     is_enabled = BooleanField("Account enabled", default=True)
     password = PasswordField("One-time password", validators=[Optional(), _password_policy],

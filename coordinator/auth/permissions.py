@@ -264,7 +264,7 @@ def can_manage_privacy(user: User) -> bool:
 # organizer, a recruiter) and the job's hiring manager see every scorecard. Admins see none unless they also hold
 # one of those roles for the job: the admin role manages accounts, it does not join a hiring team. Shadows do not
 # score and see no scorecard. Everyone else sees nothing. `feedback_access` is that rule; every scorecard page,
-# download and listing asks it (directly or through the helpers below it).
+# download and listing asks it (the debrief, its CSV and print view and the decision: `sees_all`).
 
 
 class FeedbackAccess:
@@ -326,20 +326,6 @@ def feedback_access(user: User, loop, submitted_session_ids=None) -> FeedbackAcc
             Scorecard.loop_id == loop.id, Scorecard.interviewer_id == user.id,
             Scorecard.status == ScorecardStatus.SUBMITTED.value)).all()
     return FeedbackAccess(user.id, sees_all, seats, frozenset(submitted_session_ids) & seats)
-
-
-def can_view_scorecard(user: User, loop, author_id: int) -> bool:
-    return feedback_access(user, loop).can_read(author_id)
-
-
-def can_write_scorecard(user: User, loop, session_id: int, author_id: int) -> bool:
-    return feedback_access(user, loop).can_write(session_id, author_id)
-
-
-def can_run_debrief(user: User, loop) -> bool:
-    """The debrief (every scorecard side by side), its CSV and print view, and the decision: the job's recruiter
-    and hiring manager."""
-    return feedback_access(user, loop).sees_all
 
 
 def can_list_my_scorecards(user: User) -> bool:

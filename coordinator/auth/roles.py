@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from coordinator.enums import LabelledEnum
 
 
-class Role(StrEnum):
-    ADMIN = "admin"
-    RECRUITER = "recruiter"
-    HIRING_MANAGER = "hiring_manager"
-    INTERVIEWER = "interviewer"
-
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
-
-
-ROLE_LABELS: dict[Role, str] = {
-    Role.ADMIN: "Admin",
-    Role.RECRUITER: "Recruiter",
-    Role.HIRING_MANAGER: "Hiring manager",
-    Role.INTERVIEWER: "Interviewer",
-}
+class Role(LabelledEnum):
+    ADMIN = "admin", "Admin"
+    RECRUITER = "recruiter", "Recruiter"
+    HIRING_MANAGER = "hiring_manager", "Hiring manager"
+    INTERVIEWER = "interviewer", "Interviewer"

@@ -35,7 +35,7 @@ class QuestionForm(FlaskForm):
     text = TextAreaField("Question", validators=[DataRequired(message="Write the question; it cannot be empty."),
                                                  Length(max=TEXT_MAX)],
                          filters=[strip_filter], description="As the interviewer asks it.")
-    kind = SelectField("Kind", choices=choices((k.value, k.label) for k in QuestionKind))
+    kind = SelectField("Kind", choices=choices(QuestionKind.choices()))
     focus_area_id = SelectField("Focus area", coerce=int,
                                 validators=[DataRequired(message="Choose the focus area it gives evidence for.")])
     probes = TextAreaField("Follow-up probes", validators=[Optional(), Length(max=TEXT_MAX)],
@@ -47,15 +47,11 @@ class JobFocusAreasForm(FlaskForm):
     area_ids = MultiCheckboxField("Focus areas", coerce=int, validate_choice=False)
 
 
-class QualificationsForm(FlaskForm):
-    """One select per focus area (named area_<id>), built by the view from the area list."""
-
-
 class PlanStepForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(message="Give the step a title."), Length(max=120),
                                              no_control_characters], filters=[strip_filter],
                         description="As the candidate sees it: “System design”, “Meet the team”.")
-    kind = SelectField("Format", choices=choices((k.value, k.label) for k in SessionKind))
+    kind = SelectField("Format", choices=choices(SessionKind.choices()))
     duration_min = IntegerField("Length (minutes)", default=45,
                                 validators=[InputRequired(message="Give the length in minutes."),
                                             NumberRange(1, 480, message="A session lasts 1 minute to 8 hours.")])

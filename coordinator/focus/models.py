@@ -9,25 +9,21 @@ only carries that loop's id and stays out of the bank.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
-from coordinator.dbtypes import UTCDateTime
+from coordinator.dbtypes import UTCDateTime, link_key
+from coordinator.enums import LabelOf, sql_in
 from coordinator.extensions import db
-from coordinator.focus.question_kind import QUESTION_KIND_LABELS, QuestionKind
+from coordinator.focus.question_kind import QuestionKind
 from coordinator.focus.rating import RATINGS_BEST_FIRST, Rating, rating_check_sql
 from coordinator.hiring.models import Job
 from coordinator.timeutil import now_utc
 
-__all__ = ["QUESTION_KIND_LABELS", "FocusArea", "FocusAreaGuidance", "JobFocusArea", "PlanSessionFocusArea",
+__all__ = ["FocusArea", "FocusAreaGuidance", "JobFocusArea", "PlanSessionFocusArea",
            "Qualification", "Question", "QuestionKind"]
-
-
-def _in(values: type[StrEnum]) -> str:
-    return ", ".join(f"'{v.value}'" for v in values)
 
 
 class FocusArea(db.Model):
@@ -70,7 +66,7 @@ class FocusAreaGuidance(db.Model):
     __table_args__ = (CheckConstraint(rating_check_sql(), name="rating_known"),)
 
     #: the area
-    focus_area_id: Mapped[int] = mapped_column(ForeignKey("focus_areas.id", ondelete="CASCADE"), primary_key=True)
+    focus_area_id: Mapped[int] = link_key("focus_areas.id")
     #: one of Rating
     rating: Mapped[str] = mapped_column(String(16), primary_key=True)
     #: what an answer at this level sounds like
@@ -85,10 +81,9 @@ class JobFocusArea(db.Model):
     __tablename__ = "job_focus_areas"
 
     #: the job
-    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    job_id: Mapped[int] = link_key("jobs.id")
     #: the area
-    focus_area_id: Mapped[int] = mapped_column(ForeignKey("focus_areas.id", ondelete="RESTRICT"), primary_key=True,
-                                               index=True)
+    focus_area_id: Mapped[int] = link_key("focus_areas.id", "RESTRICT", index=True)
     #: order on the job page and in the coverage matrix, from 0
     position: Mapped[int] = mapped_column(default=0)
 
@@ -100,7 +95,7 @@ class Question(db.Model):
     """An interview question tagged with a focus area and a kind, with follow-up probes."""
 
     __tablename__ = "questions"
-    __table_args__ = (CheckConstraint(f"kind IN ({_in(QuestionKind)})", name="kind_known"),)
+    __table_args__ = (CheckConstraint(f"kind IN ({sql_in(QuestionKind)})", name="kind_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the question as the interviewer asks it
@@ -125,17 +120,11 @@ class Question(db.Model):
     focus_area: Mapped[FocusArea] = relationship(lazy="joined")
     created_by: Mapped[User | None] = relationship()
 
-    @property
-    def kind_label(self) -> str:
-        return QuestionKind(self.kind).label
+    kind_label = LabelOf("kind", QuestionKind)
 
     @property
     def probe_list(self) -> list[str]:
         return [line.strip() for line in self.probes.splitlines() if line.strip()]
-
-    @property
-    def is_loop_only(self) -> bool:
-        return self.loop_id is not None
 
 
 class Qualification(db.Model):
@@ -144,10 +133,9 @@ class Qualification(db.Model):
     __tablename__ = "qualifications"
 
     #: the person
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = link_key("users.id")
     #: the area
-    focus_area_id: Mapped[int] = mapped_column(ForeignKey("focus_areas.id", ondelete="CASCADE"), primary_key=True,
-                                               index=True)
+    focus_area_id: Mapped[int] = link_key("focus_areas.id", index=True)
     #: a trainee: attends sessions on this area as a shadow and does not assess it yet
     is_shadowing: Mapped[bool] = mapped_column(default=False)
     #: when this was last set
@@ -163,10 +151,8 @@ class PlanSessionFocusArea(db.Model):
     __tablename__ = "plan_session_focus_areas"
 
     #: the plan step
-    plan_session_id: Mapped[int] = mapped_column(ForeignKey("plan_sessions.id", ondelete="CASCADE"),
-                                                 primary_key=True)
+    plan_session_id: Mapped[int] = link_key("plan_sessions.id")
     #: the area
-    focus_area_id: Mapped[int] = mapped_column(ForeignKey("focus_areas.id", ondelete="RESTRICT"), primary_key=True,
-                                               index=True)
+    focus_area_id: Mapped[int] = link_key("focus_areas.id", "RESTRICT", index=True)
 
     focus_area: Mapped[FocusArea] = relationship(lazy="joined")

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from coordinator.enums import LabelledEnum
 
 
-class QuestionKind(StrEnum):
-    BEHAVIORAL = "behavioral"
-    SITUATIONAL = "situational"
-    PRACTICAL = "practical"
-
-    @property
-    def label(self) -> str:
-        return QUESTION_KIND_LABELS[self]
+class QuestionKind(LabelledEnum):
+    BEHAVIORAL = "behavioral", "Behavioral"
+    SITUATIONAL = "situational", "Situational"
+    PRACTICAL = "practical", "Practical"
 
     @property
     def hint(self) -> str:
         return QUESTION_KIND_HINTS[self]
 
-
-QUESTION_KIND_LABELS: dict[QuestionKind, str] = {
-    QuestionKind.BEHAVIORAL: "Behavioral",
-    QuestionKind.SITUATIONAL: "Situational",
-    QuestionKind.PRACTICAL: "Practical",
-}
 
 QUESTION_KIND_HINTS: dict[QuestionKind, str] = {
     QuestionKind.BEHAVIORAL: "“Tell me about a time when…”: past behaviour, answered with STAR evidence.",

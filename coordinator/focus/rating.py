@@ -6,37 +6,30 @@ from here, scorecards and the debrief also the overall recommendation scale.
 
 from __future__ import annotations
 
-from enum import StrEnum
+from coordinator.enums import LabelledEnum, sql_in
 
 
-class Rating(StrEnum):
-    """A 4-point scale; there is deliberately no "neutral", so every interviewer takes a side."""
-
-    STRONG_NO = "strong_no"
-    NO = "no"
-    YES = "yes"
-    STRONG_YES = "strong_yes"
-
-    @property
-    def label(self) -> str:
-        return RATING_LABELS[self]
+class _FourPoints(LabelledEnum):
+    """A scale of four members, worst first: the lower two say no, the upper two yes."""
 
     @property
     def score(self) -> int:
-        """1 (Strong no) to 4 (Strong yes), for averages in a debrief."""
-        return list(Rating).index(self) + 1
+        """1 (the worst) to 4 (the best), for averages in a debrief."""
+        return list(type(self)).index(self) + 1
 
     @property
     def is_positive(self) -> bool:
-        return self in (Rating.YES, Rating.STRONG_YES)
+        return self.score > 2
 
 
-RATING_LABELS: dict[Rating, str] = {
-    Rating.STRONG_NO: "Strong no",
-    Rating.NO: "No",
-    Rating.YES: "Yes",
-    Rating.STRONG_YES: "Strong yes",
-}
+class Rating(_FourPoints):
+    """A 4-point scale; there is deliberately no "neutral", so every interviewer takes a side."""
+
+    STRONG_NO = "strong_no", "Strong no"
+    NO = "no", "No"
+    YES = "yes", "Yes"
+    STRONG_YES = "strong_yes", "Strong yes"
+
 
 #: highest first, the order a kit shows guidance in ("what Strong yes looks like" on top)
 RATINGS_BEST_FIRST: tuple[Rating, ...] = tuple(reversed(Rating))
@@ -44,39 +37,18 @@ RATINGS_BEST_FIRST: tuple[Rating, ...] = tuple(reversed(Rating))
 
 def rating_check_sql(column: str = "rating") -> str:
     """A CHECK constraint expression that admits only the scale's values."""
-    return f"{column} IN (" + ", ".join(f"'{r.value}'" for r in Rating) + ")"
+    return f"{column} IN ({sql_in(Rating)})"
 
 
-class Recommendation(StrEnum):
+class Recommendation(_FourPoints):
     """An interviewer's overall recommendation on a scorecard: four points, no neutral middle either."""
 
-    STRONG_NO_HIRE = "strong_no_hire"
-    NO_HIRE = "no_hire"
-    HIRE = "hire"
-    STRONG_HIRE = "strong_hire"
-
-    @property
-    def label(self) -> str:
-        return RECOMMENDATION_LABELS[self]
-
-    @property
-    def score(self) -> int:
-        """1 (Strong no hire) to 4 (Strong hire)."""
-        return list(Recommendation).index(self) + 1
-
-    @property
-    def is_positive(self) -> bool:
-        return self in (Recommendation.HIRE, Recommendation.STRONG_HIRE)
-
-
-RECOMMENDATION_LABELS: dict[Recommendation, str] = {
-    Recommendation.STRONG_NO_HIRE: "Strong no hire",
-    Recommendation.NO_HIRE: "No hire",
-    Recommendation.HIRE: "Hire",
-    Recommendation.STRONG_HIRE: "Strong hire",
-}
+    STRONG_NO_HIRE = "strong_no_hire", "Strong no hire"
+    NO_HIRE = "no_hire", "No hire"
+    HIRE = "hire", "Hire"
+    STRONG_HIRE = "strong_hire", "Strong hire"
 
 
 def recommendation_check_sql(column: str = "recommendation") -> str:
     """A CHECK constraint expression that admits only the recommendation scale's values (or NULL)."""
-    return f"{column} IN (" + ", ".join(f"'{r.value}'" for r in Recommendation) + ")"
+    return f"{column} IN ({sql_in(Recommendation)})"

@@ -13,6 +13,7 @@ from sqlalchemy import Select, delete, exists, func, or_, select
 
 from coordinator.auth.models import User, UserRole
 from coordinator.auth.roles import Role
+from coordinator.dbtypes import sync_links
 from coordinator.extensions import db
 from coordinator.focus.models import (
     FocusArea,
@@ -202,14 +203,8 @@ def set_job_focus_areas(job: Job, area_ids: Sequence[int]) -> list[str]:
         for link in links:
             notes.append(f"{link.focus_area.name} is no longer covered by “{titles[link.plan_session_id]}”.")
             db.session.delete(link)
-        for area_id in removed_ids:
-            db.session.delete(rows[area_id])
-    for position, area_id in enumerate(ids):
-        row = rows.get(area_id)
-        if row is None:
-            db.session.add(JobFocusArea(job_id=job.id, focus_area_id=area_id, position=position))
-        else:
-            row.position = position
+    sync_links(rows, ids, lambda i, at: db.session.add(JobFocusArea(job_id=job.id, focus_area_id=i, position=at)),
+               db.session.delete)
     db.session.flush()
     return notes
 
@@ -445,12 +440,9 @@ def _apply_step(step: PlanSession, data: PlanStepData, pool: list[User], area_id
     db.session.flush()
     current = {r.focus_area_id: r for r in db.session.scalars(
         select(PlanSessionFocusArea).where(PlanSessionFocusArea.plan_session_id == step.id))}
-    for area_id, row in current.items():
-        if area_id not in area_ids:
-            db.session.delete(row)
-    for area_id in area_ids:
-        if area_id not in current:
-            db.session.add(PlanSessionFocusArea(plan_session_id=step.id, focus_area_id=area_id))
+    sync_links(current, area_ids,
+               lambda i, _: db.session.add(PlanSessionFocusArea(plan_session_id=step.id, focus_area_id=i)),
+               db.session.delete, ordered=False)
     db.session.flush()
 
 

@@ -20,11 +20,11 @@ from coordinator.extensions import db
 from coordinator.focus import services
 from coordinator.focus.forms import FocusAreaForm, JobFocusAreasForm, PlanStepForm, QuestionForm
 from coordinator.focus.models import FocusArea, Qualification, Question
-from coordinator.focus.question_kind import QUESTION_KIND_LABELS, QuestionKind
+from coordinator.focus.question_kind import QuestionKind
 from coordinator.focus.rating import RATINGS_BEST_FIRST, Rating
 from coordinator.forms import choices
 from coordinator.hiring.models import Job
-from coordinator.loops.models import PlanSession, SessionKind
+from coordinator.loops.models import PlanSession
 from coordinator.web import discard_changes, refused
 
 bp = Blueprint("focus", __name__)
@@ -167,7 +167,7 @@ def questions():
         query = query.where(Question.is_archived.is_(True))
     rows = db.session.scalars(query.limit(300)).all()
     return render_template("focus/questions.html", questions=rows, q=text, area_id=area_id, kind=kind,
-                           archived=archived, areas=services.all_focus_areas(), kinds=QUESTION_KIND_LABELS,
+                           archived=archived, areas=services.all_focus_areas(), kinds=QuestionKind.choices(),
                            can_edit=can_edit_interview_library(current_user), archive_form=FlaskForm())
 
 
@@ -332,8 +332,7 @@ def plan(job_id: int):
     return render_template("focus/plan.html", job=job, rows=_plan_rows(job),
                            coverage=services.plan_coverage(job, steps),
                            areas=services.job_focus_areas(job), can_edit=can_edit_job_interviewing(current_user, job),
-                           total_min=sum(s.duration_min for s in steps), move_form=FlaskForm(),
-                           kind_labels={k.value: k.label for k in SessionKind})
+                           total_min=sum(s.duration_min for s in steps), move_form=FlaskForm())
 
 
 def _step_form(job: Job, step: PlanSession | None = None) -> PlanStepForm:

@@ -7,7 +7,7 @@ from wtforms import EmailField, IntegerField, SelectField, StringField, TextArea
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from coordinator.forms import TimezoneField, choices, no_control_characters, strip_filter
-from coordinator.hiring.models import CANDIDATE_STAGE_LABELS, JobStatus
+from coordinator.hiring.models import CandidateStage, JobStatus
 
 NOTES_MAX = 10_000
 
@@ -20,7 +20,7 @@ class JobForm(FlaskForm):
     hiring_manager_id = SelectField("Hiring manager", coerce=int,
                                     validators=[DataRequired(message="Choose the hiring manager.")])
     recruiter_id = SelectField("Recruiter", coerce=int, validators=[DataRequired(message="Choose the recruiter.")])
-    status = SelectField("Status", choices=choices((s.value, s.label) for s in JobStatus), default=JobStatus.OPEN.value)
+    status = SelectField("Status", choices=choices(JobStatus.choices()), default=JobStatus.OPEN.value)
     feedback_due_hours = IntegerField(
         "Scorecards due (hours after each interview)", default=24,
         validators=[Optional(), NumberRange(min=1, max=336, message="Between 1 hour and 336 hours (two weeks).")],
@@ -34,7 +34,7 @@ class CandidateForm(FlaskForm):
                        filters=[strip_filter])
     timezone = TimezoneField("Time zone", description="The candidate's itinerary and invites use this zone.")
     job_id = SelectField("Job", coerce=int, validators=[DataRequired(message="Choose the job.")])
-    stage = SelectField("Stage", choices=choices((s.value, label) for s, label in CANDIDATE_STAGE_LABELS.items()))
+    stage = SelectField("Stage", choices=choices(CandidateStage.choices()))
     first_interview_emphasis = TextAreaField(
         "What the first interview emphasised", validators=[Optional(), Length(max=NOTES_MAX)],
         description="Skills and experience the candidate showed; interviewers read this in their kit.")

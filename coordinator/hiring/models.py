@@ -3,62 +3,39 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
 from coordinator.dbtypes import UTCDateTime
+from coordinator.enums import LabelledEnum, LabelOf, sql_in
 from coordinator.extensions import db
 from coordinator.timeutil import now_utc
 
 
-class JobStatus(StrEnum):
-    OPEN = "open"
-    ON_HOLD = "on_hold"
-    FILLED = "filled"
-    CLOSED = "closed"
-
-    @property
-    def label(self) -> str:
-        return {"open": "Open", "on_hold": "On hold", "filled": "Filled", "closed": "Closed"}[self.value]
+class JobStatus(LabelledEnum):
+    OPEN = "open", "Open"
+    ON_HOLD = "on_hold", "On hold"
+    FILLED = "filled", "Filled"
+    CLOSED = "closed", "Closed"
 
 
-class CandidateStage(StrEnum):
+class CandidateStage(LabelledEnum):
     """Where the candidate is in the second round; coordinator starts once the first round is passed."""
 
-    TO_SCHEDULE = "to_schedule"
-    SCHEDULED = "scheduled"
-    DEBRIEF = "debrief"
-    OFFER = "offer"
-    HIRED = "hired"
-    NOT_HIRED = "not_hired"
-    WITHDRAWN = "withdrawn"
-
-    @property
-    def label(self) -> str:
-        return CANDIDATE_STAGE_LABELS[self]
-
-
-CANDIDATE_STAGE_LABELS = {
-    CandidateStage.TO_SCHEDULE: "To schedule",
-    CandidateStage.SCHEDULED: "Scheduled",
-    CandidateStage.DEBRIEF: "In debrief",
-    CandidateStage.OFFER: "Offer",
-    CandidateStage.HIRED: "Hired",
-    CandidateStage.NOT_HIRED: "Not hired",
-    CandidateStage.WITHDRAWN: "Withdrawn",
-}
-
-
-def _in(values: type[StrEnum]) -> str:
-    return ", ".join(f"'{v.value}'" for v in values)
+    TO_SCHEDULE = "to_schedule", "To schedule"
+    SCHEDULED = "scheduled", "Scheduled"
+    DEBRIEF = "debrief", "In debrief"
+    OFFER = "offer", "Offer"
+    HIRED = "hired", "Hired"
+    NOT_HIRED = "not_hired", "Not hired"
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 class Job(db.Model):
     __tablename__ = "jobs"
-    __table_args__ = (CheckConstraint(f"status IN ({_in(JobStatus)})", name="status_known"),)
+    __table_args__ = (CheckConstraint(f"status IN ({sql_in(JobStatus)})", name="status_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the role as advertised ("Senior Data Engineer")
@@ -80,14 +57,12 @@ class Job(db.Model):
     recruiter: Mapped[User] = relationship(foreign_keys=[recruiter_id])
     candidates: Mapped[list[Candidate]] = relationship(back_populates="job", order_by="Candidate.name")
 
-    @property
-    def status_label(self) -> str:
-        return JobStatus(self.status).label
+    status_label = LabelOf("status", JobStatus)
 
 
 class Candidate(db.Model):
     __tablename__ = "candidates"
-    __table_args__ = (CheckConstraint(f"stage IN ({_in(CandidateStage)})", name="stage_known"),)
+    __table_args__ = (CheckConstraint(f"stage IN ({sql_in(CandidateStage)})", name="stage_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: full name as the candidate writes it
@@ -111,6 +86,4 @@ class Candidate(db.Model):
 
     job: Mapped[Job] = relationship(back_populates="candidates")
 
-    @property
-    def stage_label(self) -> str:
-        return CandidateStage(self.stage).label
+    stage_label = LabelOf("stage", CandidateStage)

@@ -24,7 +24,7 @@ from coordinator.extensions import db
 from coordinator.forms import choices
 from coordinator.hiring import services
 from coordinator.hiring.forms import CandidateForm, JobForm
-from coordinator.hiring.models import CANDIDATE_STAGE_LABELS, Candidate, Job
+from coordinator.hiring.models import Candidate, CandidateStage, Job
 from coordinator.loops.models import Loop
 from coordinator.reminders import services as reminders
 from coordinator.web import refused
@@ -118,7 +118,7 @@ def candidates():
     rows = db.session.scalars(query.limit(200)).all()
     jobs = db.session.scalars(visible_jobs(current_user).order_by(Job.title)).all()
     return render_template("hiring/candidates.html", candidates=rows, q=text, stage=stage, job_id=job_id,
-                           jobs=jobs, stages=CANDIDATE_STAGE_LABELS,
+                           jobs=jobs, stages=CandidateStage.choices(),
                            can_create=can_create_candidate(current_user))
 
 

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from coordinator.loops.kinds import SessionKind
 from coordinator.timeutil import InvalidTimeZone, as_utc, get_zone
 
 PRODID = "-//coordinator//Interview invites 1.0//EN"
 
-KINDS: dict[str, str] = {"one_on_one": "One-on-one", "panel": "Panel", "practical": "Practical"}
+KINDS: dict[str, str] = {k.value: k.label for k in SessionKind}
 STATUSES = ("CONFIRMED", "TENTATIVE", "CANCELLED")
 INVITE_METHODS = ("REQUEST", "CANCEL")
 _DEFAULT_BLOCK_GAP = timedelta(minutes=15)

@@ -40,7 +40,6 @@ from coordinator.auth.models import User
 from coordinator.extensions import db
 from coordinator.invites.email import build_invite_email
 from coordinator.invites.ical import (
-    KINDS,
     CandidateEvent,
     Grouping,
     InviteError,
@@ -59,6 +58,7 @@ from coordinator.invites.ical import (
 from coordinator.invites.models import CandidateInviteEvent, OutboxKind, OutboxMessage, OutboxStatus
 from coordinator.invites.texts import TEXTS
 from coordinator.loops.changes import Change, ChangeKind
+from coordinator.loops.kinds import SessionKind
 from coordinator.loops.models import Loop, LoopSession, ParticipantRole, SessionStatus
 from coordinator.mail import one_line
 from coordinator.timeutil import format_day, format_instant, format_times, format_when, now_utc, to_local
@@ -301,7 +301,7 @@ def _session_context(data: LoopData, s: LoopSession, user: User) -> dict[str, An
     others = [p.user for p in s.participants if p.user_id != user.id]
     return {
         "recipient": user, "loop": data.loop, "session": s, "candidate": data.candidate,
-        "job_title": data.candidate.job.title, "kind_label": KINDS.get(s.kind, s.kind),
+        "job_title": data.candidate.job.title, "kind_label": SessionKind.label_of(s.kind),
         "when": format_when(s.start_dt, s.end_dt, tz) if s.start_dt else "", "tz": tz,
         "where": s.where, "video": video_link(s.video),
         "is_shadow": me is not None and me.role == ParticipantRole.SHADOW.value,
@@ -394,7 +394,7 @@ def _candidate_items(iloop: InviteLoop, event: CandidateEvent, by_uid: dict[str,
     for inv in event.sessions:
         s = by_uid[inv.uid]
         items.append({
-            "title": s.title, "kind_label": KINDS.get(s.kind, s.kind),
+            "title": s.title, "kind_label": SessionKind.label_of(s.kind),
             "day": format_day(to_local(inv.start, tz).date(), long=True),
             "times": format_times(inv.start, inv.end, tz),
             "when": format_when(inv.start, inv.end, tz), "where": s.where, "video": video_link(s.video),

@@ -1,7 +1,7 @@
 """Coverage rules: does a loop (or a job's interview plan) assess every focus area once, by qualified people?
 
-Plain functions over plain data, no Flask and no database: `loops.assignments` builds the slots from the rows, and
-the tests call these directly.
+Plain functions over plain data, no Flask and no database: `kits.services` (and `focus.services`, for a job's plan)
+builds the slots from the rows, and the tests call these directly.
 
 A *slot* is one assessor in one session: a named interviewer, or an interviewer the engine will pick from the
 session's pool at booking (not known yet). The rules:
@@ -103,9 +103,6 @@ class Coverage:
 
     def warnings_for(self, *codes: str) -> list[CoverageWarning]:
         return [w for w in self.warnings if w.code in codes]
-
-    def slot_warnings(self, index: int) -> list[CoverageWarning]:
-        return [w for w in self.warnings if w.slot_index == index]
 
     def cell_problem(self, area_id: int, index: int) -> str | None:
         """'unqualified', 'shadowing' or 'not_job_area' when the slot should not assess that area."""

@@ -20,7 +20,7 @@ class AssignmentForm(FlaskForm):
     question_ids = MultiCheckboxField("Questions", coerce=int, validate_choice=False)
     new_text = TextAreaField("Question for this loop only", validators=[Optional(), Length(max=TEXT_MAX)],
                              description="Only this loop's kits see it; the shared bank stays as it is.")
-    new_kind = SelectField("Kind", choices=choices((k.value, k.label) for k in QuestionKind),
+    new_kind = SelectField("Kind", choices=choices(QuestionKind.choices()),
                            default=QuestionKind.BEHAVIORAL.value, validate_choice=False)
     new_focus_area_id = SelectField("Focus area", coerce=int, validate_choice=False)
     new_probes = TextAreaField("Follow-up probes", validators=[Optional(), Length(max=TEXT_MAX)],

@@ -13,7 +13,7 @@ from sqlalchemy import ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
-from coordinator.dbtypes import UTCDateTime
+from coordinator.dbtypes import UTCDateTime, link_key
 from coordinator.extensions import db
 from coordinator.focus.models import FocusArea, Question
 from coordinator.loops.models import LoopSession
@@ -27,10 +27,9 @@ class SessionFocusArea(db.Model):
     __tablename__ = "session_focus_areas"
 
     #: the session
-    session_id: Mapped[int] = mapped_column(ForeignKey("loop_sessions.id", ondelete="CASCADE"), primary_key=True)
+    session_id: Mapped[int] = link_key("loop_sessions.id")
     #: the area
-    focus_area_id: Mapped[int] = mapped_column(ForeignKey("focus_areas.id", ondelete="RESTRICT"), primary_key=True,
-                                               index=True)
+    focus_area_id: Mapped[int] = link_key("focus_areas.id", "RESTRICT", index=True)
 
     session: Mapped[LoopSession] = relationship()
     focus_area: Mapped[FocusArea] = relationship(lazy="joined")
@@ -72,11 +71,9 @@ class AssignmentFocusArea(db.Model):
     __tablename__ = "assignment_focus_areas"
 
     #: the assignment
-    assignment_id: Mapped[int] = mapped_column(ForeignKey("interviewer_assignments.id", ondelete="CASCADE"),
-                                               primary_key=True)
+    assignment_id: Mapped[int] = link_key("interviewer_assignments.id")
     #: the area
-    focus_area_id: Mapped[int] = mapped_column(ForeignKey("focus_areas.id", ondelete="RESTRICT"), primary_key=True,
-                                               index=True)
+    focus_area_id: Mapped[int] = link_key("focus_areas.id", "RESTRICT", index=True)
     #: order in the kit, from 0
     position: Mapped[int] = mapped_column(default=0)
 
@@ -89,11 +86,9 @@ class AssignmentQuestion(db.Model):
     __tablename__ = "assignment_questions"
 
     #: the assignment
-    assignment_id: Mapped[int] = mapped_column(ForeignKey("interviewer_assignments.id", ondelete="CASCADE"),
-                                               primary_key=True)
+    assignment_id: Mapped[int] = link_key("interviewer_assignments.id")
     #: the question
-    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), primary_key=True,
-                                             index=True)
+    question_id: Mapped[int] = link_key("questions.id", index=True)
     #: order in the kit, from 0
     position: Mapped[int] = mapped_column(default=0)
 

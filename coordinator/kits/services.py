@@ -2,7 +2,7 @@
 suggestion, interview kits, and the coverage rule at booking.
 
 Services check, add and flush; the caller commits. The rules themselves are the plain functions of
-`loops.coverage`; this module turns rows into their input and their answers back into rows.
+`kits.coverage`; this module turns rows into their input and their answers back into rows.
 
 An interviewer without an assignment of their own assesses the areas their session is planned to cover (copied
 from the job's interview plan). When one interviewer of a session is replaced, the newcomer takes over the
@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from coordinator.auth.models import User
+from coordinator.dbtypes import sync_links
 from coordinator.extensions import db
 from coordinator.focus import services as focus_services
-from coordinator.focus.models import FocusArea, PlanSessionFocusArea, Question
+from coordinator.focus.models import FocusArea, Question
 from coordinator.kits.coverage import (
     MAX_AREAS_PER_INTERVIEWER,
     Area,
@@ -210,26 +211,12 @@ def _write(session: LoopSession, user: User, area_ids: Sequence[int], question_i
         assignment = InterviewerAssignment(session_id=session.id, user_id=user.id)
         db.session.add(assignment)
     assignment.updated_by_id = actor.id if actor else None
-    kept_areas = {a.focus_area_id: a for a in assignment.areas}
-    for area_id, row in kept_areas.items():
-        if area_id not in area_ids:
-            assignment.areas.remove(row)
-    for position, area_id in enumerate(area_ids):
-        row = kept_areas.get(area_id)
-        if row is None:
-            assignment.areas.append(AssignmentFocusArea(focus_area_id=area_id, position=position))
-        else:
-            row.position = position
-    kept_questions = {q.question_id: q for q in assignment.questions}
-    for question_id, row in kept_questions.items():
-        if question_id not in question_ids:
-            assignment.questions.remove(row)
-    for position, question_id in enumerate(question_ids):
-        row = kept_questions.get(question_id)
-        if row is None:
-            assignment.questions.append(AssignmentQuestion(question_id=question_id, position=position))
-        else:
-            row.position = position
+    sync_links({a.focus_area_id: a for a in assignment.areas}, area_ids,
+               lambda i, at: assignment.areas.append(AssignmentFocusArea(focus_area_id=i, position=at)),
+               assignment.areas.remove)
+    sync_links({q.question_id: q for q in assignment.questions}, question_ids,
+               lambda i, at: assignment.questions.append(AssignmentQuestion(question_id=i, position=at)),
+               assignment.questions.remove)
     # Assignments of people who left the session go once someone saves the session's kits anew.
     current = {u.id for u in _interviewers(session)}
     for stale in db.session.scalars(select(InterviewerAssignment).where(
@@ -317,12 +304,8 @@ def set_session_areas(session: LoopSession, area_ids: Sequence[int], actor: User
                         f"{MAX_AREAS_PER_INTERVIEWER * seats} focus areas for it.", "area_ids")
     current = {r.focus_area_id: r for r in db.session.scalars(
         select(SessionFocusArea).where(SessionFocusArea.session_id == session.id))}
-    for area_id, row in current.items():
-        if area_id not in area_ids:
-            db.session.delete(row)
-    for area_id in area_ids:
-        if area_id not in current:
-            db.session.add(SessionFocusArea(session_id=session.id, focus_area_id=area_id))
+    sync_links(current, area_ids, lambda i, _: db.session.add(SessionFocusArea(session_id=session.id, focus_area_id=i)),
+               db.session.delete, ordered=False)
     services.record(session.loop, actor, "focus_planned",
                     f"'{session.title}' covers {', '.join(job_areas[i].name for i in area_ids) or 'no focus area'}.")
     db.session.flush()
@@ -335,14 +318,6 @@ def copy_plan_focus_areas(plan: Sequence[PlanSession], sessions: Sequence[LoopSe
         for area in steps.get(step.id, []):
             db.session.add(SessionFocusArea(session_id=session.id, focus_area_id=area.id))
     db.session.flush()
-
-
-def plan_areas_for_steps(step_ids: Sequence[int]) -> dict[int, list[int]]:
-    rows = db.session.scalars(select(PlanSessionFocusArea).where(PlanSessionFocusArea.plan_session_id.in_(step_ids)))
-    result: dict[int, list[int]] = {}
-    for row in rows:
-        result.setdefault(row.plan_session_id, []).append(row.focus_area_id)
-    return result
 
 
 # --- the one-click suggestion --------------------------------------------------------------------------------------
@@ -403,7 +378,7 @@ def booking_gaps(loop: Loop, placements: Sequence[services.Placement]) -> list[s
 
 
 def require_coverage(loop: Loop, placements: Sequence[services.Placement], actor: User, reason: str) -> None:
-    """Call before `services.book`: refuses (NeedsOverride, with the booking's own soft problems too) a booking
+    """Call before `loops.services.book`: refuses (NeedsOverride, with the booking's own soft problems too) a booking
     that leaves focus areas uncovered unless a reason is given, and writes an accepted reason to the history."""
     gaps = booking_gaps(loop, placements)
     if not gaps:
@@ -456,11 +431,6 @@ def kit_for(loop: Loop, session: LoopSession, user: User) -> Kit | None:
                        [a.name for a in areas], session.start_dt)
     return Kit(loop=loop, session=session, user=user, column=column, areas=areas, questions=questions,
                others=others, shadows=session.shadows, timing=plan)
-
-
-def kits_of(user: User, loop: Loop) -> list[Column]:
-    """The user's own kits in the loop."""
-    return loop_coverage(loop).columns_of(user.id)
 
 
 def loop_only_questions(loop: Loop) -> list[Question]:

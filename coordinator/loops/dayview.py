@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from coordinator.hiring.models import Candidate
 from coordinator.loops import services
 from coordinator.loops.models import Loop
-from coordinator.timeutil import local_day_bounds, local_to_utc, to_local
+from coordinator.timeutil import format_clock, format_times, local_day_bounds, local_to_utc, to_local
 
 
 @dataclass
@@ -40,10 +40,6 @@ class DayView:
     hours: list[tuple[float, str]]  # (left percent, "09:00")
     rows: list[Row]
     is_empty: bool
-
-
-def _clock(dt: datetime, tz: str) -> str:
-    return to_local(dt, tz).strftime("%H:%M")
 
 
 def build_day_view(loop: Loop, day: date, tz: str, proposed: Sequence[services.Placement] = ()) -> DayView:
@@ -82,9 +78,9 @@ def build_day_view(loop: Loop, day: date, tz: str, proposed: Sequence[services.P
         s, e = max(s, span_start), min(e, span_end)
         if s >= e:
             return None
-        title = f"{label}: {_clock(s, tz)}–{_clock(e, tz)} {to_local(s, tz).tzname()}"
+        title = f"{label}: {format_times(s, e, tz)}"
         if person_tz and person_tz != tz:
-            title += f" ({_clock(s, person_tz)}–{_clock(e, person_tz)} {to_local(s, person_tz).tzname()})"
+            title += f" ({format_times(s, e, person_tz)})"
         return Segment(kind, round((s - span_start).total_seconds() / total * 100, 3),
                        round((e - s).total_seconds() / total * 100, 3), label, title)
 
@@ -141,7 +137,7 @@ def build_day_view(loop: Loop, day: date, tz: str, proposed: Sequence[services.P
     while tick.astimezone(span_start.tzinfo) < span_end:
         at = tick.astimezone(span_start.tzinfo)
         if at >= span_start:
-            hours.append((round((at - span_start).total_seconds() / total * 100, 3), tick.strftime("%H:%M")))
+            hours.append((round((at - span_start).total_seconds() / total * 100, 3), format_clock(at, tz)))
         tick = to_local(at + timedelta(hours=1), tz)
     is_empty = not any(seg.kind in ("booked", "proposed") for row in rows for seg in row.segments)
     return DayView(day=day, tz=tz, hours=hours, rows=rows, is_empty=is_empty)

@@ -8,79 +8,46 @@ model); on SQLite the booking transaction takes the write lock first and checks 
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
 from coordinator.dbtypes import UTCDateTime
+from coordinator.enums import LabelledEnum, LabelOf, sql_in
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate, Job
+from coordinator.loops.kinds import Arrangement, SessionKind
 from coordinator.timeutil import now_utc
 
-
-class SessionKind(StrEnum):
-    ONE_ON_ONE = "one_on_one"
-    PANEL = "panel"
-    PRACTICAL = "practical"
-
-    @property
-    def label(self) -> str:
-        return {"one_on_one": "One-on-one", "panel": "Panel", "practical": "Practical"}[self.value]
+__all__ = ["Arrangement", "CandidateInviteGrouping", "Loop", "LoopEvent", "LoopSession", "LoopStatus",
+           "ParticipantRole", "PlanSession", "SessionInterviewer", "SessionKind", "SessionStatus"]
 
 
-class Arrangement(StrEnum):
-    BACK_TO_BACK = "back_to_back"
-    SPREAD = "spread"
-
-    @property
-    def label(self) -> str:
-        return {"back_to_back": "Back-to-back", "spread": "Spread over several days"}[self.value]
+class LoopStatus(LabelledEnum):
+    PLANNING = "planning", "Planning"
+    SCHEDULED = "scheduled", "Scheduled"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
 
 
-class LoopStatus(StrEnum):
-    PLANNING = "planning"
-    SCHEDULED = "scheduled"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return {"planning": "Planning", "scheduled": "Scheduled", "completed": "Completed",
-                "cancelled": "Cancelled"}[self.value]
+class SessionStatus(LabelledEnum):
+    PLANNED = "planned", "Not booked"
+    BOOKED = "booked", "Booked"
+    CANCELLED = "cancelled", "Cancelled"
 
 
-class SessionStatus(StrEnum):
-    PLANNED = "planned"
-    BOOKED = "booked"
-    CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return {"planned": "Not booked", "booked": "Booked", "cancelled": "Cancelled"}[self.value]
+class ParticipantRole(LabelledEnum):
+    INTERVIEWER = "interviewer", "Interviewer"
+    SHADOW = "shadow", "Shadow"
 
 
-class ParticipantRole(StrEnum):
-    INTERVIEWER = "interviewer"
-    SHADOW = "shadow"
-
-
-class CandidateInviteGrouping(StrEnum):
+class CandidateInviteGrouping(LabelledEnum):
     """How the candidate's calendar shows the loop."""
 
-    SESSION = "session"
-    BLOCK = "block"
-    DAY = "day"
-
-    @property
-    def label(self) -> str:
-        return {"session": "One event per session", "block": "One event per back-to-back block",
-                "day": "One event per day"}[self.value]
-
-
-def _in(values: type[StrEnum]) -> str:
-    return ", ".join(f"'{v.value}'" for v in values)
+    SESSION = "session", "One event per session"
+    BLOCK = "block", "One event per back-to-back block"
+    DAY = "day", "One event per day"
 
 
 class PlanSession(db.Model):
@@ -88,7 +55,7 @@ class PlanSession(db.Model):
 
     __tablename__ = "plan_sessions"
     __table_args__ = (
-        CheckConstraint(f"kind IN ({_in(SessionKind)})", name="kind_known"),
+        CheckConstraint(f"kind IN ({sql_in(SessionKind)})", name="kind_known"),
         CheckConstraint("duration_min > 0 AND duration_min <= 480", name="duration_range"),
     )
 
@@ -113,6 +80,8 @@ class PlanSession(db.Model):
     job: Mapped[Job] = relationship()
     pool: Mapped[list[User]] = relationship(secondary="plan_session_pool", order_by="User.name")
 
+    kind_label = LabelOf("kind", SessionKind)
+
 
 plan_session_pool = db.Table(
     "plan_session_pool",
@@ -126,9 +95,9 @@ class Loop(db.Model):
 
     __tablename__ = "loops"
     __table_args__ = (
-        CheckConstraint(f"status IN ({_in(LoopStatus)})", name="status_known"),
-        CheckConstraint(f"arrangement IN ({_in(Arrangement)})", name="arrangement_known"),
-        CheckConstraint(f"candidate_grouping IN ({_in(CandidateInviteGrouping)})", name="grouping_known"),
+        CheckConstraint(f"status IN ({sql_in(LoopStatus)})", name="status_known"),
+        CheckConstraint(f"arrangement IN ({sql_in(Arrangement)})", name="arrangement_known"),
+        CheckConstraint(f"candidate_grouping IN ({sql_in(CandidateInviteGrouping)})", name="grouping_known"),
         CheckConstraint("buffer_min >= 0 AND buffer_min <= 120", name="buffer_range"),
     )
 
@@ -175,13 +144,8 @@ class Loop(db.Model):
     def job(self) -> Job:
         return self.candidate.job
 
-    @property
-    def status_label(self) -> str:
-        return LoopStatus(self.status).label
-
-    @property
-    def arrangement_label(self) -> str:
-        return Arrangement(self.arrangement).label
+    status_label = LabelOf("status", LoopStatus)
+    arrangement_label = LabelOf("arrangement", Arrangement)
 
     @property
     def active_sessions(self) -> list[LoopSession]:
@@ -196,8 +160,8 @@ class Loop(db.Model):
 class LoopSession(db.Model):
     __tablename__ = "loop_sessions"
     __table_args__ = (
-        CheckConstraint(f"kind IN ({_in(SessionKind)})", name="kind_known"),
-        CheckConstraint(f"status IN ({_in(SessionStatus)})", name="status_known"),
+        CheckConstraint(f"kind IN ({sql_in(SessionKind)})", name="kind_known"),
+        CheckConstraint(f"status IN ({sql_in(SessionStatus)})", name="status_known"),
         CheckConstraint("duration_min > 0 AND duration_min <= 480", name="duration_range"),
         CheckConstraint("end_dt IS NULL OR start_dt < end_dt", name="start_before_end"),
     )
@@ -240,13 +204,8 @@ class LoopSession(db.Model):
     )
     pool: Mapped[list[User]] = relationship(secondary="session_pool", order_by="User.name")
 
-    @property
-    def kind_label(self) -> str:
-        return SessionKind(self.kind).label
-
-    @property
-    def status_label(self) -> str:
-        return SessionStatus(self.status).label
+    kind_label = LabelOf("kind", SessionKind)
+    status_label = LabelOf("status", SessionStatus)
 
     @property
     def is_booked(self) -> bool:
@@ -283,7 +242,7 @@ class SessionInterviewer(db.Model):
     __tablename__ = "session_interviewers"
     __table_args__ = (
         UniqueConstraint("session_id", "user_id"),
-        CheckConstraint(f"role IN ({_in(ParticipantRole)})", name="role_known"),
+        CheckConstraint(f"role IN ({sql_in(ParticipantRole)})", name="role_known"),
         CheckConstraint("NOT is_active OR (start_dt IS NOT NULL AND end_dt IS NOT NULL AND start_dt < end_dt)",
                         name="active_has_time"),
         Index("ix_session_interviewers_user_active", "user_id", "is_active", "start_dt"),

@@ -257,7 +257,8 @@ class InterviewerDashboard:
 
 def interviewer_dashboard(user: User, *, now: datetime | None = None) -> InterviewerDashboard:
     from coordinator.loops.services import upcoming_interviews
-    from coordinator.scorecards.services import CardState, my_seats
+    from coordinator.scorecards.models import CardState
+    from coordinator.scorecards.services import my_seats
 
     now = now or timeutil.now_utc()
     seats = [s for s in my_seats(user, now) if s.state != CardState.SUBMITTED and not s.is_former]

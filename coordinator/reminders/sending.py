@@ -23,7 +23,6 @@ from coordinator import timeutil
 from coordinator.auth.models import User
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate
-from coordinator.invites.ical import KINDS
 from coordinator.invites.models import OutboxKind
 from coordinator.invites.services import (
     KIT_ENDPOINTS,
@@ -35,6 +34,7 @@ from coordinator.invites.services import (
     video_link,
 )
 from coordinator.jobs.report import SendingReport
+from coordinator.loops.kinds import SessionKind
 from coordinator.loops.models import Loop, LoopSession, ParticipantRole
 from coordinator.mail import MessageError, build_email
 from coordinator.reminders import rules
@@ -288,7 +288,7 @@ def _person(user: User) -> Person:
 
 def session_info(s: LoopSession) -> SessionInfo:
     return SessionInfo(
-        title=s.title, kind_label=KINDS.get(s.kind, s.kind), duration_min=s.duration_min, start=s.start_dt,
+        title=s.title, kind_label=SessionKind.label_of(s.kind), duration_min=s.duration_min, start=s.start_dt,
         end=s.end_dt, where=s.where or "", video=video_link(s.video) or "",
         interviewers=tuple(_person(p.user) for p in s.participants if p.role == ParticipantRole.INTERVIEWER.value),
         shadows=tuple(_person(p.user) for p in s.participants if p.role == ParticipantRole.SHADOW.value),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from coordinator import timeutil
+from coordinator.loops.kinds import Arrangement, SessionKind
 
 __all__ = [
     "ARRANGEMENTS",
@@ -33,8 +34,8 @@ __all__ = [
     "window_from_dates",
 ]
 
-SESSION_KINDS = ("one_on_one", "panel", "practical")
-ARRANGEMENTS = ("back_to_back", "spread")
+SESSION_KINDS = tuple(k.value for k in SessionKind)
+ARRANGEMENTS = tuple(a.value for a in Arrangement)
 
 WorkingHours = Mapping[int, Sequence[tuple[time, time]]]
 

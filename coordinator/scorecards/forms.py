@@ -32,7 +32,7 @@ class AreaForm(Form):
     """One focus area: a rating on the scale (or not assessed, with a reason) and the STAR evidence."""
 
     rating = RadioField("Rating", validate_choice=False,
-                        choices=choices([(r.value, r.label) for r in Rating] + [(NOT_ASSESSED, "Not assessed")]))
+                        choices=choices(Rating.choices() + [(NOT_ASSESSED, "Not assessed")]))
     not_assessed_reason = TextAreaField("Why it could not be assessed")
     situation = TextAreaField(STAR_FIELDS[0][1], description=STAR_FIELDS[0][2])
     task = TextAreaField(STAR_FIELDS[1][1], description=STAR_FIELDS[1][2])
@@ -45,7 +45,7 @@ class ScorecardForm(FlaskForm):
     #: the scorecard's version when the page was loaded (0 before the first save)
     version = HiddenField()
     recommendation = RadioField("Overall recommendation",
-                                choices=choices((r.value, r.label) for r in Recommendation), validate_choice=False)
+                                choices=choices(Recommendation.choices()), validate_choice=False)
     takeaways = TextAreaField("Key takeaways",
                               description="Two or three sentences the debrief should hear first.")
     #: amendments only
@@ -119,6 +119,6 @@ def put_errors(form: ScorecardForm, errors: dict[tuple[int | None, str], str]) -
 
 
 class DecisionForm(FlaskForm):
-    outcome = RadioField("Decision", choices=choices((d.value, d.label) for d in Decision), validate_choice=False)
+    outcome = RadioField("Decision", choices=choices(Decision.choices()), validate_choice=False)
     rationale = TextAreaField("Rationale", description="What the decision rests on; the hiring team reads it later.")
     accept_missing = BooleanField("Decide without the missing scorecards")

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
 from coordinator.dbtypes import UTCDateTime
+from coordinator.enums import LabelledEnum, LabelOf, sql_in
 from coordinator.extensions import db
 from coordinator.focus.models import FocusArea
-from coordinator.focus.rating import Rating, Recommendation, rating_check_sql, recommendation_check_sql
+from coordinator.focus.rating import Recommendation, rating_check_sql, recommendation_check_sql
 from coordinator.loops.models import Loop, LoopSession
 from coordinator.timeutil import now_utc
 
@@ -28,20 +29,21 @@ class ScorecardStatus(StrEnum):
     SUBMITTED = "submitted"
 
 
-class Decision(StrEnum):
+class CardState(LabelledEnum):
+    """A scorecard as lists and the debrief show it: its stored status, or not started / overdue by the clock."""
+
+    PENDING = "pending", "Not started"
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    OVERDUE = "overdue", "Overdue"
+
+
+class Decision(LabelledEnum):
     """What the hiring team decides after the debrief."""
 
-    HIRE = "hire"
-    NO_HIRE = "no_hire"
-    ANOTHER_ROUND = "another_round"
-
-    @property
-    def label(self) -> str:
-        return {"hire": "Hire", "no_hire": "No hire", "another_round": "Another round"}[self.value]
-
-
-def _in(values: type[StrEnum]) -> str:
-    return ", ".join(f"'{v.value}'" for v in values)
+    HIRE = "hire", "Hire"
+    NO_HIRE = "no_hire", "No hire"
+    ANOTHER_ROUND = "another_round", "Another round"
 
 
 #: the STAR parts of the evidence, in order, with their labels and what each asks for
@@ -59,7 +61,7 @@ class Scorecard(db.Model):
     __tablename__ = "scorecards"
     __table_args__ = (
         UniqueConstraint("session_id", "interviewer_id"),
-        CheckConstraint(f"status IN ({_in(ScorecardStatus)})", name="status_known"),
+        CheckConstraint(f"status IN ({sql_in(ScorecardStatus)})", name="status_known"),
         CheckConstraint(recommendation_check_sql(), name="recommendation_known"),
     )
 
@@ -102,9 +104,7 @@ class Scorecard(db.Model):
     def is_submitted(self) -> bool:
         return self.status == ScorecardStatus.SUBMITTED.value
 
-    @property
-    def recommendation_label(self) -> str:
-        return Recommendation(self.recommendation).label if self.recommendation else ""
+    recommendation_label = LabelOf("recommendation", Recommendation)
 
     def area(self, focus_area_id: int) -> ScorecardArea | None:
         return next((a for a in self.areas if a.focus_area_id == focus_area_id), None)
@@ -144,10 +144,6 @@ class ScorecardArea(db.Model):
     focus_area: Mapped[FocusArea] = relationship(lazy="joined")
 
     @property
-    def rating_label(self) -> str:
-        return Rating(self.rating).label if self.rating else ""
-
-    @property
     def has_evidence(self) -> bool:
         return any((getattr(self, name) or "").strip() for name, _, _ in STAR_FIELDS)
 
@@ -181,16 +177,14 @@ class ScorecardRevision(db.Model):
     scorecard: Mapped[Scorecard] = relationship(back_populates="revisions")
     author: Mapped[User | None] = relationship()
 
-    @property
-    def recommendation_label(self) -> str:
-        return Recommendation(self.recommendation).label
+    recommendation_label = LabelOf("recommendation", Recommendation)
 
 
 class LoopDecision(db.Model):
     """The hiring team's decision after a loop's debrief. A later decision (after another round) adds a row."""
 
     __tablename__ = "loop_decisions"
-    __table_args__ = (CheckConstraint(f"outcome IN ({_in(Decision)})", name="outcome_known"),)
+    __table_args__ = (CheckConstraint(f"outcome IN ({sql_in(Decision)})", name="outcome_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the loop decided on
@@ -206,6 +200,4 @@ class LoopDecision(db.Model):
 
     decided_by: Mapped[User | None] = relationship()
 
-    @property
-    def outcome_label(self) -> str:
-        return Decision(self.outcome).label
+    outcome_label = LabelOf("outcome", Decision)

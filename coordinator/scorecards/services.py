@@ -1,5 +1,6 @@
 """Scorecard rules: which areas an interviewer scores, due dates and states, saving drafts, submitting and
-amending without lost updates, the debrief aggregation (plain functions over plain data), the decision and the CSV.
+amending without lost updates. The debrief is in `debrief` (its aggregation as plain functions, and the CSV), the
+hiring decision in `decision`.
 
 Services add and flush; the view commits once. Who may read what is decided by the independence rule,
 `coordinator.auth.permissions.feedback_access`; the functions here that list scorecards take its answer.
@@ -9,13 +10,9 @@ of the loop, and who has submitted (or what was decided) must not reach one who 
 
 from __future__ import annotations
 
-import csv
-import io
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
@@ -32,8 +29,7 @@ from coordinator.kits.models import AssignmentFocusArea, InterviewerAssignment, 
 from coordinator.loops.models import Loop, LoopSession, LoopStatus, ParticipantRole, SessionStatus
 from coordinator.scorecards.models import (
     STAR_FIELDS,
-    Decision,
-    LoopDecision,
+    CardState,
     Scorecard,
     ScorecardArea,
     ScorecardRevision,
@@ -45,7 +41,6 @@ TEXT_MAX = 20_000
 #: longest reason (not assessed, amendment) and decision rationale
 REASON_MAX = 2_000
 RATIONALE_MAX = 10_000
-FEEDBACK_DUE_HOURS_MAX = 14 * 24
 TEXT_FIELDS = tuple(name for name, _, _ in STAR_FIELDS) + ("notes",)
 
 
@@ -120,19 +115,8 @@ def areas_for(session: LoopSession, user: User) -> list[FocusArea]:
     return assigned_areas([session], job_area_order(session.loop.candidate.job_id)).get((session.id, user.id), [])
 
 
+
 # --- due dates and states --------------------------------------------------------------------------------------------
-
-class CardState(StrEnum):
-    PENDING = "pending"
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    OVERDUE = "overdue"
-
-    @property
-    def label(self) -> str:
-        return {"pending": "Not started", "draft": "Draft", "submitted": "Submitted",
-                "overdue": "Overdue"}[self.value]
-
 
 def due_dt(session: LoopSession, job: Job) -> datetime | None:
     """A scorecard is due `job.feedback_due_hours` (24 by default) after its session ends."""
@@ -234,6 +218,7 @@ def my_seats(user: User, now: datetime | None = None) -> list[Seat]:
     return seats
 
 
+
 # --- what the form sends, as plain data ------------------------------------------------------------------------------
 
 @dataclass
@@ -268,7 +253,8 @@ class ScorecardInput:
         return next((a for a in self.areas if a.focus_area_id == focus_area_id), None)
 
 
-def _clean(text: str | None) -> str:
+def clean_text(text: str | None) -> str:
+    """Typed text as stored: browser line endings made plain, NUL characters (which PostgreSQL refuses) dropped."""
     return (text or "").replace("\r\n", "\n").replace("\x00", "")
 
 
@@ -292,20 +278,21 @@ def check_caps(data: ScorecardInput) -> dict[tuple[int | None, str], str]:
     if data.recommendation and data.recommendation not in {r.value for r in Recommendation}:
         errors[(None, "recommendation")] = "Choose a recommendation from the scale."
     if len(data.takeaways) > TEXT_MAX:
-        errors[(None, "takeaways")] = _too_long(data.takeaways, TEXT_MAX)
+        errors[(None, "takeaways")] = too_long(data.takeaways, TEXT_MAX)
     for area in data.areas:
         if area.rating and area.rating not in {r.value for r in Rating}:
             errors[(area.focus_area_id, "rating")] = "Choose a rating from the scale."
         if len(area.not_assessed_reason) > REASON_MAX:
-            errors[(area.focus_area_id, "not_assessed_reason")] = _too_long(area.not_assessed_reason, REASON_MAX)
+            errors[(area.focus_area_id, "not_assessed_reason")] = too_long(area.not_assessed_reason, REASON_MAX)
         for name in TEXT_FIELDS:
             value = getattr(area, name)
             if len(value) > TEXT_MAX:
-                errors[(area.focus_area_id, name)] = _too_long(value, TEXT_MAX)
+                errors[(area.focus_area_id, name)] = too_long(value, TEXT_MAX)
     return errors
 
 
-def _too_long(value: str, limit: int) -> str:
+def too_long(value: str, limit: int) -> str:
+    """The field message for a text over its limit; it says how long the text is, so nobody guesses."""
     return f"Keep this under {limit:,} characters (it has {len(value):,}). Move the rest to your own notes."
 
 
@@ -356,7 +343,7 @@ def _check_version(card: Scorecard | None, expected_version: int) -> None:
 def _apply(card: Scorecard, data: ScorecardInput, keep_area_ids: Sequence[int]) -> None:
     """Write the values onto the scorecard; areas are ordered as `keep_area_ids`, other rows go."""
     card.recommendation = data.recommendation or None
-    card.takeaways = _clean(data.takeaways)
+    card.takeaways = clean_text(data.takeaways)
     wanted = list(dict.fromkeys(keep_area_ids))
     rows = {row.focus_area_id: row for row in card.areas}
     for area_id, row in rows.items():
@@ -371,9 +358,9 @@ def _apply(card: Scorecard, data: ScorecardInput, keep_area_ids: Sequence[int]) 
         row.position = position
         row.rating = values.rating or None
         row.is_not_assessed = bool(values.is_not_assessed)
-        row.not_assessed_reason = _clean(values.not_assessed_reason).strip()
+        row.not_assessed_reason = clean_text(values.not_assessed_reason).strip()
         for name in TEXT_FIELDS:
-            setattr(row, name, _clean(getattr(values, name)))
+            setattr(row, name, clean_text(getattr(values, name)))
 
 
 def _new_card(session: LoopSession, user: User, now: datetime) -> Scorecard:
@@ -466,12 +453,12 @@ def amend(session: LoopSession, user: User, data: ScorecardInput, expected_versi
     if card is None or not card.is_submitted:
         raise ScorecardError("Only a submitted scorecard can be amended; save your draft instead.")
     _check_version(card, expected_version)
-    reason = _clean(reason).strip()
+    reason = clean_text(reason).strip()
     errors = submission_problems(data, [row.focus_area_id for row in card.areas])
     if not reason:
         errors[(None, "reason")] = "Say why you are amending a submitted scorecard; the history keeps it."
     elif len(reason) > REASON_MAX:
-        errors[(None, "reason")] = _too_long(reason, REASON_MAX)
+        errors[(None, "reason")] = too_long(reason, REASON_MAX)
     if errors:
         raise ScorecardError("The amendment was not saved; the submitted scorecard is unchanged.", errors)
     now = timeutil.now_utc()
@@ -491,296 +478,3 @@ def _area_names(card: Scorecard, areas: Sequence[FocusArea]) -> dict[int, str]:
         if row.focus_area_id not in names:
             names[row.focus_area_id] = row.focus_area.name
     return names
-
-
-# --- the debrief: plain functions over plain data --------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Column:
-    """One expected scorecard in the debrief matrix."""
-
-    key: tuple[int, int]
-    session_title: str
-    interviewer: str
-    state: CardState
-    due: datetime | None = None
-    submitted_dt: datetime | None = None
-    is_late: bool = False
-    recommendation: Recommendation | None = None
-    takeaways: str = ""
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One interviewer's entry for one area: rated, not assessed, or assigned but not submitted yet."""
-
-    rating: Rating | None = None
-    is_not_assessed: bool = False
-    reason: str = ""
-    evidence: tuple[tuple[str, str], ...] = ()
-    notes: str = ""
-    is_pending: bool = False
-
-
-@dataclass
-class AreaSummary:
-    area_id: int
-    name: str
-    ratings: list[Rating]
-    #: max - min, in points of the 4-point scale
-    spread: int
-    mean: float | None
-    #: the rating the team agrees on (nearest the mean), None when split across the middle or unrated
-    consensus: Rating | None
-    flags: list[str]
-    #: (interviewer, reason) of those who marked it not assessed
-    not_assessed: list[tuple[str, str]]
-    #: interviewers it is assigned to who have not submitted yet
-    pending: int
-
-    @property
-    def is_flagged(self) -> bool:
-        return bool(self.flags)
-
-    @property
-    def nobody_assessed(self) -> bool:
-        return not self.ratings
-
-    @property
-    def consensus_label(self) -> str:
-        if not self.ratings:
-            return "—"
-        return self.consensus.label if self.consensus else "Split"
-
-
-@dataclass
-class Debrief:
-    areas: list[tuple[int, str]]
-    columns: list[Column]
-    cells: dict[tuple[int, tuple[int, int]], Cell]
-    summaries: list[AreaSummary]
-    #: [(recommendation, count)] best first, including zeros
-    tally: list[tuple[Recommendation, int]]
-    recommendation_flags: list[str]
-
-    @property
-    def submitted(self) -> list[Column]:
-        return [c for c in self.columns if c.state == CardState.SUBMITTED]
-
-    @property
-    def missing(self) -> list[Column]:
-        return [c for c in self.columns if c.state != CardState.SUBMITTED]
-
-    @property
-    def overdue(self) -> list[Column]:
-        return [c for c in self.columns if c.state == CardState.OVERDUE]
-
-    @property
-    def flagged(self) -> list[AreaSummary]:
-        return [s for s in self.summaries if s.flags]
-
-    @property
-    def unassessed(self) -> list[AreaSummary]:
-        return [s for s in self.summaries if not s.ratings]
-
-    def cell(self, area_id: int, column: Column) -> Cell | None:
-        return self.cells.get((area_id, column.key))
-
-
-def consensus_of(ratings: Sequence[Rating]) -> Rating | None:
-    """The rating nearest the mean when every rating is on the same side of the scale (ties go to the less
-    extreme one); None when ratings straddle the middle or there are none."""
-    if not ratings or len({r.is_positive for r in ratings}) > 1:
-        return None
-    mean = sum(r.score for r in ratings) / len(ratings)
-    return min(Rating, key=lambda r: (abs(r.score - mean), abs(r.score - 2.5)))
-
-
-def summarize_area(area_id: int, name: str, cells: Sequence[tuple[str, Cell]]) -> AreaSummary:
-    """Spread, consensus and disagreement flags of one area from its cells [(interviewer, cell)]."""
-    ratings = [c.rating for _, c in cells if c.rating is not None]
-    scores = [r.score for r in ratings]
-    spread = max(scores) - min(scores) if scores else 0
-    flags = []
-    if spread >= 2:
-        low, high = min(ratings, key=lambda r: r.score), max(ratings, key=lambda r: r.score)
-        flags.append(f"Ratings {spread} points apart ({low.label} and {high.label})")
-    if any(r.is_positive for r in ratings) and not all(r.is_positive for r in ratings):
-        flags.append("Yes and No side by side")
-    return AreaSummary(
-        area_id=area_id, name=name, ratings=ratings, spread=spread,
-        mean=round(sum(scores) / len(scores), 1) if scores else None, consensus=consensus_of(ratings),
-        flags=flags, not_assessed=[(who, c.reason) for who, c in cells if c.is_not_assessed],
-        pending=sum(1 for _, c in cells if c.is_pending))
-
-
-def tally_recommendations(recommendations: Iterable[Recommendation | None]) -> tuple[list[tuple[Recommendation, int]],
-                                                                                     list[str]]:
-    given = [r for r in recommendations if r is not None]
-    counts = Counter(given)
-    flags = []
-    if any(r.is_positive for r in given) and not all(r.is_positive for r in given):
-        flags.append("Hire and no-hire recommendations side by side")
-    return [(r, counts.get(r, 0)) for r in reversed(Recommendation)], flags
-
-
-def aggregate(areas: Sequence[tuple[int, str]], columns: Sequence[Column],
-              cells: Mapping[tuple[int, tuple[int, int]], Cell]) -> Debrief:
-    """The debrief of a loop from plain data: the matrix, a summary per area, the tally of recommendations."""
-    summaries = []
-    names = {c.key: c.interviewer for c in columns}
-    for area_id, name in areas:
-        area_cells = [(names[c.key], cells[(area_id, c.key)]) for c in columns if (area_id, c.key) in cells]
-        summaries.append(summarize_area(area_id, name, area_cells))
-    tally, flags = tally_recommendations(c.recommendation for c in columns if c.state == CardState.SUBMITTED)
-    return Debrief(areas=list(areas), columns=list(columns), cells=dict(cells), summaries=summaries, tally=tally,
-                   recommendation_flags=flags)
-
-
-def build_debrief(loop: Loop, now: datetime | None = None) -> tuple[Debrief, list[Seat]]:
-    """Read the loop's scorecards and assignments (a fixed number of queries) and aggregate them. Only submitted
-    scorecards contribute ratings; an interviewer's draft shows as missing."""
-    now = now or timeutil.now_utc()
-    job = loop.candidate.job
-    order = job_area_order(job.id)
-    cards = loop_scorecards(loop)
-    seats = loop_seats(loop, cards, now)
-    live_sessions = [s for s in loop.sessions if s.status == SessionStatus.BOOKED.value]
-    assigned = assigned_areas(live_sessions, order)
-    area_names: dict[int, str] = {}
-    if order:
-        area_names.update(db.session.execute(select(FocusArea.id, FocusArea.name)
-                                             .where(FocusArea.id.in_(list(order)))).all())
-    columns: list[Column] = []
-    cells: dict[tuple[int, tuple[int, int]], Cell] = {}
-    for seat in seats:
-        card = seat.scorecard
-        submitted = card is not None and card.is_submitted
-        recommendation = Recommendation(card.recommendation) if submitted and card.recommendation else None
-        columns.append(Column(key=seat.key, session_title=seat.session.title, interviewer=seat.user.name,
-                              state=seat.state, due=seat.due, submitted_dt=card.submitted_dt if card else None,
-                              is_late=seat.is_late, recommendation=recommendation,
-                              takeaways=card.takeaways if submitted else ""))
-        if submitted:
-            for row in card.areas:
-                area_names.setdefault(row.focus_area_id, row.focus_area.name)
-                cells[(row.focus_area_id, seat.key)] = Cell(
-                    rating=Rating(row.rating) if row.rating else None, is_not_assessed=row.is_not_assessed,
-                    reason=row.not_assessed_reason,
-                    evidence=tuple((label, getattr(row, name)) for name, label, _ in STAR_FIELDS),
-                    notes=row.notes)
-        else:
-            for area in assigned.get(seat.key, []):
-                area_names.setdefault(area.id, area.name)
-                cells[(area.id, seat.key)] = Cell(is_pending=True)
-    area_list = sorted(area_names.items(), key=lambda item: (order.get(item[0], len(order)), item[1]))
-    return aggregate(area_list, columns, cells), seats
-
-
-def latest_decision(loop: Loop) -> LoopDecision | None:
-    return db.session.scalar(select(LoopDecision).where(LoopDecision.loop_id == loop.id)
-                             .order_by(LoopDecision.decided_dt.desc(), LoopDecision.id.desc()).limit(1)
-                             .options(selectinload(LoopDecision.decided_by)))
-
-
-def decisions_of(loop: Loop) -> list[LoopDecision]:
-    return list(db.session.scalars(select(LoopDecision).where(LoopDecision.loop_id == loop.id)
-                                   .order_by(LoopDecision.decided_dt.desc(), LoopDecision.id.desc())
-                                   .options(selectinload(LoopDecision.decided_by))))
-
-
-# --- the decision ----------------------------------------------------------------------------------------------------
-
-#: what a decision does to the candidate's stage (another round leaves it where it is)
-STAGE_AFTER = {Decision.HIRE: CandidateStage.OFFER, Decision.NO_HIRE: CandidateStage.NOT_HIRED}
-
-
-def record_decision(loop: Loop, outcome: str, rationale: str, actor: User, missing: int = 0,
-                    accept_missing: bool = False) -> LoopDecision:
-    """Record hire / no hire / another round with its rationale, and move the candidate's stage."""
-    errors: dict[tuple[int | None, str], str] = {}
-    if outcome not in {d.value for d in Decision}:
-        errors[(None, "outcome")] = "Choose hire, no hire or another round."
-    rationale = _clean(rationale).strip()
-    if not rationale:
-        errors[(None, "rationale")] = "Write the rationale: what the decision rests on."
-    elif len(rationale) > RATIONALE_MAX:
-        errors[(None, "rationale")] = _too_long(rationale, RATIONALE_MAX)
-    if missing and not accept_missing:
-        errors[(None, "accept_missing")] = (f"{missing} scorecard{'s are' if missing != 1 else ' is'} missing. "
-                                            "Tick the box to decide without them, or wait for them.")
-    if loop.status == LoopStatus.CANCELLED.value:
-        raise ScorecardError("This loop is cancelled; no decision can be recorded on it.")
-    if errors:
-        raise ScorecardError("The decision was not recorded.", errors)
-    decision = Decision(outcome)
-    row = LoopDecision(loop_id=loop.id, outcome=decision.value, rationale=rationale, decided_by_id=actor.id,
-                       decided_dt=timeutil.now_utc())
-    db.session.add(row)
-    stage = STAGE_AFTER.get(decision)
-    candidate = loop.candidate
-    if stage is not None:
-        candidate.stage = stage.value
-    db.session.flush()
-    audit("debrief.decided", "loop", loop.id, detail=f"outcome={decision.value}")
-    return row
-
-
-# --- the CSV export --------------------------------------------------------------------------------------------------
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """A cell a spreadsheet shows as text: values starting like a formula get a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-CSV_HEADER = ("Candidate", "Job", "Session", "Interviewer", "Scorecard", "Submitted (UTC)", "Focus area", "Rating",
-              "Score (1-4)", "Not assessed because", "Situation", "Task", "Action", "Result", "Notes",
-              "Overall recommendation", "Key takeaways")
-
-
-def debrief_csv(loop: Loop, debrief: Debrief) -> str:
-    """One row per interviewer and focus area (one row for a scorecard without areas); drafts export no content."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    names = dict(debrief.areas)
-    candidate, job = loop.candidate.name, loop.candidate.job.title
-    for column in debrief.columns:
-        submitted = column.submitted_dt.strftime("%Y-%m-%d %H:%M") if column.submitted_dt and \
-            column.state == CardState.SUBMITTED else ""
-        base = [candidate, job, column.session_title, column.interviewer, column.state.label, submitted]
-        tail = [column.recommendation.label if column.recommendation else "", column.takeaways]
-        rows = [(area_id, debrief.cells[(area_id, column.key)]) for area_id, _ in debrief.areas
-                if (area_id, column.key) in debrief.cells]
-        if not rows:
-            writer.writerow([csv_cell(v) for v in base + [""] * 9 + tail])
-        for area_id, cell in rows:
-            evidence = dict(cell.evidence)
-            writer.writerow([csv_cell(v) for v in base + [
-                names.get(area_id, ""),
-                cell.rating.label if cell.rating else ("Not assessed" if cell.is_not_assessed else ""),
-                cell.rating.score if cell.rating else "", cell.reason,
-                *(evidence.get(label, "") for _, label, _ in STAR_FIELDS), cell.notes] + tail])
-    return out.getvalue()
-
-
-def decision_state(loop: Loop, decision: LoopDecision | None, viewer_tz: str, now: datetime | None = None) -> str:
-    """'Decided 2 days before the promised date', 'Due in 3 days', 'Overdue by 1 day' (in the viewer's zone)."""
-    promised = loop.decision_due_on
-    if promised is None:
-        return ""
-    today = timeutil.to_local(now or timeutil.now_utc(), viewer_tz).date()
-    if decision is not None:
-        decided_on = timeutil.to_local(decision.decided_dt, viewer_tz).date()
-        days = (promised - decided_on).days
-        return "on time" if days >= 0 else f"{-days} day{'s' if days != -1 else ''} after the promised date"
-    days = (promised - today).days
-    if days > 0:
-        return f"due in {days} day{'s' if days != 1 else ''}"
-    if days == 0:
-        return "due today"
-    return f"overdue by {-days} day{'s' if days != -1 else ''}"

@@ -29,6 +29,8 @@ from coordinator.loops.lookup import loop_or_404, session_or_404
 from coordinator.loops.models import Loop, LoopSession
 from coordinator.loops.services import load_loop
 from coordinator.scorecards import services
+from coordinator.scorecards.debrief import build_debrief, csv_export
+from coordinator.scorecards.decision import STAGE_AFTER, decision_state, decisions_of, latest_decision, record_decision
 from coordinator.scorecards.forms import (
     NOT_ASSESSED,
     DecisionForm,
@@ -37,7 +39,7 @@ from coordinator.scorecards.forms import (
     put_errors,
     scorecard_form,
 )
-from coordinator.scorecards.models import STAR_FIELDS, Decision, Scorecard, ScorecardRevision
+from coordinator.scorecards.models import STAR_FIELDS, CardState, Decision, Scorecard, ScorecardRevision
 from coordinator.web import discard_changes, persist_apart, viewer_timezone
 
 bp = Blueprint("scorecards", __name__)
@@ -101,9 +103,9 @@ def _context(loop: Loop, session: LoopSession, card: Scorecard | None, user: Use
 def mine():
     require(can_list_my_scorecards(current_user))
     seats = services.my_seats(current_user)
-    to_write = sorted((s for s in seats if s.state != services.CardState.SUBMITTED),
+    to_write = sorted((s for s in seats if s.state != CardState.SUBMITTED),
                       key=lambda s: s.due or s.session.start_dt)
-    done = [s for s in seats if s.state == services.CardState.SUBMITTED]
+    done = [s for s in seats if s.state == CardState.SUBMITTED]
     return render_template("scorecards/mine.html", to_write=to_write, done=done, now=timeutil.now_utc())
 
 
@@ -299,14 +301,14 @@ def _debrief_loop(loop_id: int) -> Loop:
 
 def _debrief_context(loop: Loop) -> dict:
     now = timeutil.now_utc()
-    debrief, seats = services.build_debrief(loop, now)
-    decisions = services.decisions_of(loop)
+    debrief, seats = build_debrief(loop, now)
+    decisions = decisions_of(loop)
     decision = decisions[0] if decisions else None
     tz = viewer_timezone()
     return {"loop": loop, "debrief": debrief, "seats": seats, "decision": decision, "decisions": decisions,
-            "decision_state": services.decision_state(loop, decision, tz, now), "viewer_tz": tz, "now": now,
+            "decision_state": decision_state(loop, decision, tz, now), "viewer_tz": tz, "now": now,
             "ratings": list(Rating), "star_fields": STAR_FIELDS, "decision_choices": list(Decision),
-            "stage_after": services.STAGE_AFTER}
+            "stage_after": STAGE_AFTER}
 
 
 @bp.route("/loops/<int:loop_id>/debrief")
@@ -335,8 +337,8 @@ def _slug(text: str) -> str:
 @login_required
 def debrief_csv(loop_id: int):
     loop = _debrief_loop(loop_id)
-    debrief, _ = services.build_debrief(loop)
-    body = "\ufeff" + services.debrief_csv(loop, debrief)  # the BOM makes spreadsheet programs read UTF-8
+    debrief, _ = build_debrief(loop)
+    body = "\ufeff" + csv_export(loop, debrief)  # the BOM makes spreadsheet programs read UTF-8
     filename = f"debrief-{_slug(loop.candidate.name)}-{timeutil.now_utc():%Y-%m-%d}.csv"
     _audited("", "debrief.exported", "loop", loop.id, detail="csv")
     return Response(body, mimetype="text/csv", headers={
@@ -350,9 +352,9 @@ def decide(loop_id: int):
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
-    debrief, _ = services.build_debrief(loop)
+    debrief, _ = build_debrief(loop)
     try:
-        services.record_decision(loop, form.outcome.data or "", form.rationale.data or "", current_user,
+        record_decision(loop, form.outcome.data or "", form.rationale.data or "", current_user,
                                  missing=len(debrief.missing), accept_missing=bool(form.accept_missing.data))
     except services.ScorecardError as exc:
         discard_changes()
@@ -379,11 +381,11 @@ def scorecard_panel(loop: Loop) -> dict:
     if not seats:  # nothing booked yet: no scorecard is expected, nothing to show
         return {"visible": False}
     shown = services.visible_seats(seats, access)
-    decision = services.latest_decision(loop) if access.sees_colleagues else None
+    decision = latest_decision(loop) if access.sees_colleagues else None
     return {"visible": True, "access": access, "seats": shown,
             "mine": [s for s in seats if s.user.id == current_user.id and not s.is_former],
-            "decision": decision, "decision_state": services.decision_state(loop, decision, viewer_timezone(), now),
-            "submitted": sum(1 for s in shown if s.state == services.CardState.SUBMITTED)}
+            "decision": decision, "decision_state": decision_state(loop, decision, viewer_timezone(), now),
+            "submitted": sum(1 for s in shown if s.state == CardState.SUBMITTED)}
 
 
 @bp.app_template_global("scorecards_due")
@@ -391,7 +393,7 @@ def scorecards_due() -> list[services.Seat]:
     """The signed-in interviewer's scorecards still to write, most urgent first (home page)."""
     if not can_list_my_scorecards(current_user):
         return []
-    seats = [s for s in services.my_seats(current_user) if s.state != services.CardState.SUBMITTED]
+    seats = [s for s in services.my_seats(current_user) if s.state != CardState.SUBMITTED]
     return sorted(seats, key=lambda s: s.due or s.session.start_dt)[:10]
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from coordinator.focus.rating import Rating, Recommendation
-from coordinator.scorecards.services import (
-    CardState,
+from coordinator.scorecards.debrief import (
     Cell,
     Column,
     aggregate,
@@ -13,6 +12,7 @@ from coordinator.scorecards.services import (
     summarize_area,
     tally_recommendations,
 )
+from coordinator.scorecards.models import CardState
 
 SN, N, Y, SY = Rating.STRONG_NO, Rating.NO, Rating.YES, Rating.STRONG_YES
 
