@@ -1,0 +1,1 @@
+"""Interviewer assignments, the coverage rules (plain functions) and interview kits with their timing plan."""

@@ -1,1 +1,1 @@
-"""Interview loops: sessions, interviewers, availability, booking and the loop's history."""
+"""Interview loops: sessions and their interviewers, booking, changes and their followers, the history and the day view."""
