@@ -1,1 +1,2 @@
-"""Interview loops: sessions and their interviewers, booking, changes and their followers, the history and the day view."""
+"""Interview loops: sessions and their interviewers, booking, changes and their followers, the history and the
+day view."""
