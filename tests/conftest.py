@@ -13,7 +13,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import time
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +24,14 @@ from flask_migrate import upgrade
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
 
-from coordinator import create_app
+from coordinator import create_app, timeutil
 from coordinator.auth.models import User
 from coordinator.auth.roles import Role
 from coordinator.auth.services import UserData, create_user
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate, Job
 from coordinator.hiring.services import CandidateData, JobData, create_candidate, create_job
-from tests.helpers import TEST_PASSWORD, login, require_component
+from tests.helpers import TEST_PASSWORD, Clock, login, require_component
 
 PG_URL_VAR = "COORDINATOR_TEST_DATABASE_URL"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"  # the local server on dev and CI machines
@@ -172,6 +172,20 @@ def app(sqlite_app: Flask) -> Flask:
 def any_db_app(request: pytest.FixtureRequest) -> Flask:
     """For database-sensitive tests: runs once on SQLite and once on PostgreSQL."""
     return request.getfixturevalue(f"{'sqlite' if request.param == 'sqlite' else 'pg'}_app")
+
+
+# --- time -------------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    """The one test clock: frozen at the real time now, moved with `clock.set(dt)` / `clock.advance(hours=2)`.
+
+    Everything reads it through `timeutil.now_utc()`: views, services, the models' defaults, the pages. A folder
+    that wants another starting time overrides this fixture, asks for it and sets it (see tests/availability)."""
+    fake = Clock(datetime.now(UTC))
+    timeutil.set_clock(fake)
+    yield fake
+    timeutil.set_clock(None)
 
 
 # --- factories ----------------------------------------------------------------------------------------------------

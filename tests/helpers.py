@@ -5,6 +5,7 @@ from __future__ import annotations
 import html as html_module
 import os
 import re
+from datetime import datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -35,3 +36,26 @@ def text_of(response) -> str:
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     return re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+class Clock:
+    """The tests' one clock, frozen until the test moves it; the `clock` fixture makes `timeutil.now_utc()` answer
+    from it, so the app, the services, the models' defaults and the pages' `now_utc` all read the same time."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, now: datetime) -> datetime:
+        """Stand still at `now` (timezone-aware: the app never sees a naive datetime)."""
+        if now.tzinfo is None:
+            raise ValueError(f"the clock needs a timezone-aware time, not {now!r}")
+        self.now = now
+        return now
+
+    def advance(self, **delta: float) -> datetime:
+        """Move on by `timedelta(**delta)`, e.g. `clock.advance(minutes=16)`."""
+        self.now += timedelta(**delta)
+        return self.now

@@ -59,11 +59,8 @@ _KINDS = {"one_on_one": "One-on-one", "panel": "Panel", "practical": "Practical"
 
 
 def clock() -> datetime:
-    """The reminders' now: the real clock, shifted by TEST_CLOCK_OFFSET_SECONDS (a test-only setting that lets a
-    scheduler process believe it came back hours later; never set it in production)."""
-    offset = float(current_app.config.get("TEST_CLOCK_OFFSET_SECONDS") or 0)
-    now = timeutil.now_utc()
-    return now + timedelta(seconds=offset) if offset else now
+    """The reminders' now: `timeutil.now_utc()`, the one clock a test moves (in a scheduler process too)."""
+    return timeutil.now_utc()
 
 
 def _chunks(items: Sequence[int], size: int = CHUNK) -> Iterator[list[int]]:
