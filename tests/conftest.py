@@ -244,5 +244,6 @@ def client_for(app: Flask) -> Callable[[User], FlaskClient]:
 
 @pytest.fixture
 def org(app: Flask) -> dict[str, Any]:
-    """A small organisation: one person per role, a job with a candidate, and an unrelated job."""
-    return new_org()
+    """A small organisation: one person per role, a job with a candidate, and an unrelated job (and the factories,
+    which some folders' fixtures pass on)."""
+    return {**new_org(), "make_user": new_user, "make_job": new_job, "make_candidate": new_candidate}
