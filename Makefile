@@ -26,9 +26,12 @@ run: setup
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask --app coordinator run --host $(HOST) --port $(PORT)
 
-## Set up and run the whole test suite (PostgreSQL and browser tests skip with a reason when missing, outside CI).
+## Set up and run the whole test suite (PostgreSQL and browser tests skip with a reason when missing, outside CI),
+## one worker per logical CPU (pytest-xdist; TEST_WORKERS=0 runs it in one process). Hypothesis runs 500
+## examples per form with CI=true and 50 otherwise (profiles in tests/conftest.py).
+TEST_WORKERS ?= logical
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 lint: setup
 	$(BIN)/ruff check .

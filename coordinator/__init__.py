@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-from flask import Flask
+from typing import TYPE_CHECKING, Any
 
 from coordinator.config import load_config
+
+if TYPE_CHECKING:  # Flask is imported when an app is built, so the pure modules load without it
+    from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

@@ -96,7 +96,4 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "REMINDER_INTERVAL_SECONDS": _float("REMINDER_INTERVAL_SECONDS", 30),
         "REMINDER_SYNC_INTERVAL_SECONDS": _float("REMINDER_SYNC_INTERVAL_SECONDS", 600),
         "REMINDER_BATCH_SIZE": int(_float("REMINDER_BATCH_SIZE", 500)),
-        # TEST ONLY: shifts the reminders' clock by this many seconds, so a test can start a scheduler process that
-        # believes hours have passed. Never set it in production.
-        "TEST_CLOCK_OFFSET_SECONDS": _float("TEST_CLOCK_OFFSET_SECONDS", 0),
     }

@@ -7,6 +7,7 @@ daylight-saving rules are applied the same way everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -32,6 +33,7 @@ __all__ = [
     "local_day_bounds",
     "local_to_utc",
     "now_utc",
+    "set_clock",
     "to_local",
     "zone_abbreviation",
     "zone_label",
@@ -43,9 +45,21 @@ class InvalidTimeZone(ValueError):
     """Raised for a time-zone name the IANA database does not know."""
 
 
+#: Where `now_utc()` reads the time when something set it (tests, the test launcher of the scheduler); None is
+#: the system clock. A module variable, not a patched function, so that `from timeutil import now_utc` and the
+#: models' `default=now_utc` read it too.
+_clock: Callable[[], datetime] | None = None
+
+
 def now_utc() -> datetime:
-    """The current instant, timezone-aware, in UTC. Tests replace the clock by patching this function."""
-    return datetime.now(UTC)
+    """The current instant, timezone-aware, in UTC: the system clock unless `set_clock` replaced it."""
+    return _clock() if _clock is not None else datetime.now(UTC)
+
+
+def set_clock(clock: Callable[[], datetime] | None) -> None:
+    """Make `now_utc()` answer from `clock` (the tests' one clock); None puts the system clock back."""
+    global _clock
+    _clock = clock
 
 
 # Canonical IANA regions; legacy aliases such as US/Eastern or Etc/GMT+5 are left out of choice lists.

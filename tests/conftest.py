@@ -8,12 +8,11 @@ them under CI=true.
 from __future__ import annotations
 
 import contextvars
-import itertools
 import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +20,21 @@ import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from hypothesis import settings
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
 
-from coordinator import create_app
+from coordinator import create_app, timeutil
 from coordinator.auth.models import User
-from coordinator.auth.roles import Role
-from coordinator.auth.services import UserData, create_user
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate, Job
-from coordinator.hiring.services import CandidateData, JobData, create_candidate, create_job
-from tests.helpers import TEST_PASSWORD, login, require_component
+from tests.helpers import IS_CI, Clock, login, new_candidate, new_job, new_org, new_user, require_component
+
+# Hypothesis: a test that names no max_examples (the hostile-input walk over every form) runs 500 examples under
+# CI=true and 50 on a developer's run; HYPOTHESIS_PROFILE=ci gives a developer the full run.
+settings.register_profile("ci", max_examples=500)
+settings.register_profile("dev", max_examples=50)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if IS_CI else "dev"))
 
 PG_URL_VAR = "COORDINATOR_TEST_DATABASE_URL"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"  # the local server on dev and CI machines
@@ -105,10 +108,36 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def seed_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., tuple[Path, Any]]:
+    """Data built once instead of per test: `seed_template(name, seed)` copies the migrated template, runs
+    `seed(app)` in an app context on the copy, commits, and returns the file and what `seed` returned. A folder
+    whose tests all start from that data points `sqlite_source` at the file (see tests/security/conftest.py)."""
+    def build(name: str, seed: Callable[[Flask], Any]) -> tuple[Path, Any]:
+        folder = tmp_path_factory.mktemp(name)
+        path = folder / "template.sqlite3"
+        shutil.copy(sqlite_template, path)
+        app = create_app(_config(f"sqlite:///{path}", folder))
+        app.test_client_class = CSRFClient
+        with app.app_context():
+            result = seed(app)
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+        return path, result
+    return build
+
+
 @pytest.fixture
-def sqlite_app(sqlite_template: Path, tmp_path: Path) -> Iterator[Flask]:
+def sqlite_source(sqlite_template: Path) -> Path:
+    """The file each test's SQLite database is a copy of: the migrated, empty schema unless a folder overrides it."""
+    return sqlite_template
+
+
+@pytest.fixture
+def sqlite_app(sqlite_source: Path, tmp_path: Path) -> Iterator[Flask]:
     path = tmp_path / "app.sqlite3"
-    shutil.copy(sqlite_template, path)
+    shutil.copy(sqlite_source, path)
     yield from _finish(create_app(_config(f"sqlite:///{path}", tmp_path)))
 
 
@@ -174,52 +203,35 @@ def any_db_app(request: pytest.FixtureRequest) -> Flask:
     return request.getfixturevalue(f"{'sqlite' if request.param == 'sqlite' else 'pg'}_app")
 
 
-# --- factories ----------------------------------------------------------------------------------------------------
+# --- time -------------------------------------------------------------------------------------------------------
 
-_counter = itertools.count(1)
+@pytest.fixture
+def clock() -> Iterator[Clock]:
+    """The one test clock: frozen at the real time now, moved with `clock.set(dt)` / `clock.advance(hours=2)`.
 
+    Everything reads it through `timeutil.now_utc()`: views, services, the models' defaults, the pages. A folder
+    that wants another starting time overrides this fixture, asks for it and sets it (see tests/availability)."""
+    fake = Clock(datetime.now(UTC))
+    timeutil.set_clock(fake)
+    yield fake
+    timeutil.set_clock(None)
+
+
+# --- factories (the plain functions are in tests/helpers.py, for data built once per session too) ---------------
 
 @pytest.fixture
 def make_user(app: Flask) -> Callable[..., User]:
-    def factory(*roles: Role, name: str | None = None, email: str | None = None, timezone: str = "Europe/Berlin",
-                job_title: str = "Engineer", password: str | None = TEST_PASSWORD,
-                working_hours: dict[int, tuple[time, time]] | None = None) -> User:
-        n = next(_counter)
-        user = create_user(
-            UserData(email=email or f"user{n}@example.com", name=name or f"Test User {n}", job_title=job_title,
-                     timezone=timezone, roles=frozenset(roles or {Role.INTERVIEWER})),
-            password=password, working_hours=working_hours,
-        )
-        db.session.commit()
-        return user
-    return factory
+    return new_user
 
 
 @pytest.fixture
-def make_job(app: Flask, make_user: Callable[..., User]) -> Callable[..., Job]:
-    def factory(title: str = "Senior Data Engineer", department: str = "Data Platform",
-                hiring_manager: User | None = None, recruiter: User | None = None) -> Job:
-        job = create_job(JobData(
-            title=title, department=department,
-            hiring_manager_id=(hiring_manager or make_user(Role.HIRING_MANAGER)).id,
-            recruiter_id=(recruiter or make_user(Role.RECRUITER)).id,
-        ))
-        db.session.commit()
-        return job
-    return factory
+def make_job(app: Flask) -> Callable[..., Job]:
+    return new_job
 
 
 @pytest.fixture
-def make_candidate(app: Flask, make_job: Callable[..., Job]) -> Callable[..., Candidate]:
-    def factory(name: str = "Ada Lovelace", job: Job | None = None, timezone: str = "Europe/London",
-                email: str | None = None, **fields: Any) -> Candidate:
-        candidate = create_candidate(CandidateData(
-            name=name, email=email or f"cand{next(_counter)}@example.org", timezone=timezone,
-            job_id=(job or make_job()).id, **fields,
-        ))
-        db.session.commit()
-        return candidate
-    return factory
+def make_candidate(app: Flask) -> Callable[..., Candidate]:
+    return new_candidate
 
 
 @pytest.fixture
@@ -231,15 +243,7 @@ def client_for(app: Flask) -> Callable[[User], FlaskClient]:
 
 
 @pytest.fixture
-def org(make_user, make_job, make_candidate) -> dict[str, Any]:
-    """A small organisation: one person per role, a job with a candidate, and an unrelated job."""
-    admin = make_user(Role.ADMIN, name="Alex Admin")
-    recruiter = make_user(Role.RECRUITER, name="Rita Recruiter")
-    manager = make_user(Role.HIRING_MANAGER, Role.INTERVIEWER, name="Hannah Manager")
-    interviewer = make_user(Role.INTERVIEWER, name="Ian Interviewer", timezone="Asia/Kolkata")
-    other_recruiter = make_user(Role.RECRUITER, name="Oscar Otherrecruiter")
-    job = make_job(hiring_manager=manager, recruiter=recruiter)
-    other_job = make_job(title="Office Manager", department="Operations", recruiter=other_recruiter)
-    candidate = make_candidate(job=job, first_interview_emphasis="Kafka pipelines", probe_further="On-call")
-    other_candidate = make_candidate(name="Grace Hopper", job=other_job)
-    return locals()
+def org(app: Flask) -> dict[str, Any]:
+    """A small organisation: one person per role, a job with a candidate, and an unrelated job (and the factories,
+    which some folders' fixtures pass on)."""
+    return {**new_org(), "make_user": new_user, "make_job": new_job, "make_candidate": new_candidate}

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from coordinator import create_app
-from coordinator.config import ConfigError
+from coordinator import create_app, timeutil
+from coordinator.config import ConfigError, load_config
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):
@@ -33,3 +35,12 @@ def test_production_cookies_are_secure(tmp_path, monkeypatch):
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+
+
+def test_no_setting_moves_the_clock(tmp_path, monkeypatch):
+    """Time is faked only by the tests' clock (timeutil.set_clock), never by a setting a production host could carry:
+    the old COORDINATOR_TEST_CLOCK_OFFSET_SECONDS is ignored."""
+    monkeypatch.setenv("COORDINATOR_TEST_CLOCK_OFFSET_SECONDS", "86400")
+    settings = load_config(str(tmp_path))
+    assert not [name for name in settings if "CLOCK" in name or "OFFSET" in name]
+    assert abs((timeutil.now_utc() - datetime.now(UTC)).total_seconds()) < 60

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from flask import has_request_context, request
@@ -44,5 +45,5 @@ def record_now(action: str, **kwargs) -> None:
     and so commits nothing else (refusals, throttled sign-ins)."""
     try:
         persist_apart(lambda: record(action, **kwargs))
-    except Exception:  # noqa: BLE001 - the log must never turn a 403 into a 500
-        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the log must never turn a 403 into a 500 (persist_apart rolled back)
+        logging.getLogger(__name__).exception("audit: could not record %s", action)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select, union, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -43,11 +42,8 @@ SWEEP_AHEAD = timedelta(days=90)
 
 
 def clock() -> datetime:
-    """The reminders' now: the real clock, shifted by TEST_CLOCK_OFFSET_SECONDS (a test-only setting that lets a
-    scheduler process believe it came back hours later; never set it in production)."""
-    offset = float(current_app.config.get("TEST_CLOCK_OFFSET_SECONDS") or 0)
-    now = timeutil.now_utc()
-    return now + timedelta(seconds=offset) if offset else now
+    """The reminders' now: `timeutil.now_utc()`, the one clock a test moves (in a scheduler process too)."""
+    return timeutil.now_utc()
 
 
 def chunks(items: Sequence[int], size: int = CHUNK) -> Iterator[list[int]]:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pyotp
-import pytest
 from sqlalchemy import select
 
 from coordinator.audit.models import AuditEvent, RolePolicy
@@ -14,19 +12,6 @@ from coordinator.auth.roles import Role
 from coordinator.extensions import db
 from coordinator.timeutil import now_utc
 from tests.helpers import TEST_PASSWORD, login, text_of
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """A clock the test moves; the throttle and TOTP read time through now_utc."""
-    state = {"now": now_utc()}
-
-    def fake_now():
-        return state["now"]
-    for module in ("coordinator.auth.throttle", "coordinator.auth.totp", "coordinator.auth.views"):
-        monkeypatch.setattr(f"{module}.now_utc", fake_now)
-    state["advance"] = lambda **kw: state.__setitem__("now", state["now"] + timedelta(**kw))
-    return state
 
 
 def _try(client, email, password="wrong password"):
@@ -47,14 +32,14 @@ def test_repeated_failures_are_slowed_then_refused_with_429(app, make_user, cloc
         response = _try(client, user.email)
         if response.status_code == 429:
             waits.append(int(response.headers["Retry-After"]))
-            clock["advance"](seconds=waits[-1])
+            clock.advance(seconds=waits[-1])
         else:
             assert response.status_code == 400
             failures += 1
     assert waits == sorted(waits) and waits[-1] > waits[0]
     locked = _try(client, user.email, TEST_PASSWORD)  # even the right password, once locked
     assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 60
-    clock["advance"](minutes=16)
+    clock.advance(minutes=16)
     assert _try(client, user.email, TEST_PASSWORD).status_code == 302
 
 
@@ -63,7 +48,7 @@ def test_a_good_sign_in_clears_the_failures(app, make_user, clock):
     client = app.test_client()
     for _ in range(3):
         _try(client, user.email)
-    clock["advance"](seconds=3)
+    clock.advance(seconds=3)
     assert _try(client, user.email, TEST_PASSWORD).status_code == 302
     other = app.test_client()
     for _ in range(3):
@@ -73,19 +58,18 @@ def test_a_good_sign_in_clears_the_failures(app, make_user, clock):
 def test_one_address_trying_many_accounts_is_refused(app, clock):
     client = app.test_client()
     for i in range(30):
-        clock["advance"](seconds=1)
+        clock.advance(seconds=1)
         assert _try(client, f"someone{i}@example.com").status_code == 400
     assert _try(client, "another@example.com").status_code == 429
 
 
-def _enable_totp(client, clock=None) -> str:
+def _enable_totp(client) -> str:
     page = client.get("/profile/two-factor").get_data(as_text=True)
     secret = re.search(r'<code class="copy-field">([A-Z2-7]+)</code>', page).group(1)
     assert 'src="data:image/svg+xml' in page  # the QR code
     wrong = client.post("/profile/two-factor", data={"code": "000000"})
     assert wrong.status_code == 400 and "not right" in text_of(wrong)
-    at = clock["now"] if clock else now_utc()
-    response = client.post("/profile/two-factor", data={"code": pyotp.TOTP(secret).at(at)})
+    response = client.post("/profile/two-factor", data={"code": pyotp.TOTP(secret).at(now_utc())})
     assert response.status_code == 302
     return secret
 
@@ -93,15 +77,15 @@ def _enable_totp(client, clock=None) -> str:
 def test_authenticator_app_second_factor(app, make_user, client_for, clock):
     user = make_user(Role.RECRUITER)
     client = client_for(user)
-    secret = _enable_totp(client, clock)
+    secret = _enable_totp(client)
     client.post("/logout")
-    clock["advance"](seconds=30)  # the next code: the one used to switch it on cannot be used again
+    clock.advance(seconds=30)  # the next code: the one used to switch it on cannot be used again
 
     step_one = client.post("/login", data={"email": user.email, "password": TEST_PASSWORD})
     assert step_one.headers["Location"] == "/login/verify"
     assert client.get("/jobs").status_code == 302  # not signed in yet
     assert client.post("/login/verify", data={"code": "123456"}).status_code == 400
-    code = pyotp.TOTP(secret).at(clock["now"])
+    code = pyotp.TOTP(secret).at(clock.now)
     assert client.post("/login/verify", data={"code": code}).status_code == 302
     assert client.get("/jobs").status_code == 200
     # the same code cannot be used again

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from coordinator import timeutil
 from coordinator.auth.roles import Role
 from coordinator.auth.services import UserData, create_user
 from coordinator.availability import services as availability
@@ -17,6 +16,7 @@ from coordinator.availability.models import BusyBlock, CalendarImport
 from coordinator.extensions import db
 from coordinator.hiring.services import CandidateData, JobData, create_candidate, create_job
 from coordinator.scheduling import Interval
+from tests.helpers import Clock
 
 
 def utc(*args: int) -> datetime:
@@ -24,8 +24,8 @@ def utc(*args: int) -> datetime:
 
 
 @pytest.fixture(autouse=True)
-def _clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(timeutil, "now_utc", lambda: utc(2030, 3, 1))
+def _clock(clock: Clock) -> None:
+    clock.set(utc(2030, 3, 1))
 
 
 def person(email: str, tz: str = "Europe/Berlin", *roles: Role):

@@ -12,19 +12,17 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from coordinator import timeutil
 from coordinator.auth.roles import Role
-from tests.helpers import TEST_PASSWORD
+from tests.helpers import TEST_PASSWORD, Clock
 
 DATA = Path(__file__).resolve().parent.parent / "availability" / "data"
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # Monday 09:00 in Berlin
 
 
 @pytest.fixture
-def clock(app, monkeypatch):
-    monkeypatch.setattr(timeutil, "now_utc", lambda: NOW)
-    monkeypatch.setitem(app.jinja_env.globals, "now_utc", lambda: NOW)
-    return NOW
+def clock(clock: Clock) -> Clock:
+    clock.set(NOW)
+    return clock
 
 
 def sign_in(page: Page, base: str, email: str) -> None:

@@ -6,12 +6,15 @@ printed; with CI=true it fails them, so CI cannot go green without the independe
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,19 +46,23 @@ def icaljs():
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
         unavailable("node and npm are needed for the ical.js conformance tests and were not found on PATH")
-    if not (JS_DIR / "node_modules" / "ical.js" / "package.json").is_file():
-        try:
-            done = subprocess.run(
-                [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                cwd=JS_DIR,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-        except subprocess.TimeoutExpired:
-            unavailable(f"`npm ci` in {JS_DIR} timed out")
-        if done.returncode != 0:
-            unavailable(f"`npm ci` in {JS_DIR} failed: {done.stderr.strip()[-1500:]}")
+    # Under pytest-xdist every worker asks for this fixture: one installs, the others wait for it on the lock.
+    lock_path = Path(tempfile.gettempdir()) / f"coordinator-npm-ci-{hashlib.sha1(bytes(JS_DIR)).hexdigest()[:12]}.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (JS_DIR / "node_modules" / "ical.js" / "package.json").is_file():
+            try:
+                done = subprocess.run(
+                    [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                    cwd=JS_DIR,
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                )
+            except subprocess.TimeoutExpired:
+                unavailable(f"`npm ci` in {JS_DIR} timed out")
+            if done.returncode != 0:
+                unavailable(f"`npm ci` in {JS_DIR} failed: {done.stderr.strip()[-1500:]}")
 
     def read(ics: bytes | list[bytes]):
         """One .ics -> its dict; a list of .ics -> a list of dicts (sent as a JSON array: one node start)."""

@@ -141,21 +141,12 @@ def test_changed_sessions_make_old_options_stale(app, bookable, anon, team):
     assert booked_rows(loop.id) == []
 
 
-class FakeClock:
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-
-def test_the_candidate_can_move_the_loop_once_up_to_24_hours_before(app, bookable, anon, monkeypatch):
+def test_the_candidate_can_move_the_loop_once_up_to_24_hours_before(app, bookable, anon, clock):
     loop, token = bookable
     first_option = offered(anon.get(f"/c/{token}/book"))[0]
     assert anon.post(f"/c/{token}/book", data={"option": first_option}).status_code == 302
     start = loops.load_loop(loop.id).start_dt
-    clock = FakeClock(start - timedelta(hours=25))
-    monkeypatch.setattr(services, "now_utc", clock)
+    clock.set(start - timedelta(hours=25))
 
     home = text_of(anon.get(f"/c/{token}"))
     assert "Choose a different time" in home and "move your interviews once" in home
@@ -174,17 +165,17 @@ def test_the_candidate_can_move_the_loop_once_up_to_24_hours_before(app, bookabl
     assert db.session.scalar(select(LoopEvent).where(LoopEvent.action == "rescheduled")).actor_name == "Candidate"
 
     # Once only.
-    clock.now = loop_now.start_dt - timedelta(days=3)
+    clock.set(loop_now.start_dt - timedelta(days=3))
     again = anon.post(f"/c/{token}/book", data={"option": options[-1]})
     assert again.status_code == 400 and "already moved your interviews once" in text_of(again)
     assert "already moved your interviews once" in text_of(anon.get(f"/c/{token}/book"))
 
 
-def test_no_moving_within_24_hours(app, bookable, anon, monkeypatch):
+def test_no_moving_within_24_hours(app, bookable, anon, clock):
     loop, token = bookable
     assert anon.post(f"/c/{token}/book", data={"option": offered(anon.get(f"/c/{token}/book"))[0]}).status_code == 302
     start = loops.load_loop(loop.id).start_dt
-    monkeypatch.setattr(services, "now_utc", FakeClock(start - timedelta(hours=23, minutes=59)))
+    clock.set(start - timedelta(hours=23, minutes=59))
     page = text_of(anon.get(f"/c/{token}/book"))
     assert "less than 24 hours" in page
     assert "Choose a different time" not in text_of(anon.get(f"/c/{token}"))

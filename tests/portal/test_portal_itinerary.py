@@ -107,25 +107,17 @@ def test_a_cancelled_loop_says_so(app, booked, anon, team, client_for):
     assert "These interviews were cancelled" in page and "Role on hold" not in page
 
 
-class FakeClock:
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
-
-
 def test_after_the_loop_the_candidate_sees_whom_they_met_and_thanks_them_through_the_recruiter(
-        app, booked, anon, team, client_for, monkeypatch):
+        app, booked, anon, team, client_for, clock):
     loop, token = booked
     during = loop.start_dt + timedelta(minutes=50)  # the first session is over, the panel is not
-    monkeypatch.setattr(services, "now_utc", FakeClock(during))
+    clock.set(during)
     assert "The people you met" not in text_of(anon.get(f"/c/{token}"))
     response = anon.post(f"/c/{token}/notes", data={"to_user_id": team["manager"].id, "body": "Thanks!"})
     assert response.status_code == 400 and "once your interviews are over" in text_of(response)
 
     end = max(s.end_dt for s in loop.sessions)
-    monkeypatch.setattr(services, "now_utc", FakeClock(end + timedelta(hours=1)))
+    clock.set(end + timedelta(hours=1))
     page = text_of(anon.get(f"/c/{token}")).replace(" ,", ",")
     assert "Thank you for coming" in page and "The people you met" in page
     assert "Hannah Manager, Engineer" in page and "Priya Nair, Senior Backend Engineer" in page

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-FLASK = str(Path(sys.executable).parent / "flask")
+LAUNCHER = [sys.executable, "-m", "tests.reminders.clocked_scheduler"]
 
 
 class Scheduler:
-    """`flask --app coordinator scheduler` in a subprocess, its output in a log file."""
+    """`flask --app coordinator scheduler` in a subprocess, its output in a log file; `offset` (seconds) starts it
+    through the test launcher with its clock that far ahead (tests/reminders/clocked_scheduler.py)."""
 
     def __init__(self, db_url: str, log: Path, *, offset: float = 0, batch: int = 500, env: dict | None = None,
                  outbox_interval: float = 1) -> None:
@@ -25,14 +26,15 @@ class Scheduler:
         environment = {**os.environ, "COORDINATOR_DATABASE_URL": db_url, "COORDINATOR_SECRET_KEY": "test",
                        "COORDINATOR_REMINDER_BATCH_SIZE": str(batch),
                        "COORDINATOR_REMINDER_SYNC_INTERVAL_SECONDS": "3600",
-                       "COORDINATOR_TEST_CLOCK_OFFSET_SECONDS": str(offset), "PYTHONUNBUFFERED": "1",
+                       "PYTHONUNBUFFERED": "1",
                        **(env or {})}
         for key in [k for k in environment if k.startswith("COORDINATOR_SMTP_") and k not in (env or {})]:
             del environment[key]  # no mail server unless the test starts one: messages are held
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(
-                [FLASK, "--app", "coordinator", "scheduler", "--reminder-interval", "1", "--outbox-interval",
-                 str(outbox_interval)], cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT)
+                [*LAUNCHER, "--offset", str(offset), "--", "--app", "coordinator", "scheduler", "--reminder-interval",
+                 "1", "--outbox-interval", str(outbox_interval)],
+                cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")

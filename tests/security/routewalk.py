@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import inspect
 
 from coordinator.auth.roles import Role
 from coordinator.auth.services import make_password_token
@@ -10,16 +13,17 @@ from coordinator.availability.models import BusyBlock, CandidateWindow
 from coordinator.extensions import db
 from coordinator.loops import services as loops
 from coordinator.timeutil import local_to_utc
-from tests.helpers import login
+from tests.helpers import login, new_org, new_user
 
 PERSONAS = ("admin", "recruiter", "manager", "interviewer", "outsider", "anonymous")
 
 
-def build_world(app, org, make_user, make_candidate) -> dict:
-    """A job with a booked loop (interviewer + manager), another job's loop for the outsider, and one of each
-    object a route can name."""
+def build_world(app) -> dict:
+    """The organisation, a job with a booked loop (interviewer + manager), another job's loop for the outsider,
+    and one of each object a route can name. Built once per session (tests/security/conftest.py)."""
+    org = new_org()
     interviewer = org["interviewer"]
-    outsider = make_user(Role.INTERVIEWER, name="Olga Outsider")
+    outsider = new_user(Role.INTERVIEWER, name="Olga Outsider")
     day = datetime.now(UTC).date() + timedelta(days=9)
     day += timedelta(days=(1 - day.weekday()) % 7)
     start = local_to_utc(day, time(11), "Europe/Berlin")
@@ -46,7 +50,16 @@ def build_world(app, org, make_user, make_candidate) -> dict:
              "password_token": make_password_token(interviewer, app.config["SECRET_KEY"])}
     _optional_objects(world)
     db.session.commit()
+    world["cookies"] = _signed_in_cookies(app, world)
     return world
+
+
+def _signed_in_cookies(app, world: dict) -> dict[str, str]:
+    """Each persona's session cookie, signed in once while the world is built: every copy of the database still
+    knows those sessions, so a test's visitors start signed in without a sign-in (and its Argon2 hash) each."""
+    name = app.config["SESSION_COOKIE_NAME"]
+    return {persona: login(app.test_client(), world[persona]).get_cookie(name).value
+            for persona in PERSONAS if persona != "anonymous"}
 
 
 def _optional_objects(world: dict) -> None:
@@ -95,6 +108,30 @@ def _optional_objects(world: dict) -> None:
         pass
 
 
+def freeze_world(world: dict) -> dict:
+    """The world without its session: each stored object as (class, primary key), plain values as they are; the
+    change record is left out (it only served to queue the invites while building)."""
+    frozen = {}
+    for key, value in world.items():
+        if key == "change":
+            continue
+        state = inspect(value, raiseerr=False)  # an InstanceState for a stored object, else None
+        frozen[key] = _Stored(type(value), state.identity) if state is not None else value
+    return frozen
+
+
+def thaw_world(frozen: dict) -> dict:
+    """The world's objects loaded from the current app's database (a copy of the one the world was built in)."""
+    return {key: db.session.get(value.cls, value.identity) if isinstance(value, _Stored) else value
+            for key, value in frozen.items()}
+
+
+@dataclass(frozen=True)
+class _Stored:
+    cls: type
+    identity: tuple
+
+
 def url_for_rule(rule, world: dict) -> str:
     """Fill a rule's variables from the world (user ids name the interviewer on the loop)."""
     values = {}
@@ -127,7 +164,7 @@ def _token_for(endpoint: str, world: dict) -> str:
 def client_for_persona(app, world: dict, persona: str):
     client = app.test_client()
     if persona != "anonymous":
-        login(client, world[persona])
+        client.set_cookie(app.config["SESSION_COOKIE_NAME"], world["cookies"][persona])
     return client
 
 
@@ -144,8 +181,6 @@ def outcome(response) -> str:
 
 def ensure_objects(world: dict) -> None:
     """Put back what a previous visitor's allowed POST deleted, so every visitor meets the same world."""
-    from sqlalchemy import inspect
-
     def gone(obj) -> bool:
         return db.session.get(type(obj), inspect(obj).identity) is None
 

@@ -16,7 +16,6 @@ import pytest
 from coordinator import create_app
 from tests.security.routewalk import (
     PERSONAS,
-    build_world,
     client_for_persona,
     ensure_objects,
     outcome,
@@ -175,8 +174,7 @@ def _routes():
 
 
 @pytest.mark.parametrize(("rule_text", "endpoint", "method"), list(_routes()))
-def test_route_walk(app, org, make_user, make_candidate, rule_text, endpoint, method):
-    world = build_world(app, org, make_user, make_candidate)
+def test_route_walk(app, world, rule_text, endpoint, method):
     rule = next(r for r in app.url_map.iter_rules() if r.rule == rule_text and r.endpoint == endpoint)
     codes = ""
     for persona in PERSONAS:
