@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from flask import Flask, Response, g, redirect, request, session, url_for
+from flask import Flask, Response, flash, g, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
@@ -51,6 +51,27 @@ def refused(form: Any, exc: Exception) -> None:
     names (or above the form)."""
     discard_changes()
     apply_service_error(form, exc)
+
+
+def submitted(form: Any, errors: type[Exception], save: Callable[[], T], then: Callable[[T], Any],
+              check: Callable[[], bool] | None = None) -> Any:
+    """The usual form POST in one place: when the form validates (and `check`, the view's own rule, agrees),
+    `save` calls the service and `then(result)` gives the response (mostly `done(...)`); when the service refuses
+    with one of `errors`, nothing is kept and its message shows on the form. None means: show the form again."""
+    if not (form.validate_on_submit() and (check is None or check())):
+        return None
+    try:
+        result = save()
+    except errors as exc:
+        refused(form, exc)
+        return None
+    return then(result)
+
+
+def done(message: str, url: str, category: str = "success") -> Response:
+    """Say what happened and go on to `url` (a form that worked)."""
+    flash(message, category)
+    return redirect(url)
 
 
 def persist_apart(write: Callable[[], T]) -> T:
