@@ -20,7 +20,7 @@ from coordinator.auth.permissions import (
     visible_loops,
 )
 from coordinator.extensions import db
-from coordinator.forms import choices
+from coordinator.forms import choices, form_status
 from coordinator.hiring.models import Candidate
 from coordinator.kits import services as assignments
 from coordinator.loops import services
@@ -37,7 +37,7 @@ from coordinator.loops.forms import (
 from coordinator.loops.lookup import loop_or_404, session_or_404
 from coordinator.loops.models import Loop, LoopSession, LoopStatus
 from coordinator.timeutil import local_to_utc, now_utc, to_local
-from coordinator.web import discard_changes, refused, viewer_timezone
+from coordinator.web import discard_changes, done, refused, submitted, viewer_timezone
 
 bp = Blueprint("loops", __name__)
 
@@ -48,11 +48,6 @@ def _loop_or_404(loop_id: int) -> Loop:
 
 def _managed_loop(loop_id: int) -> Loop:
     return loop_or_404(loop_id, can_view_loop, can_manage_loop)
-
-
-
-def _status(form) -> int:
-    return 400 if form.errors or form.form_errors else 200
 
 
 # --- listing and creating ------------------------------------------------------------------------------------------
@@ -96,20 +91,13 @@ def show(loop_id: int):
 def settings(loop_id: int):
     loop = _managed_loop(loop_id)
     form = LoopSettingsForm(obj=loop)
-    if form.validate_on_submit():
-        try:
-            services.update_settings(loop, services.LoopSettings(
-                arrangement=form.arrangement.data, buffer_min=form.buffer_min.data,
-                candidate_grouping=form.candidate_grouping.data, location=form.location.data or "",
-                video_url=form.video_url.data or "", window_first_day=form.window_first_day.data,
-                window_last_day=form.window_last_day.data, decision_due_on=form.decision_due_on.data,
-            ), current_user)
-        except services.LoopError as exc:
-            refused(form, exc)
-        else:
-            flash("Loop settings saved.", "success")
-            return redirect(url_for("loops.show", loop_id=loop.id))
-    return render_template("loops/settings.html", loop=loop, form=form), _status(form)
+    response = submitted(form, services.LoopError, lambda: services.update_settings(loop, services.LoopSettings(
+        arrangement=form.arrangement.data, buffer_min=form.buffer_min.data,
+        candidate_grouping=form.candidate_grouping.data, location=form.location.data or "",
+        video_url=form.video_url.data or "", window_first_day=form.window_first_day.data,
+        window_last_day=form.window_last_day.data, decision_due_on=form.decision_due_on.data,
+    ), current_user), lambda _: done("Loop settings saved.", url_for("loops.show", loop_id=loop.id)))
+    return response or (render_template("loops/settings.html", loop=loop, form=form), form_status(form))
 
 
 def _session_form(session: LoopSession | None = None) -> SessionForm:
@@ -135,20 +123,18 @@ def _session_data(form: SessionForm) -> services.SessionData:
     )
 
 
+def _session_page(loop: Loop, form: SessionForm, session: LoopSession | None):
+    return render_template("loops/session_form.html", loop=loop, form=form, session=session), form_status(form)
+
+
 @bp.route("/loops/<int:loop_id>/sessions/new", methods=["GET", "POST"])
 @login_required
 def add_session(loop_id: int):
     loop = _managed_loop(loop_id)
     form = _session_form()
-    if form.validate_on_submit():
-        try:
-            services.add_session(loop, _session_data(form), current_user)
-        except services.LoopError as exc:
-            refused(form, exc)
-        else:
-            flash("Session added.", "success")
-            return redirect(url_for("loops.show", loop_id=loop.id))
-    return render_template("loops/session_form.html", loop=loop, form=form, session=None), _status(form)
+    return submitted(form, services.LoopError, lambda: services.add_session(loop, _session_data(form), current_user),
+                     lambda _: done("Session added.", url_for("loops.show", loop_id=loop.id))) \
+        or _session_page(loop, form, None)
 
 
 @bp.route("/loops/<int:loop_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
@@ -157,15 +143,10 @@ def edit_session(loop_id: int, session_id: int):
     loop = _managed_loop(loop_id)
     session = session_or_404(loop, session_id)
     form = _session_form(session)
-    if form.validate_on_submit():
-        try:
-            services.update_session(session, _session_data(form), current_user)
-        except services.LoopError as exc:
-            refused(form, exc)
-        else:
-            flash("Session saved.", "success")
-            return redirect(url_for("loops.show", loop_id=loop.id))
-    return render_template("loops/session_form.html", loop=loop, form=form, session=session), _status(form)
+    return submitted(form, services.LoopError,
+                     lambda: services.update_session(session, _session_data(form), current_user),
+                     lambda _: done("Session saved.", url_for("loops.show", loop_id=loop.id))) \
+        or _session_page(loop, form, session)
 
 
 @bp.route("/loops/<int:loop_id>/sessions/<int:session_id>/delete", methods=["POST"])
@@ -322,7 +303,7 @@ def place(loop_id: int, session_id: int):
                 flash(f"'{session.title}' is booked.", "success")
                 return redirect(url_for("loops.show", loop_id=loop.id))
     return render_template("loops/place.html", loop=loop, session=session, form=form, tz=tz, conflicts=[],
-                           problems=problems), _status(form)
+                           problems=problems), form_status(form)
 
 
 def _bookable_day(day: date) -> bool:
