@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from flask import Flask, Response, flash, g, redirect, request, session, url_for
+from flask import Flask, Response, abort, flash, g, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
@@ -51,6 +51,30 @@ def refused(form: Any, exc: Exception) -> None:
     names (or above the form)."""
     discard_changes()
     apply_service_error(form, exc)
+
+
+#: what a POST with an expired (or missing) CSRF token answers
+FORM_EXPIRED = "The form expired; open the page again and retry."
+
+
+def require_valid(form: Any, message: str | None = None) -> None:
+    """A button's POST whose form does not validate (an expired token, a value that was not offered) ends here
+    with a 400 page saying `message`: there is nothing to show the form again on."""
+    if not form.validate_on_submit():
+        abort(400, description=message)
+
+
+def refused_back(errors: type[Exception], action: Callable[[], object], message: str, url: str) -> Any:
+    """A button's POST: `action` calls the service and `message` says it worked; when the service refuses with one
+    of `errors`, nothing is kept and its reason is the message instead (answered with 303). Either way back to
+    `url`."""
+    try:
+        action()
+    except errors as exc:
+        discard_changes()
+        flash(str(exc), "error")
+        return redirect(url), 303
+    return done(message, url)
 
 
 def submitted(form: Any, errors: type[Exception], save: Callable[[], T], then: Callable[[T], Any],

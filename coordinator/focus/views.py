@@ -25,7 +25,7 @@ from coordinator.focus.rating import RATINGS_BEST_FIRST, Rating
 from coordinator.forms import choices, form_status
 from coordinator.hiring.models import Job
 from coordinator.loops.models import PlanSession
-from coordinator.web import discard_changes, done, refused, submitted
+from coordinator.web import FORM_EXPIRED, discard_changes, done, refused, require_valid, submitted
 
 bp = Blueprint("focus", __name__)
 
@@ -131,8 +131,7 @@ def edit_area(area_id: int):
 def delete_area(area_id: int):
     require(can_edit_interview_library(current_user))
     area = db.get_or_404(FocusArea, area_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; open the page again and retry.")
+    require_valid(FlaskForm(), FORM_EXPIRED)
     name = area.name
     try:
         services.delete_focus_area(area)
@@ -217,8 +216,7 @@ def edit_question(question_id: int):
 def archive_question(question_id: int):
     require(can_edit_interview_library(current_user))
     question = _bank_question_or_404(question_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; open the page again and retry.")
+    require_valid(FlaskForm(), FORM_EXPIRED)
     archive = request.form.get("archive", "1") == "1"
     services.set_archived(question, archive)
     flash("The question is archived: no longer offered, kept in the kits that use it." if archive
@@ -249,8 +247,7 @@ def edit_qualifications(user_id: int):
     levels = services.qualifications_of([person.id])[person.id]
     error = None
     if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400, description="The form expired; open the page again and retry.")
+        require_valid(form, FORM_EXPIRED)
         wanted: dict[int, str] = {}
         for area in areas:
             value = request.form.get(f"area_{area.id}", "")
@@ -358,18 +355,19 @@ def add_step(job_id: int):
                                        url_for("focus.plan", job_id=job.id))) or _step_page(job, form, None)
 
 
-def _step_or_404(job: Job, step_id: int) -> PlanSession:
+def _step_or_404(job_id: int, step_id: int) -> tuple[Job, PlanSession]:
+    """A step of the plan of a job the user may edit (a step of another job's plan is a 404)."""
+    job = _job_or_404(job_id, edit=True)
     step = db.session.get(PlanSession, step_id)
     if step is None or step.job_id != job.id:
         abort(404)
-    return step
+    return job, step
 
 
 @bp.route("/jobs/<int:job_id>/plan/<int:step_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_step(job_id: int, step_id: int):
-    job = _job_or_404(job_id, edit=True)
-    step = _step_or_404(job, step_id)
+    job, step = _step_or_404(job_id, step_id)
     form = _step_form(job, step)
     return submitted(form, services.FocusError, lambda: services.update_plan_step(step, _step_data(form)),
                      lambda _: done(f"“{step.title}” is saved. Loops created from now on use it; existing loops keep "
@@ -379,10 +377,8 @@ def edit_step(job_id: int, step_id: int):
 @bp.route("/jobs/<int:job_id>/plan/<int:step_id>/delete", methods=["POST"])
 @login_required
 def delete_step(job_id: int, step_id: int):
-    job = _job_or_404(job_id, edit=True)
-    step = _step_or_404(job, step_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; open the page again and retry.")
+    job, step = _step_or_404(job_id, step_id)
+    require_valid(FlaskForm(), FORM_EXPIRED)
     title = step.title
     services.remove_plan_step(step)
     flash(f"“{title}” is removed from the plan. Existing loops keep their sessions.", "success")
@@ -392,9 +388,7 @@ def delete_step(job_id: int, step_id: int):
 @bp.route("/jobs/<int:job_id>/plan/<int:step_id>/move", methods=["POST"])
 @login_required
 def move_step(job_id: int, step_id: int):
-    job = _job_or_404(job_id, edit=True)
-    step = _step_or_404(job, step_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; open the page again and retry.")
+    job, step = _step_or_404(job_id, step_id)
+    require_valid(FlaskForm(), FORM_EXPIRED)
     services.move_plan_step(step, -1 if request.form.get("direction") == "up" else 1)
     return redirect(url_for("focus.plan", job_id=job.id))

@@ -37,7 +37,15 @@ from coordinator.loops.forms import (
 from coordinator.loops.lookup import loop_or_404, session_or_404
 from coordinator.loops.models import Loop, LoopSession, LoopStatus
 from coordinator.timeutil import local_to_utc, now_utc, to_local
-from coordinator.web import discard_changes, done, refused, submitted, viewer_timezone
+from coordinator.web import (
+    discard_changes,
+    done,
+    refused,
+    refused_back,
+    require_valid,
+    submitted,
+    viewer_timezone,
+)
 
 bp = Blueprint("loops", __name__)
 
@@ -154,14 +162,8 @@ def edit_session(loop_id: int, session_id: int):
 def delete_session(loop_id: int, session_id: int):
     loop = _managed_loop(loop_id)
     session = session_or_404(loop, session_id)
-    try:
-        services.remove_session(session, current_user)
-    except services.LoopError as exc:
-        discard_changes()
-        flash(str(exc), "error")
-        return redirect(url_for("loops.show", loop_id=loop_id)), 303
-    flash(f"Removed '{session.title}'.", "success")
-    return redirect(url_for("loops.show", loop_id=loop_id))
+    return refused_back(services.LoopError, lambda: services.remove_session(session, current_user),
+                        f"Removed '{session.title}'.", url_for("loops.show", loop_id=loop_id))
 
 
 @bp.route("/loops/<int:loop_id>/sessions/<int:session_id>/move", methods=["POST"])
@@ -237,8 +239,7 @@ def _names(ids) -> dict[int, str]:
 def book(loop_id: int):
     loop = _managed_loop(loop_id)
     form = BookOptionForm()
-    if not form.validate_on_submit():
-        abort(400, description="Pick one of the options to book.")
+    require_valid(form, "Pick one of the options to book.")
     placements = _decode_option(form.option.data)
     try:
         assignments.require_coverage(loop, placements, current_user, form.override_reason.data or "")
@@ -318,8 +319,7 @@ def cancel_session(loop_id: int, session_id: int):
     loop = _managed_loop(loop_id)
     session = session_or_404(loop, session_id)
     form = ReasonForm()
-    if not form.validate_on_submit():
-        abort(400, description="Give a reason for cancelling; the attendees and the history show it.")
+    require_valid(form, "Give a reason for cancelling; the attendees and the history show it.")
     try:
         services.cancel_session(session, current_user, form.reason.data)
     except services.LoopError as exc:
@@ -333,8 +333,7 @@ def cancel_session(loop_id: int, session_id: int):
 def cancel(loop_id: int):
     loop = _managed_loop(loop_id)
     form = ReasonForm()
-    if not form.validate_on_submit():
-        abort(400, description="Give a reason for cancelling; the attendees and the history show it.")
+    require_valid(form, "Give a reason for cancelling; the attendees and the history show it.")
     try:
         services.cancel_loop(loop, current_user, form.reason.data)
     except services.LoopError as exc:
