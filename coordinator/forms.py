@@ -44,6 +44,11 @@ def no_control_characters(form: Any, field: Field) -> None:
         raise ValidationError("Use a single line without control characters.")
 
 
+def form_status(form: Any) -> int:
+    """A form shown again with its errors answers 400 (the request then keeps nothing), otherwise 200."""
+    return 400 if form.errors or form.form_errors else 200
+
+
 def apply_service_error(form: Any, exc: Exception) -> None:
     """Show a service's refusal on the field it names (its `field`), or above the form when it names none."""
     message = getattr(exc, "message", None) or str(exc)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from flask import Flask, Response, g, redirect, request, session, url_for
+from flask import Flask, Response, abort, flash, g, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
@@ -51,6 +51,51 @@ def refused(form: Any, exc: Exception) -> None:
     names (or above the form)."""
     discard_changes()
     apply_service_error(form, exc)
+
+
+#: what a POST with an expired (or missing) CSRF token answers
+FORM_EXPIRED = "The form expired; open the page again and retry."
+
+
+def require_valid(form: Any, message: str | None = None) -> None:
+    """A button's POST whose form does not validate (an expired token, a value that was not offered) ends here
+    with a 400 page saying `message`: there is nothing to show the form again on."""
+    if not form.validate_on_submit():
+        abort(400, description=message)
+
+
+def refused_back(errors: type[Exception], action: Callable[[], object], message: str, url: str) -> Any:
+    """A button's POST: `action` calls the service and `message` says it worked; when the service refuses with one
+    of `errors`, nothing is kept and its reason is the message instead (answered with 303). Either way back to
+    `url`."""
+    try:
+        action()
+    except errors as exc:
+        discard_changes()
+        flash(str(exc), "error")
+        return redirect(url), 303
+    return done(message, url)
+
+
+def submitted(form: Any, errors: type[Exception], save: Callable[[], T], then: Callable[[T], Any],
+              check: Callable[[], bool] | None = None) -> Any:
+    """The usual form POST in one place: when the form validates (and `check`, the view's own rule, agrees),
+    `save` calls the service and `then(result)` gives the response (mostly `done(...)`); when the service refuses
+    with one of `errors`, nothing is kept and its message shows on the form. None means: show the form again."""
+    if not (form.validate_on_submit() and (check is None or check())):
+        return None
+    try:
+        result = save()
+    except errors as exc:
+        refused(form, exc)
+        return None
+    return then(result)
+
+
+def done(message: str, url: str, category: str = "success") -> Response:
+    """Say what happened and go on to `url` (a form that worked)."""
+    flash(message, category)
+    return redirect(url)
 
 
 def persist_apart(write: Callable[[], T]) -> T:

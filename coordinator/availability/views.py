@@ -35,7 +35,7 @@ from coordinator.availability.models import BusyBlock, CandidateWindow
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate
 from coordinator.timeutil import format_span
-from coordinator.web import refused
+from coordinator.web import done, refused, submitted
 
 bp = Blueprint("availability", __name__)
 
@@ -201,18 +201,11 @@ def person(user_id: int):
 def limits(user_id: int):
     owner = _editable_owner(user_id)
     form = LoadLimitsForm()
-    if form.validate_on_submit():
-        try:
-            services.set_load_limits(owner, services.LoadLimits(
-                max_per_day=form.max_per_day.data, max_per_week=form.max_per_week.data,
-                buffer_before_min=form.buffer_before_min.data, buffer_after_min=form.buffer_after_min.data,
-            ))
-        except services.AvailabilityError as exc:
-            refused(form, exc)
-        else:
-            flash("Load limits and buffers are saved.", "success")
-            return redirect(_page_url(owner, "limits"))
-    return _render_page(owner, 400, limits_form=form)
+    return submitted(form, services.AvailabilityError, lambda: services.set_load_limits(owner, services.LoadLimits(
+        max_per_day=form.max_per_day.data, max_per_week=form.max_per_week.data,
+        buffer_before_min=form.buffer_before_min.data, buffer_after_min=form.buffer_after_min.data,
+    )), lambda _: done("Load limits and buffers are saved.", _page_url(owner, "limits"))) \
+        or _render_page(owner, 400, limits_form=form)
 
 
 
@@ -221,21 +214,20 @@ def limits(user_id: int):
 def add_block(user_id: int):
     owner = _editable_owner(user_id)
     form = BusyTimeForm()
-    if form.validate_on_submit():
-        try:
-            start_dt, end_dt = services.local_span(form.day.data, form.start.data, form.until.data, form.end.data,
-                                                   owner.timezone, all_day=form.all_day.data)
-            block, created = services.add_manual_block(owner, start_dt, end_dt, form.summary.data or "Busy")
-        except services.AvailabilityError as exc:
-            refused(form, exc)
-        else:
-            when = format_span(block.start_dt, block.end_dt, owner.timezone)
-            if created:
-                flash(f"Busy time added: {when}.", "success")
-            else:
-                flash(f"This busy time is already on the list: {when}.", "info")
-            return redirect(_page_url(owner, "busy"))
-    return _render_page(owner, 400, busy_form=form)
+
+    def add() -> tuple[BusyBlock, bool]:
+        start_dt, end_dt = services.local_span(form.day.data, form.start.data, form.until.data, form.end.data,
+                                               owner.timezone, all_day=form.all_day.data)
+        return services.add_manual_block(owner, start_dt, end_dt, form.summary.data or "Busy")
+
+    def added(result: tuple[BusyBlock, bool]):
+        block, created = result
+        when = format_span(block.start_dt, block.end_dt, owner.timezone)
+        if created:
+            return done(f"Busy time added: {when}.", _page_url(owner, "busy"))
+        return done(f"This busy time is already on the list: {when}.", _page_url(owner, "busy"), "info")
+
+    return submitted(form, services.AvailabilityError, add, added) or _render_page(owner, 400, busy_form=form)
 
 
 @bp.route("/availability/<int:user_id>/busy/<int:block_id>/delete", methods=["POST"])
@@ -346,20 +338,21 @@ def windows(candidate_id: int):
         return render_template("availability/candidate_windows.html", candidate=candidate,
                                panel=candidate_windows_panel(candidate))
     form = CandidateWindowForm()
-    if form.validate_on_submit():
-        try:
-            start_dt, end_dt = services.local_span(form.day.data, form.start.data, None, form.end.data,
-                                                   candidate.timezone)
-            window, created = services.add_candidate_window(candidate, start_dt, end_dt)
-        except services.AvailabilityError as exc:
-            refused(form, exc)
-        else:
-            when = format_span(window.start_dt, window.end_dt, candidate.timezone)
-            flash(f"{'Window added' if created else 'This window is already on the list'}: {when} "
-                  "(the candidate's time).", "success" if created else "info")
-            return redirect(_candidate_url(candidate))
-    return render_template("availability/candidate_windows.html", candidate=candidate,
-                           panel=candidate_windows_panel(candidate, form)), 400
+
+    def add() -> tuple[CandidateWindow, bool]:
+        start_dt, end_dt = services.local_span(form.day.data, form.start.data, None, form.end.data,
+                                               candidate.timezone)
+        return services.add_candidate_window(candidate, start_dt, end_dt)
+
+    def added(result: tuple[CandidateWindow, bool]):
+        window, created = result
+        when = format_span(window.start_dt, window.end_dt, candidate.timezone)
+        return done(f"{'Window added' if created else 'This window is already on the list'}: {when} "
+                    "(the candidate's time).", _candidate_url(candidate), "success" if created else "info")
+
+    return submitted(form, services.AvailabilityError, add, added) or (
+        render_template("availability/candidate_windows.html", candidate=candidate,
+                        panel=candidate_windows_panel(candidate, form)), 400)
 
 
 @bp.route("/candidates/<int:candidate_id>/windows/<int:window_id>/delete", methods=["POST"])

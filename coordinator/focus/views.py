@@ -22,17 +22,12 @@ from coordinator.focus.forms import FocusAreaForm, JobFocusAreasForm, PlanStepFo
 from coordinator.focus.models import FocusArea, Qualification, Question
 from coordinator.focus.question_kind import QuestionKind
 from coordinator.focus.rating import RATINGS_BEST_FIRST, Rating
-from coordinator.forms import choices
+from coordinator.forms import choices, form_status
 from coordinator.hiring.models import Job
 from coordinator.loops.models import PlanSession
-from coordinator.web import discard_changes, refused
+from coordinator.web import FORM_EXPIRED, discard_changes, done, refused, require_valid, submitted
 
 bp = Blueprint("focus", __name__)
-
-
-def _status(form) -> int:
-    return 400 if form.errors or form.form_errors else 200
-
 
 
 @bp.app_context_processor
@@ -105,7 +100,7 @@ def add_area():
             flash(f"“{area.name}” is created.", "success")
             return redirect(url_for("focus.area", area_id=area.id))
     return render_template("focus/area_form.html", form=form, area=None, job=job,
-                           ratings=RATINGS_BEST_FIRST), _status(form)
+                           ratings=RATINGS_BEST_FIRST), form_status(form)
 
 
 @bp.route("/focus-areas/<int:area_id>")
@@ -124,16 +119,11 @@ def edit_area(area_id: int):
     require(can_edit_interview_library(current_user))
     area = db.get_or_404(FocusArea, area_id)
     form = _area_form(area)
-    if form.validate_on_submit():
-        try:
-            services.update_focus_area(area, _area_data(form))
-        except services.FocusError as exc:
-            refused(form, exc)
-        else:
-            flash(f"“{area.name}” is saved.", "success")
-            return redirect(url_for("focus.area", area_id=area.id))
-    return render_template("focus/area_form.html", form=form, area=area, job=None, usage=services.area_usage(area),
-                           ratings=RATINGS_BEST_FIRST), _status(form)
+    response = submitted(form, services.FocusError, lambda: services.update_focus_area(area, _area_data(form)),
+                         lambda _: done(f"“{area.name}” is saved.", url_for("focus.area", area_id=area.id)))
+    return response or (render_template("focus/area_form.html", form=form, area=area, job=None,
+                                        usage=services.area_usage(area), ratings=RATINGS_BEST_FIRST),
+                        form_status(form))
 
 
 @bp.route("/focus-areas/<int:area_id>/delete", methods=["POST"])
@@ -141,8 +131,7 @@ def edit_area(area_id: int):
 def delete_area(area_id: int):
     require(can_edit_interview_library(current_user))
     area = db.get_or_404(FocusArea, area_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; open the page again and retry.")
+    require_valid(FlaskForm(), FORM_EXPIRED)
     name = area.name
     try:
         services.delete_focus_area(area)
@@ -182,6 +171,11 @@ def _question_data(form: QuestionForm) -> services.QuestionData:
                                  focus_area_id=form.focus_area_id.data or None, probes=form.probes.data or "")
 
 
+def _question_page(form: QuestionForm, question: Question | None):
+    return render_template("focus/question_form.html", form=form, question=question,
+                           kinds=list(QuestionKind)), form_status(form)
+
+
 @bp.route("/questions/new", methods=["GET", "POST"])
 @login_required
 def add_question():
@@ -191,16 +185,11 @@ def add_question():
         form.focus_area_id.data = request.args.get("area", type=int) or 0
         if request.args.get("kind") in {k.value for k in QuestionKind}:
             form.kind.data = request.args["kind"]
-    if form.validate_on_submit():
-        try:
-            question = services.create_question(_question_data(form), current_user)
-        except services.FocusError as exc:
-            refused(form, exc)
-        else:
-            flash(f"The question is in the bank under {question.focus_area.name}.", "success")
-            return redirect(url_for("focus.questions", area=question.focus_area_id))
-    return render_template("focus/question_form.html", form=form, question=None,
-                           kinds=list(QuestionKind)), _status(form)
+    response = submitted(form, services.FocusError,
+                         lambda: services.create_question(_question_data(form), current_user),
+                         lambda question: done(f"The question is in the bank under {question.focus_area.name}.",
+                                               url_for("focus.questions", area=question.focus_area_id)))
+    return response or _question_page(form, None)
 
 
 def _bank_question_or_404(question_id: int) -> Question:
@@ -216,16 +205,10 @@ def edit_question(question_id: int):
     require(can_edit_interview_library(current_user))
     question = _bank_question_or_404(question_id)
     form = _question_form(question)
-    if form.validate_on_submit():
-        try:
-            services.update_question(question, _question_data(form))
-        except services.FocusError as exc:
-            refused(form, exc)
-        else:
-            flash("The question is saved. Kits that use it show the new wording.", "success")
-            return redirect(url_for("focus.questions", area=question.focus_area_id))
-    return render_template("focus/question_form.html", form=form, question=question,
-                           kinds=list(QuestionKind)), _status(form)
+    response = submitted(form, services.FocusError, lambda: services.update_question(question, _question_data(form)),
+                         lambda _: done("The question is saved. Kits that use it show the new wording.",
+                                        url_for("focus.questions", area=question.focus_area_id)))
+    return response or _question_page(form, question)
 
 
 @bp.route("/questions/<int:question_id>/archive", methods=["POST"])
@@ -233,8 +216,7 @@ def edit_question(question_id: int):
 def archive_question(question_id: int):
     require(can_edit_interview_library(current_user))
     question = _bank_question_or_404(question_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; open the page again and retry.")
+    require_valid(FlaskForm(), FORM_EXPIRED)
     archive = request.form.get("archive", "1") == "1"
     services.set_archived(question, archive)
     flash("The question is archived: no longer offered, kept in the kits that use it." if archive
@@ -265,8 +247,7 @@ def edit_qualifications(user_id: int):
     levels = services.qualifications_of([person.id])[person.id]
     error = None
     if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400, description="The form expired; open the page again and retry.")
+        require_valid(form, FORM_EXPIRED)
         wanted: dict[int, str] = {}
         for area in areas:
             value = request.form.get(f"area_{area.id}", "")
@@ -319,7 +300,7 @@ def job_areas(job_id: int):
         else:
             flash("The job's focus areas are saved." + ("".join(" " + n for n in notes)), "success")
             return redirect(url_for("hiring.job", job_id=job.id))
-    return render_template("focus/job_areas.html", job=job, form=form, areas=all_areas), _status(form)
+    return render_template("focus/job_areas.html", job=job, form=form, areas=all_areas), form_status(form)
 
 
 # --- a job's interview plan ----------------------------------------------------------------------------------------
@@ -361,7 +342,7 @@ def _step_page(job: Job, form: PlanStepForm, step: PlanSession | None):
     people = services.interviewers()
     levels = services.qualifications_of(u.id for u in people)
     return render_template("focus/step_form.html", job=job, form=form, step=step, people=people, levels=levels,
-                           job_areas=services.job_focus_areas(job)), _status(form)
+                           job_areas=services.job_focus_areas(job)), form_status(form)
 
 
 @bp.route("/jobs/<int:job_id>/plan/new", methods=["GET", "POST"])
@@ -369,49 +350,35 @@ def _step_page(job: Job, form: PlanStepForm, step: PlanSession | None):
 def add_step(job_id: int):
     job = _job_or_404(job_id, edit=True)
     form = _step_form(job)
-    if form.validate_on_submit():
-        try:
-            step = services.add_plan_step(job, _step_data(form))
-        except services.FocusError as exc:
-            refused(form, exc)
-        else:
-            flash(f"“{step.title}” is added to the plan. New loops for {job.title} start with it.", "success")
-            return redirect(url_for("focus.plan", job_id=job.id))
-    return _step_page(job, form, None)
+    return submitted(form, services.FocusError, lambda: services.add_plan_step(job, _step_data(form)),
+                     lambda step: done(f"“{step.title}” is added to the plan. New loops for {job.title} start with it.",
+                                       url_for("focus.plan", job_id=job.id))) or _step_page(job, form, None)
 
 
-def _step_or_404(job: Job, step_id: int) -> PlanSession:
+def _step_or_404(job_id: int, step_id: int) -> tuple[Job, PlanSession]:
+    """A step of the plan of a job the user may edit (a step of another job's plan is a 404)."""
+    job = _job_or_404(job_id, edit=True)
     step = db.session.get(PlanSession, step_id)
     if step is None or step.job_id != job.id:
         abort(404)
-    return step
+    return job, step
 
 
 @bp.route("/jobs/<int:job_id>/plan/<int:step_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_step(job_id: int, step_id: int):
-    job = _job_or_404(job_id, edit=True)
-    step = _step_or_404(job, step_id)
+    job, step = _step_or_404(job_id, step_id)
     form = _step_form(job, step)
-    if form.validate_on_submit():
-        try:
-            services.update_plan_step(step, _step_data(form))
-        except services.FocusError as exc:
-            refused(form, exc)
-        else:
-            flash(f"“{step.title}” is saved. Loops created from now on use it; existing loops keep theirs.",
-                  "success")
-            return redirect(url_for("focus.plan", job_id=job.id))
-    return _step_page(job, form, step)
+    return submitted(form, services.FocusError, lambda: services.update_plan_step(step, _step_data(form)),
+                     lambda _: done(f"“{step.title}” is saved. Loops created from now on use it; existing loops keep "
+                                    "theirs.", url_for("focus.plan", job_id=job.id))) or _step_page(job, form, step)
 
 
 @bp.route("/jobs/<int:job_id>/plan/<int:step_id>/delete", methods=["POST"])
 @login_required
 def delete_step(job_id: int, step_id: int):
-    job = _job_or_404(job_id, edit=True)
-    step = _step_or_404(job, step_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; open the page again and retry.")
+    job, step = _step_or_404(job_id, step_id)
+    require_valid(FlaskForm(), FORM_EXPIRED)
     title = step.title
     services.remove_plan_step(step)
     flash(f"“{title}” is removed from the plan. Existing loops keep their sessions.", "success")
@@ -421,9 +388,7 @@ def delete_step(job_id: int, step_id: int):
 @bp.route("/jobs/<int:job_id>/plan/<int:step_id>/move", methods=["POST"])
 @login_required
 def move_step(job_id: int, step_id: int):
-    job = _job_or_404(job_id, edit=True)
-    step = _step_or_404(job, step_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; open the page again and retry.")
+    job, step = _step_or_404(job_id, step_id)
+    require_valid(FlaskForm(), FORM_EXPIRED)
     services.move_plan_step(step, -1 if request.form.get("direction") == "up" else 1)
     return redirect(url_for("focus.plan", job_id=job.id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -21,20 +21,15 @@ from coordinator.auth.permissions import (
 )
 from coordinator.auth.roles import Role
 from coordinator.extensions import db
-from coordinator.forms import choices
+from coordinator.forms import choices, form_status
 from coordinator.hiring import services
 from coordinator.hiring.forms import CandidateForm, JobForm
 from coordinator.hiring.models import Candidate, CandidateStage, Job
 from coordinator.loops.models import Loop
 from coordinator.reminders import services as reminders
-from coordinator.web import refused
+from coordinator.web import done, submitted
 
 bp = Blueprint("hiring", __name__)
-
-
-def _status(form) -> int:
-    return 400 if form.errors else 200
-
 
 
 # --- jobs ------------------------------------------------------------------------------------------------------
@@ -66,15 +61,9 @@ def _job_data(form: JobForm) -> services.JobData:
 def add_job():
     require(can_create_job(current_user))
     form = _job_form()
-    if form.validate_on_submit():
-        try:
-            job = services.create_job(_job_data(form))
-        except services.HiringError as exc:
-            refused(form, exc)
-        else:
-            flash(f"The job “{job.title}” is created.", "success")
-            return redirect(url_for("hiring.job", job_id=job.id))
-    return render_template("hiring/job_form.html", form=form, job=None), _status(form)
+    response = submitted(form, services.HiringError, lambda: services.create_job(_job_data(form)),
+                         lambda job: done(f"The job “{job.title}” is created.", url_for("hiring.job", job_id=job.id)))
+    return response or (render_template("hiring/job_form.html", form=form, job=None), form_status(form))
 
 
 @bp.route("/jobs/<int:job_id>")
@@ -92,18 +81,15 @@ def edit_job(job_id: int):
     job = db.get_or_404(Job, job_id)
     require(can_edit_job(current_user, job))
     form = _job_form(job)
-    if form.validate_on_submit():
-        due_hours = job.feedback_due_hours
-        try:
-            services.update_job(job, _job_data(form))
-        except services.HiringError as exc:
-            refused(form, exc)
-        else:
-            if job.feedback_due_hours != due_hours:
-                reminders.after_job_change(job)  # the scorecard reminders of its loops move with the deadline
-            flash("The job is saved.", "success")
-            return redirect(url_for("hiring.job", job_id=job.id))
-    return render_template("hiring/job_form.html", form=form, job=job), _status(form)
+    due_hours = job.feedback_due_hours
+
+    def saved(_) -> Response:
+        if job.feedback_due_hours != due_hours:
+            reminders.after_job_change(job)  # the scorecard reminders of its loops move with the deadline
+        return done("The job is saved.", url_for("hiring.job", job_id=job.id))
+
+    response = submitted(form, services.HiringError, lambda: services.update_job(job, _job_data(form)), saved)
+    return response or (render_template("hiring/job_form.html", form=form, job=job), form_status(form))
 
 
 # --- candidates ------------------------------------------------------------------------------------------------
@@ -155,15 +141,11 @@ def add_candidate():
     if request.method == "GET":
         form.job_id.data = request.args.get("job", type=int)
         form.timezone.data = current_user.timezone
-    if form.validate_on_submit() and _check_job_choice(form):
-        try:
-            candidate = services.create_candidate(_candidate_data(form))
-        except services.HiringError as exc:
-            refused(form, exc)
-        else:
-            flash(f"{candidate.name} is added.", "success")
-            return redirect(url_for("hiring.candidate", candidate_id=candidate.id))
-    return render_template("hiring/candidate_form.html", form=form, candidate=None), _status(form)
+    response = submitted(form, services.HiringError, lambda: services.create_candidate(_candidate_data(form)),
+                         lambda candidate: done(f"{candidate.name} is added.",
+                                                url_for("hiring.candidate", candidate_id=candidate.id)),
+                         check=lambda: _check_job_choice(form))
+    return response or (render_template("hiring/candidate_form.html", form=form, candidate=None), form_status(form))
 
 
 @bp.route("/candidates/<int:candidate_id>")
@@ -185,12 +167,10 @@ def edit_candidate(candidate_id: int):
     candidate = db.get_or_404(Candidate, candidate_id)
     require(can_edit_candidate(current_user, candidate))
     form = _candidate_form(candidate)
-    if form.validate_on_submit() and _check_job_choice(form, candidate):
-        try:
-            services.update_candidate(candidate, _candidate_data(form))
-        except services.HiringError as exc:
-            refused(form, exc)
-        else:
-            flash("The candidate is saved.", "success")
-            return redirect(url_for("hiring.candidate", candidate_id=candidate.id))
-    return render_template("hiring/candidate_form.html", form=form, candidate=candidate), _status(form)
+    response = submitted(form, services.HiringError,
+                         lambda: services.update_candidate(candidate, _candidate_data(form)),
+                         lambda _: done("The candidate is saved.",
+                                        url_for("hiring.candidate", candidate_id=candidate.id)),
+                         check=lambda: _check_job_choice(form, candidate))
+    return response or (render_template("hiring/candidate_form.html", form=form, candidate=candidate),
+                        form_status(form))

@@ -19,7 +19,7 @@ from coordinator.extensions import db
 from coordinator.invites import delivery, feeds, services
 from coordinator.invites.ical import InviteError
 from coordinator.invites.models import OutboxMessage, OutboxStatus
-from coordinator.loops.services import load_loop
+from coordinator.loops.lookup import loop_or_404, session_or_404
 from coordinator.timeutil import now_utc
 
 bp = Blueprint("invites", __name__)
@@ -112,22 +112,12 @@ def _no_invite(message: str):
     return render_template("errors/error.html", code=404, title="There is no calendar file yet", hint=message), 404
 
 
-def _viewable_loop(loop_id: int):
-    loop = load_loop(loop_id)
-    if loop is None:
-        abort(404)
-    require(can_view_loop(current_user, loop))
-    return loop
-
-
 @bp.route("/loops/<int:loop_id>/sessions/<int:session_id>/invite.ics")
 @login_required
 def session_ics(loop_id: int, session_id: int):
     """One session as the hiring team sees it (focus areas and kit links of its interviewers)."""
-    loop = _viewable_loop(loop_id)
-    session = next((s for s in loop.sessions if s.id == session_id), None)
-    if session is None:
-        abort(404)
+    loop = loop_or_404(loop_id, can_view_loop)
+    session = session_or_404(loop, session_id)
     try:
         ics = feeds.session_download(loop, session, current_user)
     except InviteError as exc:
@@ -139,7 +129,7 @@ def session_ics(loop_id: int, session_id: int):
 @login_required
 def loop_ics(loop_id: int):
     """Every session of the loop in one file, as the hiring team sees them."""
-    loop = _viewable_loop(loop_id)
+    loop = loop_or_404(loop_id, can_view_loop)
     try:
         ics = feeds.loop_download(loop, current_user)
     except InviteError as exc:
@@ -151,7 +141,7 @@ def loop_ics(loop_id: int):
 @login_required
 def candidate_ics(loop_id: int):
     """The candidate's calendar of the loop, as their invites have it: nothing internal."""
-    loop = _viewable_loop(loop_id)
+    loop = loop_or_404(loop_id, can_view_loop)
     require(can_download_candidate_invites(current_user, loop))
     try:
         ics = feeds.candidate_download(loop)

@@ -24,7 +24,7 @@ from coordinator.kits.timing import STAR
 from coordinator.loops import services
 from coordinator.loops.lookup import loop_or_404, session_or_404
 from coordinator.loops.models import Loop, LoopSession, ParticipantRole
-from coordinator.web import discard_changes, refused, viewer_timezone
+from coordinator.web import FORM_EXPIRED, discard_changes, refused, refused_back, require_valid, viewer_timezone
 
 bp = Blueprint("kits", __name__)
 
@@ -72,8 +72,7 @@ def coverage(loop_id: int):
 def suggest(loop_id: int):
     loop = _loop_or_404(loop_id)
     require(can_assign_focus(current_user, loop))
-    if not FlaskForm().validate_on_submit():
-        abort(400, description="The form expired; open the page again and retry.")
+    require_valid(FlaskForm(), FORM_EXPIRED)
     try:
         cov = assignments.suggest(loop, current_user)
     except services.LoopError as exc:
@@ -97,16 +96,10 @@ def session_areas(loop_id: int, session_id: int):
     require(can_assign_focus(current_user, loop))
     session = session_or_404(loop, session_id)
     form = SessionAreasForm()
-    if not form.validate_on_submit():
-        abort(400, description="Choose focus areas from the list.")
-    try:
-        assignments.set_session_areas(session, form.area_ids.data or [], current_user)
-    except services.LoopError as exc:
-        discard_changes()
-        flash(str(exc), "error")
-        return redirect(url_for("kits.coverage", loop_id=loop_id)), 303
-    flash(f"Saved what “{session.title}” covers.", "success")
-    return redirect(url_for("kits.coverage", loop_id=loop_id))
+    require_valid(form, "Choose focus areas from the list.")
+    return refused_back(services.LoopError,
+                        lambda: assignments.set_session_areas(session, form.area_ids.data or [], current_user),
+                        f"Saved what “{session.title}” covers.", url_for("kits.coverage", loop_id=loop_id))
 
 
 # --- kits ----------------------------------------------------------------------------------------------------------

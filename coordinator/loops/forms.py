@@ -24,6 +24,25 @@ from coordinator.loops.models import Arrangement, CandidateInviteGrouping, Sessi
 REASON_MAX = 2000
 
 
+def _web_link(form: Any, field: Any) -> None:
+    """Video links go into invites that people click: http(s) only."""
+    if field.data and not field.data.startswith(("https://", "http://")):
+        raise ValidationError("Use a link starting with https://")
+
+
+def _location_field(description: str) -> StringField:
+    """Where sessions take place, as the loop settings and a session both ask for it."""
+    return StringField("Location", validators=[Optional(), Length(max=200), no_control_characters],
+                       filters=[strip_filter], description=description)
+
+
+def _video_link_field() -> URLField:
+    """The video-call link, as the loop settings and a session both ask for it (checked last, as a
+    `validate_video_url` method would be)."""
+    return URLField("Video link", validators=[Optional(), Length(max=500), no_control_characters, _web_link],
+                    filters=[strip_filter])
+
+
 class LoopSettingsForm(FlaskForm):
     arrangement = SelectField("Arrangement", choices=choices((a.value, a.label) for a in Arrangement),
                               description="Back-to-back: one block on one day. Spread: sessions over several days.")
@@ -33,14 +52,8 @@ class LoopSettingsForm(FlaskForm):
     decision_due_on = DateField("Decision promised to the candidate by", validators=[Optional()])
     candidate_grouping = SelectField("The candidate's calendar shows",
                                      choices=choices((g.value, g.label) for g in CandidateInviteGrouping))
-    location = StringField("Location", validators=[Optional(), Length(max=200), no_control_characters],
-                           filters=[strip_filter], description="Room or address, for sessions without their own.")
-    video_url = URLField("Video link", validators=[Optional(), Length(max=500), no_control_characters],
-                         filters=[strip_filter])
-
-    def validate_video_url(self, field: Any) -> None:
-        if field.data and not field.data.startswith(("https://", "http://")):
-            raise ValidationError("Use a link starting with https://")
+    location = _location_field("Room or address, for sessions without their own.")
+    video_url = _video_link_field()
 
 
 class PeopleField(SelectMultipleField):
@@ -65,14 +78,8 @@ class SessionForm(FlaskForm):
     prep_min = IntegerField("Candidate preparation (minutes)", default=0, validators=[Optional(), NumberRange(0, 480)])
     prep_instructions = TextAreaField("What the candidate should prepare",
                                       validators=[Optional(), Length(max=REASON_MAX)])
-    location = StringField("Location", validators=[Optional(), Length(max=200), no_control_characters],
-                           filters=[strip_filter], description="Leave empty to use the loop's.")
-    video_url = URLField("Video link", validators=[Optional(), Length(max=500), no_control_characters],
-                         filters=[strip_filter])
-
-    def validate_video_url(self, field: Any) -> None:
-        if field.data and not field.data.startswith(("https://", "http://")):
-            raise ValidationError("Use a link starting with https://")
+    location = _location_field("Leave empty to use the loop's.")
+    video_url = _video_link_field()
 
 
 class PlaceSessionForm(FlaskForm):

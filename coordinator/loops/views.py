@@ -20,7 +20,7 @@ from coordinator.auth.permissions import (
     visible_loops,
 )
 from coordinator.extensions import db
-from coordinator.forms import choices
+from coordinator.forms import choices, form_status
 from coordinator.hiring.models import Candidate
 from coordinator.kits import services as assignments
 from coordinator.loops import services
@@ -37,7 +37,15 @@ from coordinator.loops.forms import (
 from coordinator.loops.lookup import loop_or_404, session_or_404
 from coordinator.loops.models import Loop, LoopSession, LoopStatus
 from coordinator.timeutil import local_to_utc, now_utc, to_local
-from coordinator.web import discard_changes, refused, viewer_timezone
+from coordinator.web import (
+    discard_changes,
+    done,
+    refused,
+    refused_back,
+    require_valid,
+    submitted,
+    viewer_timezone,
+)
 
 bp = Blueprint("loops", __name__)
 
@@ -48,11 +56,6 @@ def _loop_or_404(loop_id: int) -> Loop:
 
 def _managed_loop(loop_id: int) -> Loop:
     return loop_or_404(loop_id, can_view_loop, can_manage_loop)
-
-
-
-def _status(form) -> int:
-    return 400 if form.errors or form.form_errors else 200
 
 
 # --- listing and creating ------------------------------------------------------------------------------------------
@@ -96,20 +99,13 @@ def show(loop_id: int):
 def settings(loop_id: int):
     loop = _managed_loop(loop_id)
     form = LoopSettingsForm(obj=loop)
-    if form.validate_on_submit():
-        try:
-            services.update_settings(loop, services.LoopSettings(
-                arrangement=form.arrangement.data, buffer_min=form.buffer_min.data,
-                candidate_grouping=form.candidate_grouping.data, location=form.location.data or "",
-                video_url=form.video_url.data or "", window_first_day=form.window_first_day.data,
-                window_last_day=form.window_last_day.data, decision_due_on=form.decision_due_on.data,
-            ), current_user)
-        except services.LoopError as exc:
-            refused(form, exc)
-        else:
-            flash("Loop settings saved.", "success")
-            return redirect(url_for("loops.show", loop_id=loop.id))
-    return render_template("loops/settings.html", loop=loop, form=form), _status(form)
+    response = submitted(form, services.LoopError, lambda: services.update_settings(loop, services.LoopSettings(
+        arrangement=form.arrangement.data, buffer_min=form.buffer_min.data,
+        candidate_grouping=form.candidate_grouping.data, location=form.location.data or "",
+        video_url=form.video_url.data or "", window_first_day=form.window_first_day.data,
+        window_last_day=form.window_last_day.data, decision_due_on=form.decision_due_on.data,
+    ), current_user), lambda _: done("Loop settings saved.", url_for("loops.show", loop_id=loop.id)))
+    return response or (render_template("loops/settings.html", loop=loop, form=form), form_status(form))
 
 
 def _session_form(session: LoopSession | None = None) -> SessionForm:
@@ -135,20 +131,18 @@ def _session_data(form: SessionForm) -> services.SessionData:
     )
 
 
+def _session_page(loop: Loop, form: SessionForm, session: LoopSession | None):
+    return render_template("loops/session_form.html", loop=loop, form=form, session=session), form_status(form)
+
+
 @bp.route("/loops/<int:loop_id>/sessions/new", methods=["GET", "POST"])
 @login_required
 def add_session(loop_id: int):
     loop = _managed_loop(loop_id)
     form = _session_form()
-    if form.validate_on_submit():
-        try:
-            services.add_session(loop, _session_data(form), current_user)
-        except services.LoopError as exc:
-            refused(form, exc)
-        else:
-            flash("Session added.", "success")
-            return redirect(url_for("loops.show", loop_id=loop.id))
-    return render_template("loops/session_form.html", loop=loop, form=form, session=None), _status(form)
+    return submitted(form, services.LoopError, lambda: services.add_session(loop, _session_data(form), current_user),
+                     lambda _: done("Session added.", url_for("loops.show", loop_id=loop.id))) \
+        or _session_page(loop, form, None)
 
 
 @bp.route("/loops/<int:loop_id>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
@@ -157,15 +151,10 @@ def edit_session(loop_id: int, session_id: int):
     loop = _managed_loop(loop_id)
     session = session_or_404(loop, session_id)
     form = _session_form(session)
-    if form.validate_on_submit():
-        try:
-            services.update_session(session, _session_data(form), current_user)
-        except services.LoopError as exc:
-            refused(form, exc)
-        else:
-            flash("Session saved.", "success")
-            return redirect(url_for("loops.show", loop_id=loop.id))
-    return render_template("loops/session_form.html", loop=loop, form=form, session=session), _status(form)
+    return submitted(form, services.LoopError,
+                     lambda: services.update_session(session, _session_data(form), current_user),
+                     lambda _: done("Session saved.", url_for("loops.show", loop_id=loop.id))) \
+        or _session_page(loop, form, session)
 
 
 @bp.route("/loops/<int:loop_id>/sessions/<int:session_id>/delete", methods=["POST"])
@@ -173,14 +162,8 @@ def edit_session(loop_id: int, session_id: int):
 def delete_session(loop_id: int, session_id: int):
     loop = _managed_loop(loop_id)
     session = session_or_404(loop, session_id)
-    try:
-        services.remove_session(session, current_user)
-    except services.LoopError as exc:
-        discard_changes()
-        flash(str(exc), "error")
-        return redirect(url_for("loops.show", loop_id=loop_id)), 303
-    flash(f"Removed '{session.title}'.", "success")
-    return redirect(url_for("loops.show", loop_id=loop_id))
+    return refused_back(services.LoopError, lambda: services.remove_session(session, current_user),
+                        f"Removed '{session.title}'.", url_for("loops.show", loop_id=loop_id))
 
 
 @bp.route("/loops/<int:loop_id>/sessions/<int:session_id>/move", methods=["POST"])
@@ -256,8 +239,7 @@ def _names(ids) -> dict[int, str]:
 def book(loop_id: int):
     loop = _managed_loop(loop_id)
     form = BookOptionForm()
-    if not form.validate_on_submit():
-        abort(400, description="Pick one of the options to book.")
+    require_valid(form, "Pick one of the options to book.")
     placements = _decode_option(form.option.data)
     try:
         assignments.require_coverage(loop, placements, current_user, form.override_reason.data or "")
@@ -322,7 +304,7 @@ def place(loop_id: int, session_id: int):
                 flash(f"'{session.title}' is booked.", "success")
                 return redirect(url_for("loops.show", loop_id=loop.id))
     return render_template("loops/place.html", loop=loop, session=session, form=form, tz=tz, conflicts=[],
-                           problems=problems), _status(form)
+                           problems=problems), form_status(form)
 
 
 def _bookable_day(day: date) -> bool:
@@ -337,8 +319,7 @@ def cancel_session(loop_id: int, session_id: int):
     loop = _managed_loop(loop_id)
     session = session_or_404(loop, session_id)
     form = ReasonForm()
-    if not form.validate_on_submit():
-        abort(400, description="Give a reason for cancelling; the attendees and the history show it.")
+    require_valid(form, "Give a reason for cancelling; the attendees and the history show it.")
     try:
         services.cancel_session(session, current_user, form.reason.data)
     except services.LoopError as exc:
@@ -352,8 +333,7 @@ def cancel_session(loop_id: int, session_id: int):
 def cancel(loop_id: int):
     loop = _managed_loop(loop_id)
     form = ReasonForm()
-    if not form.validate_on_submit():
-        abort(400, description="Give a reason for cancelling; the attendees and the history show it.")
+    require_valid(form, "Give a reason for cancelling; the attendees and the history show it.")
     try:
         services.cancel_loop(loop, current_user, form.reason.data)
     except services.LoopError as exc:

@@ -33,7 +33,7 @@ from coordinator.portal.forms import (
 )
 from coordinator.ratelimit import too_many
 from coordinator.timeutil import now_utc
-from coordinator.web import discard_changes, persist_apart
+from coordinator.web import discard_changes, persist_apart, require_valid
 
 portal = Blueprint("portal", __name__, url_prefix="/c")
 bp = Blueprint("candidate_page", __name__)
@@ -188,8 +188,7 @@ def availability(token: str):
     form = AvailabilityForm()
     error = None
     if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400, description="The form had expired. Open your link again and mark your times once more.")
+        require_valid(form, "The form had expired. Open your link again and mark your times once more.")
         raw_tz = request.form.get("tz", "")
         values = request.form.getlist("slot")
         try:
@@ -221,8 +220,7 @@ def book(token: str):
     message, status = None, 200
     if request.method == "POST":
         raw_tz = request.form.get("tz", "")
-        if not form.validate_on_submit():
-            abort(400, description="Choose one of the times offered.")
+        require_valid(form, "Choose one of the times offered.")
         portal_settings = services.portal_of(loop)
         try:
             change = services.self_book(loop, portal_settings, form.option.data, raw_tz)

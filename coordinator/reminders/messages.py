@@ -258,9 +258,16 @@ def _prep_hour(c: Context) -> Message:
     return m
 
 
+def _ask_for_scorecard(c: Context, *, subject: str, paragraphs: list[str], facts: list[tuple[str, str]]) -> Message:
+    """An interviewer's reminder that their scorecard is wanted: it ends with the link to write it."""
+    m = _to_interviewer(c, subject=subject, paragraphs=paragraphs, facts=facts)
+    m.actions.append(("Write your scorecard", c.scorecard_url or c.loop_url))
+    return m
+
+
 def _scorecard_hour(c: Context) -> Message:
     s = _session(c)
-    m = _to_interviewer(
+    return _ask_for_scorecard(
         c,
         subject=f"Write your scorecard: {one_line(c.candidate, 120)} — {one_line(s.title, 80)}",
         paragraphs=[f"Thank you for interviewing {one_line(c.candidate)}. Write your scorecard while the interview "
@@ -270,8 +277,6 @@ def _scorecard_hour(c: Context) -> Message:
         facts=[_candidate_fact(c), _session_fact(s, c),
                ("Due", f"{_at(c.event_dt, c.tz)} (your time zone, {c.tz})")],
     )
-    m.actions.append(("Write your scorecard", c.scorecard_url or c.loop_url))
-    return m
 
 
 def _scorecard_due(c: Context) -> Message:
@@ -279,7 +284,7 @@ def _scorecard_due(c: Context) -> Message:
     late = c.now > c.event_dt
     status = (f"was due at {_at(c.event_dt, c.tz)} ({_ago(c.now, c.event_dt)} ago)" if late
               else f"is due at {_at(c.event_dt, c.tz)}")
-    m = _to_interviewer(
+    return _ask_for_scorecard(
         c,
         subject=f"Last call: your scorecard for {one_line(c.candidate, 120)} "
                 + (f"was due {_at(c.event_dt, c.tz)}" if late else f"is due {_at(c.event_dt, c.tz)}"),
@@ -288,8 +293,6 @@ def _scorecard_due(c: Context) -> Message:
                     "If it stays missing, the recruiter and the hiring manager are told."],
         facts=[_candidate_fact(c), _session_fact(s, c)],
     )
-    m.actions.append(("Write your scorecard", c.scorecard_url or c.loop_url))
-    return m
 
 
 def _scorecard_overdue(c: Context) -> Message:

@@ -30,51 +30,20 @@ Rules (see the docstrings of LoopRequest, Option and engine for the details):
   list is topped up with the earliest remaining starts.
 """
 
+from . import models
 from .checks import check_placement, find_replacements
 from .engine import DEFAULT_NODE_BUDGET, block_layout, find_options
-from .models import (
-    ARRANGEMENTS,
-    SESSION_KINDS,
-    CandidateAvailability,
-    FindResult,
-    Interval,
-    InterviewerCalendar,
-    LoopRequest,
-    Option,
-    Person,
-    PlacedSession,
-    PlacementCheck,
-    Reason,
-    Replacement,
-    SessionSpec,
-    office_hours,
-    window_from_dates,
-)
+from .models import *  # noqa: F403 - the engine's plain data is part of the API, exactly as models.__all__ lists it
 from .validation import FieldError, PlanError, validate_request
 
 __all__ = [
-    "ARRANGEMENTS",
+    *models.__all__,
     "DEFAULT_NODE_BUDGET",
-    "SESSION_KINDS",
-    "CandidateAvailability",
     "FieldError",
-    "FindResult",
-    "Interval",
-    "InterviewerCalendar",
-    "LoopRequest",
-    "Option",
-    "Person",
-    "PlacedSession",
-    "PlacementCheck",
     "PlanError",
-    "Reason",
-    "Replacement",
-    "SessionSpec",
     "block_layout",
     "check_placement",
     "find_options",
     "find_replacements",
-    "office_hours",
     "validate_request",
-    "window_from_dates",
 ]

@@ -458,34 +458,30 @@ class Search:
         accepted: list[Option] = []
         per_day: Counter[int] = Counter()
         skipped_days = False
-        t = cand.align_up(self.window[0], self.G)
-        while len(accepted) < wanted:
-            t = self._next_in(first_points, t)
-            if t is None:
-                break
-            k = cand.day_index(t)
-            if per_day[k] >= req.max_options_per_day:
+
+        def day_full(t: int) -> int | None:
+            """First pass: a candidate-local day that has its share of options is skipped to its end."""
+            nonlocal skipped_days
+            if per_day[cand.day_index(t)] >= req.max_options_per_day:
                 skipped_days = True
-                t = cand.next_midnight(t)
-                continue
-            opt = attempt(t)
-            if opt is _STOP:
-                break
-            if opt is None:
-                t += self.G
-                continue
-            accepted.append(opt)
-            per_day[k] += 1
-            t += gap
-        if len(accepted) < wanted and skipped_days:
+                return cand.next_midnight(t)
+            return None
+
+        def too_close(t: int) -> int | None:
+            """Second pass (no cap per day): a start too near an option already kept moves past it."""
+            clash = [o for o in accepted if abs(_ts(o) - t) < gap]
+            return max(_ts(o) for o in clash) + gap if clash else None
+
+        def sweep(skip_to) -> None:
+            """One walk over the start times; `skip_to(t)` says where to go on when t may not be used."""
             t = cand.align_up(self.window[0], self.G)
             while len(accepted) < wanted:
                 t = self._next_in(first_points, t)
                 if t is None:
                     break
-                clash = [o for o in accepted if abs(_ts(o) - t) < gap]
-                if clash:
-                    t = max(_ts(o) for o in clash) + gap
+                resume = skip_to(t)
+                if resume is not None:
+                    t = resume
                     continue
                 opt = attempt(t)
                 if opt is _STOP:
@@ -494,7 +490,12 @@ class Search:
                     t += self.G
                     continue
                 accepted.append(opt)
+                per_day[cand.day_index(t)] += 1
                 t += gap
+
+        sweep(day_full)
+        if len(accepted) < wanted and skipped_days:
+            sweep(too_close)
         accepted.sort(key=lambda o: o.sort_key)
         return accepted
 

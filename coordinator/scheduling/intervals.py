@@ -48,30 +48,26 @@ def from_ts(t: int) -> datetime:
     return datetime.fromtimestamp(t, tz=UTC)
 
 
-def merge(spans: Iterable[Span]) -> Spans:
-    """Sort and merge overlapping or touching spans; empty spans disappear."""
+def _joined(ordered: Iterable[Span]) -> Spans:
+    """Spans in start order, overlapping or touching ones joined."""
     out: Spans = []
-    for s, e in sorted(spans):
-        if e <= s:
-            continue
+    for s, e in ordered:
         if out and s <= out[-1][1]:
             if e > out[-1][1]:
                 out[-1] = (out[-1][0], e)
         else:
             out.append((s, e))
     return out
+
+
+def merge(spans: Iterable[Span]) -> Spans:
+    """Sort and merge overlapping or touching spans; empty spans disappear."""
+    return _joined((s, e) for s, e in sorted(spans) if e > s)
 
 
 def union(lists: Iterable[Spans]) -> Spans:
     """Union of already sorted, disjoint lists (k-way merge, no full re-sort)."""
-    out: Spans = []
-    for s, e in heapq.merge(*lists):
-        if out and s <= out[-1][1]:
-            if e > out[-1][1]:
-                out[-1] = (out[-1][0], e)
-        else:
-            out.append((s, e))
-    return out
+    return _joined(heapq.merge(*lists))
 
 
 def subtract(a: Sequence[Span], b: Sequence[Span]) -> Spans:

@@ -40,7 +40,7 @@ from coordinator.scorecards.forms import (
     scorecard_form,
 )
 from coordinator.scorecards.models import STAR_FIELDS, CardState, Decision, Scorecard, ScorecardRevision
-from coordinator.web import discard_changes, persist_apart, viewer_timezone
+from coordinator.web import discard_changes, persist_apart, require_valid, viewer_timezone
 
 bp = Blueprint("scorecards", __name__)
 
@@ -57,15 +57,16 @@ def _card(session_id: int, user_id: int) -> Scorecard | None:
                                                      Scorecard.interviewer_id == user_id))
 
 
-def _writable(session_id: int) -> tuple[Loop, LoopSession]:
-    """The signed-in interviewer's own scorecard of a session they score in; nobody writes anyone else's."""
+def _writable(session_id: int) -> tuple[Loop, LoopSession, Scorecard | None]:
+    """The signed-in interviewer's own scorecard of a session they score in (None before their first save);
+    nobody writes anyone else's."""
     loop_id = db.session.scalar(select(LoopSession.loop_id).where(LoopSession.id == session_id))
     if loop_id is None:
         abort(404)
     loop, access = _loop(loop_id)
     session = session_or_404(loop, session_id)
     require(access.can_write(session.id, current_user.id))
-    return loop, session
+    return loop, session, _card(session.id, current_user.id)
 
 
 def _audited(body: str, action: str, target_type: str, target_id: int, detail: str = "") -> str:
@@ -126,9 +127,8 @@ def _render_edit(loop, session, card, form, status: int = 200, conflict: Scoreca
 @bp.route("/scorecards/session/<int:session_id>", methods=["GET", "POST"])
 @login_required
 def edit(session_id: int):
-    loop, session = _writable(session_id)
+    loop, session, card = _writable(session_id)
     user_id = current_user.id
-    card = _card(session.id, user_id)
     if card is not None and card.is_submitted and request.method == "GET":
         return redirect(url_for("scorecards.show", loop_id=loop.id, session_id=session.id, user_id=user_id))
     assigned, shown = _form_areas(session, card)
@@ -136,8 +136,7 @@ def edit(session_id: int):
         form = scorecard_form(shown, services.input_from(card, shown), card.version if card else 0)
         return _render_edit(loop, session, card, form)
     form = scorecard_form(shown)
-    if not form.validate_on_submit():  # the CSRF token; everything else is the service's to judge
-        abort(400)
+    require_valid(form)  # the CSRF token; everything else is the service's to judge
     version = form.posted_version()
     if version is None:
         form.form_errors.append("The form was damaged. Reload the page; your saved draft is unchanged.")
@@ -199,9 +198,7 @@ def _conflict(loop: Loop, session: LoopSession, form: ScorecardForm):
 @login_required
 def autosave(session_id: int):
     """The page saves the draft by itself when the interviewer leaves it (scorecard.js); form in, JSON out."""
-    loop, session = _writable(session_id)
-    user_id = current_user.id
-    card = _card(session.id, user_id)
+    loop, session, card = _writable(session_id)
     assigned, shown = _form_areas(session, card)
     form = scorecard_form(shown)
     if not form.validate_on_submit():
@@ -225,9 +222,8 @@ def autosave(session_id: int):
 @bp.route("/scorecards/session/<int:session_id>/amend", methods=["GET", "POST"])
 @login_required
 def amend(session_id: int):
-    loop, session = _writable(session_id)
+    loop, session, card = _writable(session_id)
     user_id = current_user.id
-    card = _card(session.id, user_id)
     if card is None or not card.is_submitted:
         if request.method == "GET":
             return redirect(url_for("scorecards.edit", session_id=session.id))
@@ -238,8 +234,7 @@ def amend(session_id: int):
         form = scorecard_form(areas, services.input_from(card, areas), card.version)
         return _render_edit(loop, session, card, form, amending=True)
     form = scorecard_form(areas)
-    if not form.validate_on_submit():
-        abort(400)
+    require_valid(form)
     version = form.posted_version()
     if version is None:
         form.form_errors.append("The form was damaged. Reload the page; your scorecard is unchanged.")
@@ -350,8 +345,7 @@ def debrief_csv(loop_id: int):
 def decide(loop_id: int):
     loop = _debrief_loop(loop_id)
     form = DecisionForm()
-    if not form.validate_on_submit():
-        abort(400)
+    require_valid(form)
     debrief, _ = build_debrief(loop)
     try:
         record_decision(loop, form.outcome.data or "", form.rationale.data or "", current_user,
