@@ -132,7 +132,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = format_local
     app.jinja_env.filters["localrange"] = format_local_range
     app.jinja_env.filters["localdate"] = lambda dt, tz=None: format_local(dt, tz, "%a %d %b %Y")
-    app.jinja_env.globals["now_utc"] = lambda: timeutil.now_utc()  # looked up per call, so tests can move the clock
+    app.jinja_env.globals["now_utc"] = timeutil.now_utc  # reads the one clock (timeutil.set_clock in tests)
     app.url_map.converters["int"] = DatabaseId
 
     @app.context_processor

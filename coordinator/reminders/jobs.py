@@ -23,9 +23,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from coordinator.dblock import write_transaction
 from coordinator.extensions import db
 from coordinator.jobs.leader import Leadership
-from coordinator.reminders import services
 from coordinator.reminders.sending import SendReport, send_batch
 from coordinator.reminders.services import SyncReport, chunks, loops_to_sweep, sync_loops
+from coordinator.timeutil import now_utc
 
 log = logging.getLogger("coordinator.reminders")
 T = TypeVar("T")
@@ -55,7 +55,7 @@ def process_batch(now: datetime, limit: int = BATCH_SIZE, report: SendReport | N
 def process_due(*, now: datetime | None = None, limit: int | None = None, max_batches: int = MAX_BATCHES) -> SendReport:
     """Send every due reminder, batch after batch (each its own transaction), until none is left or `max_batches`
     were done (the next poll continues). Database errors propagate: the caller (the poll job) logs and waits."""
-    now = now or services.clock()
+    now = now or now_utc()
     limit = limit or int(current_app.config.get("REMINDER_BATCH_SIZE") or BATCH_SIZE)
     report = SendReport()
     db.session.commit()
@@ -68,7 +68,7 @@ def process_due(*, now: datetime | None = None, limit: int | None = None, max_ba
 def sweep(*, now: datetime | None = None) -> SyncReport:
     """Reconcile every loop that may need reminders, a chunk per transaction. Catches what no page announced:
     loops booked before reminders existed, scorecards submitted and decisions recorded elsewhere."""
-    now = now or services.clock()
+    now = now or now_utc()
     total = SyncReport()
     db.session.commit()
     ids = loops_to_sweep(now)
@@ -136,13 +136,13 @@ def _as_leader(job: str, run: Callable[[], T]) -> T | None:
 
 def poll(app: Flask) -> str | None:
     """Send the due reminders into the outbox; a summary when something happened (the scheduler logs it)."""
-    report = _as_leader("send_reminders", lambda: process_due(now=services.clock()))
+    report = _as_leader("send_reminders", lambda: process_due(now=now_utc()))
     return str(report) if report is not None and report.acted else None
 
 
 def reconcile(app: Flask) -> str | None:
     """Bring every active loop's reminders up to date with the loop (a safety net beside the pages' hook)."""
-    report = _as_leader("sync_reminders", lambda: sweep(now=services.clock()))
+    report = _as_leader("sync_reminders", lambda: sweep(now=now_utc()))
     return str(report) if report is not None and report.changed else None
 
 

@@ -41,11 +41,6 @@ SWEEP_AHEAD = timedelta(days=90)
 
 
 
-def clock() -> datetime:
-    """The reminders' now: `timeutil.now_utc()`, the one clock a test moves (in a scheduler process too)."""
-    return timeutil.now_utc()
-
-
 def chunks(items: Sequence[int], size: int = CHUNK) -> Iterator[list[int]]:
     for i in range(0, len(items), size):
         yield list(items[i:i + size])
@@ -164,7 +159,7 @@ def sync_loops(loop_ids: Iterable[int], *, now: datetime | None = None) -> SyncR
 
     Every update is conditional on the row's status, so a reminder the scheduler sent a moment ago is never
     turned back into pending or cancelled."""
-    now = now or clock()
+    now = now or timeutil.now_utc()
     report = SyncReport()
     ids = sorted({i for i in loop_ids if i is not None})
     db.session.flush()
@@ -253,7 +248,7 @@ def loops_to_sweep(now: datetime, job_id: int | None = None) -> list[int]:
 
 def after_job_change(job: Job, *, now: datetime | None = None) -> SyncReport:
     """A job's scorecard deadline (`feedback_due_hours`) changed: its active loops' scorecard reminders move."""
-    now = now or clock()
+    now = now or timeutil.now_utc()
     return sync_loops(loops_to_sweep(now, job_id=job.id), now=now)
 
 
@@ -306,7 +301,7 @@ def pending_counts(loop_ids: Iterable[int]) -> dict[int, int]:
 
 
 __all__ = [
-    "Feedback", "SyncReport", "after_job_change", "after_loop_change", "chunks", "clock", "facts_of", "feedback_of",
+    "Feedback", "SyncReport", "after_job_change", "after_loop_change", "chunks", "facts_of", "feedback_of",
     "load_loops", "loops_to_sweep", "of_loop", "pending_counts", "recent_for", "sync_loops", "team_of",
     "upcoming_for",
 ]
