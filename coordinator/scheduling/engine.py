@@ -9,22 +9,26 @@ How it works (all on integer seconds, see :mod:`.context`):
    all at once), with the candidate's windows, and with the times at which at least ``pool_count`` pool
    members are free.
 3. back_to_back: the block layout (offsets of each session, long break included) is fixed, so the valid block
-   starts are the intersection of every session's valid starts shifted by its offset. spread: sessions are
-   placed in order with a depth-first search over start times, pruned by a relaxed greedy check that is
-   monotone (if the remaining sessions cannot be placed from time t, they cannot from any later time either).
-4. Only at the remaining candidate start times are the things that depend on the whole option checked: a
-   person's load including the other sessions of the same option, their buffers between their own sessions,
-   and the choice of pool members (least loaded first, with backtracking).
+   starts are the intersection of every session's valid starts shifted by its offset, of the candidate's windows
+   for each stretch between long breaks (the long breaks themselves may fall outside the windows), and of the
+   rule that every session starts on the block's candidate-local day. spread: start times are searched session
+   by session, earliest first, pruned by a relaxed greedy check that is monotone (if the remaining sessions
+   cannot be placed from time t, they cannot from any later time either).
+4. Staffing at fixed times is a complete search: every combination of pool members is reachable, with
+   conflict-directed backjumping (a dead end is traced back to the sessions that share the blocking person, and
+   only those are retried, with *all* their other pool picks). Among the staffings at the same times, a
+   branch-and-bound search keeps the fairest (see :func:`fairness_key`).
 
 The cost is dominated by step 1 and grows linearly with the number of busy blocks; steps 2-4 use bisect on the
-prepared lists.
+prepared lists. ``node_budget`` bounds the combinations tried; when it runs out the result says so
+(``FindResult.exhausted``) and the caller must not claim that nothing fits.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import pvariance
 
@@ -35,6 +39,7 @@ from .intervals import (
     Spans,
     at_least_k,
     from_ts,
+    intersect,
     intersect_many,
     shift,
     ts_ceil,
@@ -44,16 +49,29 @@ from .intervals import (
 from .models import FindResult, LoopRequest, Option, PlacedSession, SessionSpec
 from .validation import CalendarsArg, as_calendar_map, validate_request
 
-__all__ = ["DEFAULT_NODE_BUDGET", "block_layout", "find_options"]
+__all__ = ["DEFAULT_NODE_BUDGET", "block_layout", "fairness_key", "find_options"]
 
 DEFAULT_NODE_BUDGET = 200_000
-"""Upper bound on assignment attempts per search; a pathological request stops with a reason, never hangs."""
+"""Upper bound on staffing and start-time combinations per search; a pathological request stops, never hangs."""
+
+FAIRNESS_NODE_BUDGET = 5_000
+"""Per option: combinations the fairness search may try after a first staffing is found (keeps the best so far)."""
 
 _STOP = object()
 
 
 class _BudgetExceeded(Exception):
     pass
+
+
+def fairness_key(loads: Sequence[int]) -> tuple[int, ...]:
+    """Ranks staffings at the same times: the sorted load vector, highest first; smaller tuples are fairer.
+
+    ``loads`` holds, for each participant and each ISO week (their zone) the option touches, their interviews
+    that week including the option. Comparing the descending vectors puts the lowest maximum first, then the
+    fewest people at that maximum, and so on down: the most even spread.
+    """
+    return tuple(sorted(loads, reverse=True))
 
 
 @dataclass
@@ -69,6 +87,7 @@ class _Session:
     group_valid: Spans | None = None  # valid starts for all fixed people together (None: nobody fixed)
     pool_valid: Spans | None = None  # valid starts with >= k pool members free (None: no pool)
     valid: SpanIndex | None = None  # group ∩ pool ∩ candidate (spread)
+    ids: frozenset[int] = frozenset()  # everyone who could sit in it
 
 
 def block_layout(request: LoopRequest) -> list[tuple[int, int]]:
@@ -94,20 +113,53 @@ def block_layout(request: LoopRequest) -> list[tuple[int, int]]:
     return out
 
 
+def stretches(request: LoopRequest) -> list[tuple[int, int]]:
+    """The (start, end) minute offsets of the continuous stretches of a back-to-back block.
+
+    A stretch runs from a session after a long break (or the first) to the end of the last session before the
+    next long break; the short gaps inside it must lie in the candidate's windows, the long breaks need not.
+    """
+    out: list[tuple[int, int]] = []
+    prev_end = None
+    for a, b in block_layout(request):
+        if prev_end is not None and a - prev_end == request.buffer_min:
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+        prev_end = b
+    return out
+
+
 class Search:
     """One search over one request. Holds the compiled calendars and the state of the option being built."""
 
-    def __init__(self, request: LoopRequest, cal_map: dict, node_budget: int = DEFAULT_NODE_BUDGET) -> None:
+    def __init__(
+        self,
+        request: LoopRequest,
+        cal_map: dict,
+        node_budget: int = DEFAULT_NODE_BUDGET,
+        person_cache: dict | None = None,
+    ) -> None:
         self.req = request
+        self.cal_map = cal_map
         self.window_dt = (request.window_start, request.window_end)
         self.window: Span = (ts_ceil(request.window_start), ts_floor(request.window_end))
         self.G = request.granularity_min * 60
         self.buf = request.buffer_min * 60
         self.cand = CandidateIndex(request.candidate, self.window, self.window_dt)
         ids = {pid for s in request.sessions for pid in s.all_person_ids}
-        self.persons: dict[int, PersonIndex] = {
-            pid: PersonIndex(cal_map[pid], self.window, self.window_dt) for pid in sorted(ids)
-        }
+        # Compiled calendars can be shared between searches over the same window (the reasons re-run the search
+        # with one constraint relaxed): keyed by the calendar object itself, which is frozen.
+        cache = person_cache if person_cache is not None else {}
+        self.person_cache = cache
+        self.persons: dict[int, PersonIndex] = {}
+        for pid in sorted(ids):
+            cal = cal_map[pid]
+            key = (id(cal), self.window)
+            hit = cache.get(key)
+            if hit is None or hit[0] is not cal:
+                hit = cache[key] = (cal, PersonIndex(cal, self.window, self.window_dt))
+            self.persons[pid] = hit[1]
         self.sessions: list[_Session] = []
         for i, spec in enumerate(request.sessions):
             s = _Session(
@@ -120,11 +172,14 @@ class Search:
                 k=spec.pool_count if spec.pool_ids else 0,
             )
             s.people = s.interviewers + s.shadows
+            s.ids = frozenset(spec.all_person_ids)
             if s.people:
                 s.group_valid = intersect_many([p.valid(s.dur) for p in s.people])
             if s.pool:
                 s.pool_valid = at_least_k([m.valid(s.dur) for m in s.pool], s.k)
             self.sessions.append(s)
+        self.seats = [len(s.people) + s.k for s in self.sessions]
+        self.component = _components(self.sessions)
         # state of the option under construction
         self.spans: dict[int, list[Span]] = defaultdict(list)
         self.day_used: Counter[tuple[int, int]] = Counter()
@@ -134,10 +189,7 @@ class Search:
         self.budget = node_budget
         self.budget_hit = False
         self.block_starts: SpanIndex | None = None
-        self.blamed: tuple[int, ...] = ()
-        self.skip_to = 0
-        self.level_day: list[int] = []  # spread search: candidate day of each placed session
-        self.level_people: list[set[int]] = []  # spread search: people in each placed session
+        self.layout: list[Span] = []
 
     # ----------------------------------------------------------------------------------------------- dynamic
     def _dyn_fail(self, p: PersonIndex, a: int, b: int) -> str | None:
@@ -169,7 +221,7 @@ class Search:
         gap = p.gap
         return max((b2 + gap for a2, b2 in self.spans.get(p.id, ()) if not (a >= b2 + gap or b + gap <= a2)), default=a)
 
-    def _load_key(self, p: PersonIndex, a: int) -> tuple[int, int, int]:
+    def _load(self, p: PersonIndex, a: int) -> tuple[int, int, int]:
         k = p.table.index(a)
         wk = p.table.weeks[k]
         return (
@@ -178,50 +230,13 @@ class Search:
             p.id,
         )
 
-    def _choices(self, s: _Session, a: int, b: int) -> Iterator[tuple[PersonIndex, ...]]:
-        """Dynamically feasible pool picks for session ``s`` at [a, b), least loaded first.
-
-        When nothing is feasible, ``self.blamed`` holds the people whose earlier sessions in the option caused it
-        and ``self.skip_to`` the earliest start at which a blocking fixed person's obstacle is gone.
-        """
-        self.blamed = ()
-        self.skip_to = 0
-        for p in s.people:
-            cause = self._dyn_fail(p, a, b)
-            if cause:
-                self.tally[(p.id, cause)] += 1
-                self.blamed = (p.id,)
-                self.skip_to = self._clear_after(p, cause, a, b)
-                return
-        if not s.pool:
-            self._tick()
-            yield ()
-            return
-        cands = []
-        for m in s.pool:
-            if not m.valid_index(s.dur).contains(a):
-                continue
-            cause = self._dyn_fail(m, a, b)
-            if cause:
-                self.tally[(m.id, cause)] += 1
-                continue
-            cands.append((self._load_key(m, a), m))
-        if len(cands) < s.k:
-            self.tally[(-1 - s.index, "pool")] += 1
-            self.blamed = tuple(m.id for m in s.pool)
-            return
-        cands.sort(key=lambda x: x[0])
-        for combo in itertools.combinations([m for _, m in cands], s.k):
-            self._tick()
-            yield combo
-
     def _tick(self) -> None:
         self.nodes += 1
         if self.nodes > self.budget:
             raise _BudgetExceeded
 
-    def _apply(self, s: _Session, a: int, b: int, picks: tuple[PersonIndex, ...], sign: int) -> None:
-        for p in itertools.chain(s.people, picks):
+    def _apply(self, people, a: int, b: int, sign: int) -> None:
+        for p in people:
             k = p.table.index(a)
             self.day_used[(p.id, k)] += sign
             self.week_used[(p.id, p.table.weeks[k])] += sign
@@ -229,6 +244,149 @@ class Search:
                 self.spans[p.id].append((a, b))
             else:
                 self.spans[p.id].remove((a, b))
+
+    # ----------------------------------------------------------------------------------------------- staffing
+    def _members(self, s: _Session, a: int, b: int) -> tuple[list[PersonIndex], list[int]] | None:
+        """Pool members who can still take [a, b) (least loaded first), and the ids that were turned away.
+
+        None when a fixed person of the session cannot; the blocking id is then in ``self.blocked``.
+        """
+        for p in s.people:
+            cause = self._dyn_fail(p, a, b)
+            if cause:
+                self.tally[(p.id, cause)] += 1
+                self.blocked = p.id
+                return None
+        members: list[tuple[tuple[int, int, int], PersonIndex]] = []
+        refused: list[int] = []
+        for m in s.pool:
+            if not m.valid_index(s.dur).contains(a):
+                continue
+            cause = self._dyn_fail(m, a, b)
+            if cause:
+                self.tally[(m.id, cause)] += 1
+                refused.append(m.id)
+                continue
+            members.append((self._load(m, a), m))
+        members.sort(key=lambda x: x[0])
+        if len(members) < s.k:
+            self.tally[(-1 - s.index, "pool")] += 1
+        return [m for _, m in members], refused
+
+    def staff(self, times: Sequence[Span]) -> list[tuple[PersonIndex, ...]] | None:
+        """Pool picks for sessions 0..len(times)-1 at the given times, or None if no staffing exists.
+
+        Complete: a depth-first search over every combination of pool members, with conflict-directed
+        backjumping. A session that cannot be staffed blames the earlier sessions holding a person it needed
+        (a fixed person, or a pool member turned away because of them); only those are retried, each with all
+        of its remaining combinations, so no staffing is ever skipped.
+        """
+        n = len(times)
+        sessions = self.sessions
+        holders: list[set[int]] = []
+
+        def blame(pid: int) -> set[int]:
+            return {j for j, ids in enumerate(holders) if pid in ids}
+
+        def rec(i: int) -> tuple[list | None, set[int]]:
+            if i == n:
+                return [], set()
+            s = sessions[i]
+            a, b = times[i]
+            got = self._members(s, a, b)
+            if got is None:
+                return None, blame(self.blocked)
+            members, refused = got
+            conflict: set[int] = set()
+            for pid in refused:
+                conflict |= blame(pid)
+            if len(members) < s.k:
+                return None, conflict
+            fixed_ids = {p.id for p in s.people}
+            self._apply(s.people, a, b, 1)
+            try:
+                for combo in itertools.combinations(members, s.k):
+                    self._tick()
+                    holders.append(fixed_ids | {m.id for m in combo})
+                    self._apply(combo, a, b, 1)
+                    rest, sub = rec(i + 1)
+                    self._apply(combo, a, b, -1)
+                    holders.pop()
+                    if rest is not None:
+                        return [combo, *rest], set()
+                    if i not in sub:  # this session's choice is not to blame: jump back past it
+                        return None, sub
+                    conflict |= sub - {i}
+            finally:
+                self._apply(s.people, a, b, -1)
+            return None, conflict
+
+        return rec(0)[0]
+
+    def _loads(self, placed: Sequence[tuple[_Session, int, tuple[PersonIndex, ...]]]) -> list[int]:
+        counts: Counter[tuple[int, int]] = Counter()
+        for s, a, picks in placed:
+            for p in itertools.chain(s.people, picks):
+                counts[(p.id, p.table.weeks[p.table.index(a)])] += 1
+        return [self.persons[pid].week_load[wk] + c for (pid, wk), c in counts.items()]
+
+    def fairest(self, times: Sequence[Span], first: list[tuple[PersonIndex, ...]]) -> list[tuple[PersonIndex, ...]]:
+        """The fairest staffing at ``times`` (see :func:`fairness_key`), starting from a known one.
+
+        Branch and bound: a partial staffing's key with one extra interview of load 1 per seat still to fill is a
+        lower bound on every completion (adding a person or a session never makes the sorted vector smaller), so
+        branches that cannot beat the best so far are cut. Ties keep the staffing found first (least loaded
+        first). Bounded by ``FAIRNESS_NODE_BUDGET``; the best so far is kept when it runs out.
+        """
+        n = len(times)
+        sessions = self.sessions
+        best_key = fairness_key(self._loads([(s, a, p) for s, (a, _), p in zip(sessions, times, first, strict=True)]))
+        best = list(first)
+        remaining = [sum(self.seats[i:n]) for i in range(n + 1)]
+        counts: Counter[tuple[int, int]] = Counter()
+        chosen: list[tuple[PersonIndex, ...]] = []
+        nodes = 0
+
+        def current(extra: int) -> tuple[int, ...]:
+            loads = [self.persons[pid].week_load[wk] + c for (pid, wk), c in counts.items() if c]
+            return fairness_key(loads + [1] * extra)
+
+        def add(people, a: int, sign: int) -> None:
+            for p in people:
+                counts[(p.id, p.table.weeks[p.table.index(a)])] += sign
+
+        def rec(i: int) -> None:
+            nonlocal best_key, best, nodes
+            if current(remaining[i]) >= best_key:
+                return
+            if i == n:
+                best_key, best = current(0), list(chosen)
+                return
+            s = sessions[i]
+            a, b = times[i]
+            got = self._members(s, a, b)
+            if got is None or len(got[0]) < s.k:
+                return
+            self._apply(s.people, a, b, 1)
+            add(s.people, a, 1)
+            try:
+                for combo in itertools.combinations(got[0], s.k):
+                    nodes += 1
+                    if nodes > FAIRNESS_NODE_BUDGET:
+                        return
+                    self._apply(combo, a, b, 1)
+                    add(combo, a, 1)
+                    chosen.append(combo)
+                    rec(i + 1)
+                    chosen.pop()
+                    add(combo, a, -1)
+                    self._apply(combo, a, b, -1)
+            finally:
+                add(s.people, a, -1)
+                self._apply(s.people, a, b, -1)
+
+        rec(0)
+        return best
 
     # ----------------------------------------------------------------------------------------------- grid
     def _next_in(self, index: SpanIndex, t: int) -> int | None:
@@ -243,76 +401,55 @@ class Search:
             t = a
 
     # ----------------------------------------------------------------------------------------------- back to back
+    def candidate_block_starts(self) -> Spans:
+        """Block starts the candidate allows: each stretch inside their windows, every session starting on the
+        block's first candidate-local day (a session may run past midnight when the windows allow it)."""
+        lists: list[Spans] = [
+            shift(valid_starts(self.cand.windows, (e - a) * 60), -a * 60) for a, e in stretches(self.req)
+        ]
+        last_off = self.layout[-1][0]
+        table = self.cand.table
+        same_day = [
+            (table.bounds[k], table.bounds[k + 1] - last_off)
+            for k in range(len(table.dates))
+            if table.bounds[k + 1] - last_off > table.bounds[k]
+        ]
+        lists.append(intersect(same_day, [self.window]))
+        return intersect_many(lists)
+
     def _prepare_b2b(self) -> None:
-        layout = [(o * 60, e * 60) for o, e in block_layout(self.req)]
-        self.layout = layout
-        length = layout[-1][1]
-        lists: list[Spans] = [valid_starts(self.cand.pieces, length)]
-        for s, (off, _) in zip(self.sessions, layout, strict=True):
+        self.layout = [(o * 60, e * 60) for o, e in block_layout(self.req)]
+        lists: list[Spans] = [self.candidate_block_starts()]
+        for s, (off, _) in zip(self.sessions, self.layout, strict=True):
             if s.group_valid is not None:
                 lists.append(shift(s.group_valid, -off))
             if s.pool_valid is not None:
                 lists.append(shift(s.pool_valid, -off))
         self.block_starts = SpanIndex(intersect_many(lists))
 
-    def _assign(self, times: list[Span]) -> list[tuple[PersonIndex, ...]] | None:
-        """Pool picks for a back-to-back block at fixed times (depth-first, least loaded first).
-
-        Uses the same conflict-directed backjumping as the spread search: when a session cannot be staffed
-        because of people used by earlier sessions, only those sessions' picks are reconsidered.
-        """
-        sessions = self.sessions
-        self.level_people = []
-
-        def rec(i: int) -> tuple[list[tuple[PersonIndex, ...]] | None, set[int]]:
-            if i == len(sessions):
-                return [], set()
-            s = sessions[i]
-            a, b = times[i]
-            conflict: set[int] = set()
-            tried = False
-            for picks in self._choices(s, a, b):
-                tried = True
-                self.level_people.append({p.id for p in itertools.chain(s.people, picks)})
-                self._apply(s, a, b, picks, 1)
-                rest, sub = rec(i + 1)
-                self._apply(s, a, b, picks, -1)
-                self.level_people.pop()
-                if rest is not None:
-                    return [picks, *rest], set()
-                if i not in sub:
-                    return None, sub
-                conflict |= sub - {i}
-            if not tried:
-                blamed = set(self.blamed)
-                conflict |= {j for j, people in enumerate(self.level_people) if people & blamed}
-            return None, conflict
-
-        return rec(0)[0]
-
     def _attempt_b2b(self, t: int) -> Option | None:
         times = [(t + o, t + e) for o, e in self.layout]
-        picks = self._assign(times)
+        picks = self.staff(times)
         if picks is None:
             return None
+        picks = self.fairest(times, picks)
         return self._make_option([(s, a, b, p) for s, (a, b), p in zip(self.sessions, times, picks, strict=True)])
 
     # ----------------------------------------------------------------------------------------------- spread
     def _prepare_spread(self) -> None:
         for s in self.sessions:
-            lists: list[Spans] = [valid_starts(self.cand.pieces, s.dur)]
+            lists: list[Spans] = [valid_starts(self.cand.windows, s.dur)]
             if s.group_valid is not None:
                 lists.append(s.group_valid)
             if s.pool_valid is not None:
                 lists.append(s.pool_valid)
             s.valid = SpanIndex(intersect_many(lists))
 
-    def _relaxed(self, i: int, t: int, day_counts: Counter[int], capped: set[int] | None = None) -> int | None:
-        """Greedy placement of sessions i.. from ``t`` ignoring load interplay; returns session i's start.
+    def _relaxed(self, i: int, t: int, day_counts: Counter[int]) -> int | None:
+        """Greedy placement of sessions i.. from ``t`` ignoring staffing interplay; returns session i's start.
 
         Earliest-first greedy is exact for this relaxed problem (it stays ahead of any other schedule), and the
-        answer is monotone in ``t``: a failure means no later start for session i can work either. Days on which
-        the candidate's daily cap turned a start away because of sessions placed earlier go into ``capped``.
+        answer is monotone in ``t``: a failure means no later start for session i can work either.
         """
         extra: Counter[int] = Counter()
         cap = self.req.max_sessions_per_day
@@ -326,8 +463,6 @@ class Search:
                     return None
                 k = self.cand.day_index(x)
                 if day_counts[k] + extra[k] >= cap:
-                    if capped is not None and day_counts[k]:
-                        capped.add(k)
                     cur = self.cand.next_midnight(x)
                     continue
                 break
@@ -337,76 +472,71 @@ class Search:
             cur = x + s.dur + self.buf
         return first
 
-    def _spread_from(self, i: int, lower: int, day_counts: Counter[int]) -> tuple[list | None, set[int]]:
-        """Place sessions i.. in order from ``lower``: ``(placements, set())`` or ``(None, conflict levels)``.
+    def _fixed_skip(self, i: int, times: Sequence[Span]) -> int:
+        """0, or a start before which session i cannot begin whatever the pool picks of earlier sessions are.
 
-        Depth-first over start times (earliest first) and pool picks (least loaded first), with
-        conflict-directed backjumping: a failure reports which earlier sessions could have caused it (by sharing
-        a person, or by filling a candidate day), and sessions not in that set are not retried, because moving
-        them later only shrinks the choices left for session i. Without this, a person who is at a limit for
-        the rest of the window would make the search try every combination of the sessions in between.
+        Only the fixed people of sessions 0..i-1 are counted: they are in every staffing, and loads only grow.
         """
-        if i == len(self.sessions):
-            return [], set()
         s = self.sessions[i]
-        conflict: set[int] = set()
-        capped: set[int] = set()
-        t = lower
+        a, b = times[i]
+        for j in range(i):
+            self._apply(self.sessions[j].people, *times[j], 1)
+        try:
+            for p in s.people:
+                cause = self._dyn_fail(p, a, b)
+                if cause:
+                    return self._clear_after(p, cause, a, b)
+            return 0
+        finally:
+            for j in range(i):
+                self._apply(self.sessions[j].people, *times[j], -1)
+
+    def _spread_times(self, i: int, lower: int, times: list[Span], day_counts: Counter[int]) -> list[Span] | None:
+        """Start times for sessions i.. from ``lower``, earliest first (lexicographically), or None.
+
+        Each prefix is kept only if some staffing of it exists. When the sessions after i cannot be placed,
+        session i is retried later only if it could matter to them: moving it later only raises their lower
+        bound and uses a later day, so unless it shares a person (directly or through other sessions) with
+        them, no later time for it can help.
+        """
+        n = len(self.sessions)
+        s = self.sessions[i]
+        cur = lower
         while True:
             self._tick()
-            t = self._relaxed(i, t, day_counts, capped)
-            if t is None:
-                conflict |= {j for j, d in enumerate(self.level_day) if d in capped}
-                return None, conflict
-            a, b = t, t + s.dur
-            k = self.cand.day_index(a)
-            day_counts[k] += 1
-            self.level_day.append(k)
-            self.level_people.append({p.id for p in s.people})
-            tried = False
-            for picks in self._choices(s, a, b):
-                tried = True
-                self.level_people[-1] |= {p.id for p in picks}
-                self._apply(s, a, b, picks, 1)
-                rest, sub = self._spread_from(i + 1, b + self.buf, day_counts)
-                self._apply(s, a, b, picks, -1)
-                self.level_people[-1] = {p.id for p in s.people}
+            x = self._relaxed(i, cur, day_counts)
+            if x is None or (i == 0 and x != lower):
+                return None
+            times.append((x, x + s.dur))
+            skip = self._fixed_skip(i, times) if s.people and i else 0
+            ok = not skip and self.staff(times) is not None
+            if ok:
+                if i == n - 1:
+                    return list(times)
+                k = self.cand.day_index(x)
+                day_counts[k] += 1
+                rest = self._spread_times(i + 1, x + s.dur + self.buf, times, day_counts)
+                day_counts[k] -= 1
                 if rest is not None:
-                    self._pop_level(day_counts, k)
-                    return [(s, a, b, picks), *rest], set()
-                if i not in sub:  # this session's choice is not to blame: jump back past it
-                    self._pop_level(day_counts, k)
-                    return None, sub
-                conflict |= sub - {i}
-            skip = 0
-            if not tried:
-                conflict |= {j for j, people in enumerate(self.level_people[:-1]) if people & set(self.blamed)}
-                skip = self.skip_to
-            self._pop_level(day_counts, k)
-            t = max(t + self.G, skip)
-
-    def _pop_level(self, day_counts: Counter[int], k: int) -> None:
-        day_counts[k] -= 1
-        self.level_day.pop()
-        self.level_people.pop()
+                    times.pop()
+                    return rest
+                if i == 0 or not any(self.component[i] == self.component[j] for j in range(i + 1, n)):
+                    times.pop()
+                    return None
+            times.pop()
+            cur = max(x + self.G, skip)
 
     def _attempt_spread(self, t: int) -> object:
         day_counts: Counter[int] = Counter()
         if self._relaxed(0, t, day_counts) is None:
             return _STOP  # monotone: no later first session can be completed either
-        s = self.sessions[0]
-        a, b = t, t + s.dur
-        k = self.cand.day_index(a)
-        day_counts[k] += 1
-        self.level_day, self.level_people = [k], [set()]
-        for picks in self._choices(s, a, b):
-            self.level_people[0] = {p.id for p in itertools.chain(s.people, picks)}
-            self._apply(s, a, b, picks, 1)
-            rest, _ = self._spread_from(1, b + self.buf, day_counts)
-            self._apply(s, a, b, picks, -1)
-            if rest is not None:
-                return self._make_option([(s, a, b, picks), *rest])
-        return None
+        times = self._spread_times(0, t, [], day_counts)
+        if times is None:
+            return None
+        picks = self.staff(times)
+        assert picks is not None
+        picks = self.fairest(times, picks)
+        return self._make_option([(s, a, b, p) for s, (a, b), p in zip(self.sessions, times, picks, strict=True)])
 
     # ----------------------------------------------------------------------------------------------- options
     def _make_option(self, placed: list[tuple[_Session, int, int, tuple[PersonIndex, ...]]]) -> Option:
@@ -426,15 +556,12 @@ class Search:
         for (a1, b1), (a2, _) in itertools.pairwise(ordered):
             if self.cand.day_index(a2) == self.cand.day_index(a1):
                 idle += a2 - b1
-        week_counts: Counter[tuple[int, int]] = Counter()
-        for s, a, _, picks in placed:
-            for p in itertools.chain(s.people, picks):
-                week_counts[(p.id, p.table.weeks[p.table.index(a)])] += 1
-        totals = [self.persons[pid].week_load[wk] + n for (pid, wk), n in week_counts.items()]
-        load_max = max(totals) if totals else 0
+        totals = self._loads([(s, a, picks) for s, a, _, picks in placed])
+        fair = fairness_key(totals)
+        load_max = fair[0] if fair else 0
         variance = round(pvariance(totals), 6) if len(totals) > 1 else 0.0
         start = ordered[0][0]
-        key = (start, len(days), load_max, variance, idle // 60, tuple(ps.interviewer_ids for ps in sessions))
+        key = (start, len(days), fair, idle // 60, tuple(ps.interviewer_ids for ps in sessions))
         return Option(
             sessions=sessions,
             days=len(days),
@@ -516,7 +643,22 @@ class Search:
         except _BudgetExceeded:
             self.budget_hit = True
         reasons = explain(self, options)
-        return FindResult(options=options, reasons=reasons)
+        return FindResult(options=options, reasons=reasons, combinations=self.nodes, exhausted=self.budget_hit)
+
+
+def _components(sessions: Sequence[_Session]) -> list[int]:
+    """Connected components of the sessions under "could share a person" (fixed, pool or shadow)."""
+    comp = list(range(len(sessions)))
+
+    def root(i: int) -> int:
+        while comp[i] != i:
+            i = comp[i]
+        return i
+
+    for i, j in itertools.combinations(range(len(sessions)), 2):
+        if sessions[i].ids & sessions[j].ids:
+            comp[root(i)] = root(j)
+    return [root(i) for i in range(len(sessions))]
 
 
 def _ts(o: Option) -> int:

@@ -218,8 +218,10 @@ class Option:
 
     ``load_max``/``load_variance`` describe fairness: for every participant and every ISO week (their zone) the
     option touches, the number of interviews they would have that week including this option; lower is fairer.
-    ``idle_gap_min`` is the candidate's waiting time between sessions on the same day. ``sort_key`` is the
-    ranking: earliest start, then fewer days, then fairer load, then less idle time.
+    Among staffings at the same times the engine keeps the one whose descending load vector is smallest (lowest
+    maximum, then the most even spread). ``idle_gap_min`` is the candidate's waiting time between sessions on
+    the same day. ``sort_key`` is the ranking: earliest start, then fewer days, then fairer load, then less
+    idle time.
     """
 
     sessions: tuple[PlacedSession, ...]
@@ -249,8 +251,13 @@ class Reason:
 
 @dataclass(frozen=True)
 class FindResult:
+    """Options (best first) or reasons. ``exhausted``: the node budget ended the search before it was complete,
+    so an empty answer only means "none found in ``combinations`` tries", not "nothing fits"."""
+
     options: list[Option]
     reasons: list[Reason]
+    combinations: int = 0
+    exhausted: bool = False
 
     @property
     def found(self) -> bool:
