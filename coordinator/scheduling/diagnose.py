@@ -1,4 +1,4 @@
-"""Turns a failed (or thin) search into reasons a coordinator can act on.
+"""Turns a failed (or thin) search into reasons a coordinator can act on, and keeps only the true ones.
 
 The explanation goes from the most specific cause to the most general one and stops at the first level that
 finds something, so the coordinator sees the real blocker rather than its consequences:
@@ -8,6 +8,10 @@ finds something, so the coordinator sees the real blocker rather than its conseq
 2. a session cannot happen during the candidate's windows;
 3. every session fits alone but not together (back to back: which session is the sticking point; spread: which
    session runs out of window), or only the load limits / buffers inside the loop itself get in the way.
+
+Every reason shown for an empty answer is then *verified* (:mod:`.truth`): the one constraint it names is relaxed
+and the search run again; a reason whose relaxation alone does not make the loop fit is not shown. When no single
+relaxation works, the answer says that several constraints combine and names them.
 """
 
 from __future__ import annotations
@@ -35,15 +39,15 @@ def _title(s: _Session) -> str:
     return f"'{s.spec.title}'" if s.spec.title else f"session {s.index + 1}"
 
 
-def explain(search: Search, options: list[Option]) -> list[Reason]:
+def explain(search: Search, options: list[Option], verify: bool = True) -> list[Reason]:
     req = search.req
     reasons: list[Reason] = []
     if search.budget_hit:
         reasons.append(
             Reason(
                 "search_limit",
-                f"The search stopped after {search.budget:,} attempts without finishing; narrow the window, "
-                "shorten the pools or use a coarser time grid.",
+                f"Searched {search.nodes - 1:,} combinations; there may be more. Narrow the window, shorten the "
+                "pools or use a coarser time grid to search them all.",
             )
         )
     between = window_days(req.window_start, req.window_end, req.candidate.tz)
@@ -57,13 +61,18 @@ def explain(search: Search, options: list[Option]) -> list[Reason]:
                 )
             )
         return reasons
+    if search.budget_hit:
+        return reasons  # an unfinished search proves nothing: no reason may claim that something blocks it
+    proposed: list[Reason] = []
     for stage in (_single_causes, _candidate_overlap, _combination):
-        found = stage(search, between)
-        if found:
-            return reasons + found
-    if not search.budget_hit:
-        reasons.append(Reason("no_fit", f"No time {between} fits all the sessions together."))
-    return reasons
+        proposed = stage(search, between)
+        if proposed:
+            break
+    if not verify:
+        return proposed or [Reason("no_fit", f"No time {between} fits all the sessions together.")]
+    from .truth import true_reasons  # local import: truth runs searches, which import this module
+
+    return true_reasons(search, proposed, between)
 
 
 # --------------------------------------------------------------------------------------------- stage 1

@@ -626,7 +626,8 @@ class Search:
         accepted.sort(key=lambda o: o.sort_key)
         return accepted
 
-    def run(self) -> FindResult:
+    def run(self, explain_reasons: bool = True) -> FindResult:
+        """Search; with ``explain_reasons`` an empty (or thin) answer comes with verified reasons."""
         from .diagnose import explain  # local import: diagnose imports this module's helpers
 
         options: list[Option] = []
@@ -642,7 +643,7 @@ class Search:
                 options = self._collect(first, self._attempt_spread)
         except _BudgetExceeded:
             self.budget_hit = True
-        reasons = explain(self, options)
+        reasons = explain(self, options) if explain_reasons else []
         return FindResult(options=options, reasons=reasons, combinations=self.nodes, exhausted=self.budget_hit)
 
 
