@@ -255,6 +255,9 @@ def true_reasons(search: Search, proposed: list[Reason], between: str) -> list[R
             shown.append(reason)
             covered.add(rx)
     headline = [r for r in proposed if r.code == "no_common_block" and relaxation(search, r) is None]
+    if shown and ("windows",) not in covered and search.req.candidate.windows is not None:
+        if prober.fits([("windows",)]):  # the one change a recruiter can usually make: always worth saying
+            shown.append(_probe_message(search, ("windows",), between))
     if shown:  # a statement of fact ("no block fits back to back") heads the verified reasons it summarises
         return list(dict.fromkeys(headline + shown))
     for rx in _extra_probes(search):
