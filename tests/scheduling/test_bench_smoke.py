@@ -20,7 +20,7 @@ def test_quick_run_prints_a_table(capsys) -> None:
     bench = load_bench()
     assert bench.main(["--quick"]) == 0
     out = capsys.readouterr().out
-    assert "median_ms" in out and "p99_ms" in out
+    assert "old p50/p99 ms" in out and "new p50/p99 ms" in out
     assert "standard (quick)" in out and "no-fit (quick)" in out
 
 
