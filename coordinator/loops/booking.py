@@ -52,6 +52,9 @@ from coordinator.timeutil import as_utc, format_range, now_utc, to_local
 
 MAX_OPTION_SESSIONS = 50
 
+FIND_NODE_BUDGET = 200_000
+"""Combinations one "Find times" search may try before it stops (a guard; the page then says how many it tried)."""
+
 
 # --- engine input --------------------------------------------------------------------------------------------------
 
@@ -173,7 +176,7 @@ def find_times(loop: Loop, first_day: date | None = None, last_day: date | None 
         validate_request(request, calendars)
     except PlanError as exc:
         raise LoopError(" ".join(exc.messages())) from exc
-    return find_options(request, calendars), sessions
+    return find_options(request, calendars, node_budget=FIND_NODE_BUDGET), sessions
 
 
 # --- booking -------------------------------------------------------------------------------------------------------
