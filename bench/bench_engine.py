@@ -237,8 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             pass
     started = timeutil.now_utc()
     rows = run(quick=args.quick)
-    print(f"coordinator.scheduling benchmark (old = bench/engine_v1, new = coordinator/scheduling), "
-          f"{started:%Y-%m-%d %H:%M} UTC, Python {sys.version.split()[0]}")
+    print(
+        f"coordinator.scheduling benchmark (old = bench/engine_v1, new = coordinator/scheduling), "
+        f"{started:%Y-%m-%d %H:%M} UTC, Python {sys.version.split()[0]}"
+    )
     print(format_table(rows))
     return 0
 

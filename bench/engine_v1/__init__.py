@@ -1,5 +1,7 @@
-"""Frozen copy of coordinator.scheduling as of main bfbb535 (before issue 15): the "old engine" column of make bench."""
-"""The scheduling engine: proposes times for interview loops over plain data (no Flask, no database).
+"""Frozen copy of coordinator.scheduling as of main bfbb535 (before issue 15): the "old engine" column of
+make bench. Not imported by the application.
+
+The scheduling engine: proposes times for interview loops over plain data (no Flask, no database).
 
 Public API::
 

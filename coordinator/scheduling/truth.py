@@ -91,8 +91,12 @@ def describe(search: Search, rx: Relax) -> str:
     if kind in ("drop", "pool", "panel", "panelhours"):
         s = search.sessions[rx[1]]
         title = f"'{s.spec.title}'" if s.spec.title else f"session {s.index + 1}"
-        return {"drop": f"session {title}", "pool": f"the pool of {title}", "panel": f"the panel of {title}",
-                "panelhours": f"the working hours of the panel of {title}"}[kind]
+        return {
+            "drop": f"session {title}",
+            "pool": f"the pool of {title}",
+            "panel": f"the panel of {title}",
+            "panelhours": f"the working hours of the panel of {title}",
+        }[kind]
     p = search.persons[rx[1]]
     return {
         "day": f"{p.name}'s daily limit of {plural(p.max_day, 'interview')}",

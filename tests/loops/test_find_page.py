@@ -3,7 +3,6 @@ one whose change alone would make the loop fit."""
 
 from __future__ import annotations
 
-
 from coordinator.extensions import db
 from coordinator.loops import booking
 from tests.helpers import text_of

@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 __all__ = ["Oracle", "to_min"]
@@ -31,7 +31,7 @@ def to_min(dt: datetime) -> int:
     return int(dt.timestamp()) // 60
 
 
-@lru_cache(maxsize=None)
+@cache
 def _zone(tz: str) -> ZoneInfo:
     return ZoneInfo(tz)
 
@@ -71,7 +71,12 @@ class Person:
         d = first - timedelta(days=2)
         while d <= last + timedelta(days=2):
             for a, b in cal.working_hours.get(d.weekday(), ()):
-                work.append((wall_to_min(d, a.hour, a.minute, a.second, self.tz), wall_to_min(d, b.hour, b.minute, b.second, self.tz)))
+                work.append(
+                    (
+                        wall_to_min(d, a.hour, a.minute, a.second, self.tz),
+                        wall_to_min(d, b.hour, b.minute, b.second, self.tz),
+                    )
+                )
             d += timedelta(days=1)
         self.work = _join(work)
         self.blocks = [(to_min(iv.start), -(-int(iv.end.timestamp()) // 60)) for iv in (*cal.busy, *cal.interviews)]
@@ -80,7 +85,7 @@ class Person:
         for d, n in self.days.items():
             self.weeks[d.isocalendar()[:2]] += n
 
-    @lru_cache(maxsize=None)  # noqa: B019 - one oracle per test, the cache dies with it
+    @cache  # noqa: B019 - one oracle per test, the cache dies with it
     def alone_ok(self, a: int, b: int) -> bool:
         if not any(x <= a and b <= y for x, y in self.work):
             return False
@@ -105,7 +110,9 @@ class Oracle:
             self.windows = [(self.lo, self.hi)]
         else:
             wins = [(-(-int(w.start.timestamp()) // 60), int(w.end.timestamp()) // 60) for w in req.candidate.windows]
-            self.windows = [(max(a, self.lo), min(b, self.hi)) for a, b in _join(wins) if min(b, self.hi) > max(a, self.lo)]
+            self.windows = [
+                (max(a, self.lo), min(b, self.hi)) for a, b in _join(wins) if min(b, self.hi) > max(a, self.lo)
+            ]
         self.grid = self._grid(first, last)
         self.durs = [s.duration_min for s in req.sessions]
         self.offsets = self._layout()
@@ -248,7 +255,13 @@ class Oracle:
         n = len(req.sessions)
         cands = []
         for i, d in enumerate(self.durs):
-            cands.append([t for t in self.grid if t + d <= self.hi and self._in_windows(t, t + d) and self.staffings(i, t, t + d)])
+            cands.append(
+                [
+                    t
+                    for t in self.grid
+                    if t + d <= self.hi and self._in_windows(t, t + d) and self.staffings(i, t, t + d)
+                ]
+            )
 
         def rec(i: int, lower: int, times: list[tuple[int, int]]) -> list[tuple[int, int]] | None:
             if i == n:

@@ -46,7 +46,9 @@ def test_spread_tries_the_other_pool_member_before_moving_a_session_to_another_w
     early = [span(local(2026, 12, d, 7, 0, BERLIN), 30) for d in (1, 2, 3, 4)]  # Tue-Fri, before work
     ann = person(1, "Ann", interviews=early, max_per_week=5, max_per_day=3)
     # Bob has one more interview this week, so least-loaded-first tries Ann first.
-    bob = person(2, "Bob", interviews=[*early, span(local(2026, 12, 4, 7, 45, BERLIN), 30)], max_per_week=9, max_per_day=3)
+    bob = person(
+        2, "Bob", interviews=[*early, span(local(2026, 12, 4, 7, 45, BERLIN), 30)], max_per_week=9, max_per_day=3
+    )
     sessions = [one("Intro", 45, pool=(1, 2)), one("Deep dive", 60, 1)]
     req = loop(sessions, MON, MON + timedelta(days=7), arrangement="spread", max_sessions_per_day=2)
     first = find_options(req, [ann, bob]).options[0]

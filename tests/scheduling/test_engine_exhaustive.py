@@ -86,7 +86,9 @@ def random_instance(seed: int) -> tuple[LoopRequest, dict[int, InterviewerCalend
             kind = "panel" if count > 1 else "one_on_one"
             spec = SessionSpec(f"S{i}", kind, duration, (), pool, pool_count=count, shadow_ids=shadows)
         elif shape == "panel_pool":
-            spec = SessionSpec(f"S{i}", "panel", duration, (pick[0],), tuple(sorted(pick[1 : rng.randint(3, len(ids))])))
+            spec = SessionSpec(
+                f"S{i}", "panel", duration, (pick[0],), tuple(sorted(pick[1 : rng.randint(3, len(ids))]))
+            )
         elif shape == "panel":
             spec = SessionSpec(f"S{i}", "panel", duration, tuple(pick[:2]))
         else:
