@@ -21,6 +21,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from .intervals import Spans, intersect, intersect_many, shift, valid_starts
+from .engine import stretches
 from .models import Option, Reason
 from .text import duration, join_names, plural, short_day, window_days, with_weekday
 
@@ -91,16 +92,24 @@ def _candidate_reasons(search: Search, between: str) -> list[Reason]:
     has_windows = search.req.candidate.windows is not None
     if not cand.pieces:
         return [Reason("candidate_unavailable", f"The candidate has no available time {between}.")]
-    longest = max(e - s for s, e in cand.pieces)
+    longest = max(e - s for s, e in cand.windows)
     who = "The candidate's windows are" if has_windows else "The window is"
     if search.req.arrangement == "back_to_back":
         length = search.layout[-1][1]
-        if longest < length:
+        if not search.candidate_block_starts():
+            if longest < length and len(stretches(search.req)) == 1:
+                return [
+                    Reason(
+                        "candidate_window_short",
+                        f"{who} all shorter than the {duration(_mins(length))} back-to-back block "
+                        f"(the longest {'is' if has_windows else 'day is'} {duration(_mins(longest))}).",
+                    )
+                ]
             return [
                 Reason(
                     "candidate_window_short",
-                    f"{who} all shorter than the {duration(_mins(length))} back-to-back block "
-                    f"(the longest {'is' if has_windows else 'day is'} {duration(_mins(longest))}).",
+                    f"{who} too short for the {duration(_mins(length))} back-to-back block on every day: each "
+                    "stretch between long breaks must lie in one window, with its sessions starting on one day.",
                 )
             ]
         return []

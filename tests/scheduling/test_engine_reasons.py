@@ -55,8 +55,10 @@ def test_candidate_windows_shorter_than_the_block() -> None:
     windows = [span(local(2026, 11, 30, 9, 0, BERLIN) + timedelta(days=d), 180) for d in range(5)]
     result = find_options(loop(sessions, MON, FRI, windows=windows), people)
     # Intro 0-45, design 55-115, coding would end at 215 > 180 so after a long break 145-235, wrap-up 245-270
+    # The long break may fall outside the windows, but each stretch (here 9:00-10:55 and 11:25-13:30) may not.
     assert messages(result) == [
-        "The candidate's windows are all shorter than the 4h 30m back-to-back block (the longest is 3h)."
+        "The candidate's windows are too short for the 4h 30m back-to-back block on every day: each stretch "
+        "between long breaks must lie in one window, with its sessions starting on one day."
     ]
 
 
