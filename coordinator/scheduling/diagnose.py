@@ -20,8 +20,8 @@ from collections import Counter
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from .intervals import Spans, intersect, intersect_many, shift, valid_starts
 from .engine import stretches
+from .intervals import Spans, intersect, intersect_many, shift, valid_starts
 from .models import Option, Reason
 from .text import duration, join_names, plural, short_day, window_days, with_weekday
 
