@@ -47,7 +47,7 @@ def explain(search: Search, options: list[Option], verify: bool = True) -> list[
         reasons.append(
             Reason(
                 "search_limit",
-                f"Searched {search.nodes - 1:,} combinations; there may be more. Narrow the window, shorten the "
+                f"Searched {min(search.nodes, search.budget):,} combinations; there may be more. Narrow the window, shorten the "
                 "pools or use a coarser time grid to search them all.",
             )
         )

@@ -644,7 +644,9 @@ class Search:
         except _BudgetExceeded:
             self.budget_hit = True
         reasons = explain(self, options) if explain_reasons else []
-        return FindResult(options=options, reasons=reasons, combinations=self.nodes, exhausted=self.budget_hit)
+        return FindResult(
+            options=options, reasons=reasons, combinations=min(self.nodes, self.budget), exhausted=self.budget_hit
+        )
 
 
 def _components(sessions: Sequence[_Session]) -> list[int]:
