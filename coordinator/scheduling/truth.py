@@ -20,13 +20,16 @@ from .text import duration, join_names, plural
 if TYPE_CHECKING:
     from .engine import Search
 
-__all__ = ["PROBE_NODE_BUDGET", "MAX_PROBES", "true_reasons"]
+__all__ = ["MAX_PROBES", "PROBES_NODE_BUDGET", "PROBE_NODE_BUDGET", "true_reasons"]
 
 PROBE_NODE_BUDGET = 20_000
 """Combinations one verification search may try; a probe that runs out proves nothing and its reason is dropped."""
 
 MAX_PROBES = 40
 """Verification searches per explanation (keeps an infeasible answer fast; later probes are skipped)."""
+
+PROBES_NODE_BUDGET = 100_000
+"""Combinations all verification searches of one explanation may try together."""
 
 Relax = tuple
 BIG = 10**6
@@ -158,19 +161,21 @@ class _Prober:
     def __init__(self, search: Search) -> None:
         self.search = search
         self.done: dict[frozenset, bool | None] = {}
+        self.left = PROBES_NODE_BUDGET
 
     def fits(self, relaxes: list[Relax]) -> bool | None:
         """True if the loop fits with these constraints relaxed, False if it provably does not, None: unknown."""
         key = frozenset(relaxes)
         if key in self.done:
             return self.done[key]
-        if len(self.done) >= MAX_PROBES:
+        if len(self.done) >= MAX_PROBES or self.left <= 0:
             return None
         from .engine import Search
 
         req, cals = _relaxed_inputs(self.search, relaxes)
-        probe = Search(req, cals, PROBE_NODE_BUDGET, self.search.person_cache)
+        probe = Search(req, cals, min(PROBE_NODE_BUDGET, self.left), self.search.person_cache)
         result = probe.run(explain_reasons=False)
+        self.left -= result.combinations
         answer = True if result.options else (None if result.exhausted else False)
         self.done[key] = answer
         return answer

@@ -81,6 +81,22 @@ def on_grid(req: LoopRequest, t: datetime) -> bool:
     return (t - midnight) % (req.granularity_min * MIN) == timedelta(0)
 
 
+def block_ok(req: LoopRequest, t: datetime) -> bool:
+    """Back to back: every session starts on the block's candidate-local day (one may run past midnight), and each
+    stretch between long breaks (sessions and their short gaps) lies in one candidate window."""
+    offsets = layout(req)
+    if local_day(t + offsets[-1][0] * MIN, req.candidate.tz) != local_day(t, req.candidate.tz):
+        return False
+    first = offsets[0][0]
+    for (a, b), nxt in itertools.zip_longest(offsets, offsets[1:]):
+        if nxt is None or nxt[0] - b != req.buffer_min:
+            if not in_candidate_windows(req, t + first * MIN, t + b * MIN):
+                return False
+            if nxt is not None:
+                first = nxt[0]
+    return True
+
+
 def person_alone_ok(cal: InterviewerCalendar, start: datetime, end: datetime) -> bool:
     if not in_working_hours(cal, start, end) or clashes_with_busy(cal, start, end):
         return False
@@ -135,8 +151,6 @@ def check_option(req: LoopRequest, cals: dict[int, InterviewerCalendar], option:
             errors.append(f"{name}: wrong duration")
         if not in_candidate_windows(req, ps.start, ps.end):
             errors.append(f"{name}: outside candidate windows or planning window")
-        if local_day(ps.start, ctz) != local_day(ps.end - MIN, ctz):
-            errors.append(f"{name}: crosses the candidate's midnight")
         fixed = spec.interviewer_ids
         if ps.interviewer_ids[: len(fixed)] != fixed:
             errors.append(f"{name}: fixed interviewers missing")
@@ -161,8 +175,8 @@ def check_option(req: LoopRequest, cals: dict[int, InterviewerCalendar], option:
         for ps, (off, end) in zip(sessions, layout(req), strict=True):
             if ps.start != base + off * MIN or ps.end != base + end * MIN:
                 errors.append(f"{req.sessions[ps.session_index].title}: not at its back-to-back offset")
-        if local_day(base, ctz) != local_day(sessions[-1].end - MIN, ctz):
-            errors.append("back-to-back block spans two candidate days")
+        if not block_ok(req, base):
+            errors.append("back-to-back block on two candidate days, or a short gap outside the candidate's windows")
     else:
         per_day = Counter(local_day(ps.start, ctz) for ps in sessions)
         if max(per_day.values()) > req.max_sessions_per_day:
@@ -196,8 +210,6 @@ def _staffings(req: LoopRequest, cals: dict, i: int, start: datetime, end: datet
     """All (interviewers, shadows) choices for session i at [start, end) that are fine taken alone."""
     spec = req.sessions[i]
     if not in_candidate_windows(req, start, end):
-        return []
-    if local_day(start, req.candidate.tz) != local_day(end - MIN, req.candidate.tz):
         return []
     fixed = spec.interviewer_ids + spec.shadow_ids
     if not all(person_alone_ok(cals[p], start, end) for p in fixed):
@@ -243,8 +255,7 @@ def brute_force_earliest(req: LoopRequest, cals: dict[int, InterviewerCalendar])
 
     for t in starts:
         if req.arrangement == "back_to_back":
-            end_of_block = t + layout(req)[-1][1] * MIN
-            if local_day(t, ctz) != local_day(end_of_block - MIN, ctz):
+            if not block_ok(req, t):
                 continue
         spec = req.sessions[0]
         end = t + spec.duration_min * MIN
