@@ -47,8 +47,8 @@ def explain(search: Search, options: list[Option], verify: bool = True) -> list[
         reasons.append(
             Reason(
                 "search_limit",
-                f"Searched {min(search.nodes, search.budget):,} combinations; there may be more. Narrow the window, shorten the "
-                "pools or use a coarser time grid to search them all.",
+                f"Searched {min(search.nodes, search.budget):,} combinations; there may be more. Narrow the "
+                "window, shorten the pools or use a coarser time grid to search them all.",
             )
         )
     between = window_days(req.window_start, req.window_end, req.candidate.tz)

@@ -88,7 +88,7 @@ def block_ok(req: LoopRequest, t: datetime) -> bool:
     if local_day(t + offsets[-1][0] * MIN, req.candidate.tz) != local_day(t, req.candidate.tz):
         return False
     first = offsets[0][0]
-    for (a, b), nxt in itertools.zip_longest(offsets, offsets[1:]):
+    for (_a, b), nxt in itertools.zip_longest(offsets, offsets[1:]):
         if nxt is None or nxt[0] - b != req.buffer_min:
             if not in_candidate_windows(req, t + first * MIN, t + b * MIN):
                 return False
