@@ -27,6 +27,7 @@ __all__ = [
     "merge",
     "shift",
     "subtract",
+    "subtract_unmerged",
     "ts_ceil",
     "ts_floor",
     "union",
@@ -88,6 +89,36 @@ def subtract(a: Sequence[Span], b: Sequence[Span]) -> Spans:
             if be >= e:
                 break
             k += 1
+        if cur < e:
+            out.append((cur, e))
+    return out
+
+
+def subtract_unmerged(a: Sequence[Span], b: Sequence[Span]) -> Spans:
+    """``a`` (sorted, disjoint) minus ``b`` sorted by start but possibly overlapping: one sweep, no merge pass.
+
+    The busy blocks of a calendar overlap and touch all the time; merging them first would cost a second pass over
+    the largest list the engine reads. A block already passed can still cover the start of the next span of ``a``,
+    so the furthest end seen so far carries over.
+    """
+    out: Spans = []
+    j, nb = 0, len(b)
+    carry = None
+    for s, e in a:
+        cur = s if carry is None or carry < s else carry
+        while j < nb:
+            bs, be = b[j]
+            if bs >= e:
+                break
+            j += 1
+            if carry is None or be > carry:
+                carry = be
+            if be <= bs:
+                continue
+            if bs > cur:
+                out.append((cur, bs))
+            if be > cur:
+                cur = be
         if cur < e:
             out.append((cur, e))
     return out

@@ -63,3 +63,16 @@ def test_valid_starts_and_index(free, duration, t) -> None:
     nxt = index.next_point(t)
     later = [x for x in sorted(expected) if x >= t]
     assert nxt == (later[0] if later else None)
+
+
+def test_subtract_unmerged_equals_subtract_after_merge() -> None:
+    """The engine subtracts busy blocks without merging them first; the answer must be the same."""
+    import random
+
+    from coordinator.scheduling.intervals import merge, subtract, subtract_unmerged
+
+    rng = random.Random(5)
+    for _ in range(2000):
+        a = merge((x, x + rng.randint(1, 30)) for x in (rng.randint(0, 200) for _ in range(rng.randint(0, 6))))
+        b = sorted((x, x + rng.randint(0, 40)) for x in (rng.randint(-20, 220) for _ in range(rng.randint(0, 12))))
+        assert subtract_unmerged(a, b) == subtract(a, merge(b)), (a, b)
