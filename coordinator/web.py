@@ -98,6 +98,14 @@ def done(message: str, url: str, category: str = "success") -> Response:
     return redirect(url)
 
 
+def end_read_transaction() -> None:
+    """End the request's transaction before slow work that needs no database (reading an uploaded calendar file).
+    On SQLite a POST's transaction holds the write lock from its first query (dblock), so everyone else's writes,
+    sign-ins included, would wait for that work. Only for a request that has written nothing yet: it is rolled
+    back. Objects loaded so far are read again on their next use, in a new transaction."""
+    db.session.rollback()
+
+
 def persist_apart(write: Callable[[], T]) -> T:
     """The few writes that must last whatever the response says (a failed sign-in counted, a refusal audited, a
     visit to the candidate page counted): whatever else the request wrote so far is rolled back, then `write`
