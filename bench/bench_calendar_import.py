@@ -10,6 +10,10 @@ day, yearly birthdays) with EXDATEs and overridden or cancelled instances. It is
 10-week range starting Monday 2 March 2026 (the European DST change falls in the 10-week range).
 
 Target: median under 1 second per parse for the 2,000-event file.
+
+Hostile files (a second table): an Outlook event whose description is folded over 60,000 lines (4.6 MB, an
+inline attachment), and 19,900 small events in range (5 MB). Target: any file up to 5 MB read in under 2 s, or
+refused (with a reason) within 5 s.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from zoneinfo import ZoneInfo
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from coordinator.availability.calendar_import import parse_busy_times  # noqa: E402
+from coordinator.availability.calendar_import import CalendarImportError, parse_busy_times  # noqa: E402
 
 TARGET_SECONDS = 1.0
 OWNER = "interviewer@example.com"
@@ -240,6 +244,61 @@ def time_parse(data: bytes, weeks: int, runs: int) -> dict[str, object]:
     }
 
 
+HOSTILE_TARGET_SECONDS = 2.0
+HOSTILE_REFUSAL_SECONDS = 5.0
+
+
+def make_folded(lines: int = 60_000) -> bytes:
+    """One Outlook event whose description (base64 of an inline attachment) is folded over `lines` lines."""
+    chunk = "TWFueSBoYW5kcyBtYWtlIGxpZ2h0IHdvcmsuIFRoZSBxdWljayBicm93biBmb3gganVtcHMgb3Zl"[:74]
+    description = "DESCRIPTION:Attached: agenda.pdf\\n" + "".join("\r\n " + chunk for _ in range(lines))
+    text = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Microsoft Corporation//Outlook 16.0 MIMEDIR//EN\r\n"
+        "BEGIN:VEVENT\r\nUID:attach-1\r\nDTSTART:20260310T090000Z\r\nDTEND:20260310T100000Z\r\n"
+        f"SUMMARY:Design review\r\n{description}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    return text.encode()
+
+
+def make_many(events: int = 19_900) -> bytes:
+    """`events` small events, all inside the range: about 5 MB at 19,900."""
+    body = "".join(
+        f"BEGIN:VEVENT\r\nUID:e{i}@bench\r\nDTSTART;TZID=Europe/Berlin:202603{i % 20 + 10:02d}T{i % 10 + 8:02d}0000\r\n"
+        f"DTEND;TZID=Europe/Berlin:202603{i % 20 + 10:02d}T{i % 10 + 9:02d}0000\r\n"
+        f"SUMMARY:Meeting number {i} with a few people\r\nDESCRIPTION:{'x' * 70}\r\nEND:VEVENT\r\n"
+        for i in range(events)
+    )
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n" + body + "END:VCALENDAR\r\n").encode()
+
+
+def time_hostile(name: str, data: bytes) -> dict[str, object]:
+    """One read of a hostile file: how long until it was read or refused, and which."""
+    started, started_cpu = time.perf_counter(), time.process_time()
+    try:
+        result = parse_busy_times(data, RANGE_START, RANGE_START + timedelta(weeks=12), ZONE, owner_email=OWNER)
+        outcome = f"read, {len(result.busy)} busy"
+    except CalendarImportError:
+        outcome = "refused"
+    seconds = time.perf_counter() - started
+    ok = seconds < (HOSTILE_TARGET_SECONDS if outcome != "refused" else HOSTILE_REFUSAL_SECONDS)
+    return {"file": name, "size_mb": len(data) / 1024 / 1024, "seconds": seconds,
+            "cpu_s": time.process_time() - started_cpu, "outcome": outcome, "verdict": "ok" if ok else "SLOW"}
+
+
+def run_hostile(quick: bool = False) -> list[dict[str, object]]:
+    folded, many = (2_000, 500) if quick else (60_000, 19_900)
+    return [time_hostile(f"folded-{folded}", make_folded(folded)), time_hostile(f"events-{many}", make_many(many))]
+
+
+def format_hostile(rows: list[dict[str, object]]) -> str:
+    lines = [f"{'file':<14} {'size_mb':>7} {'seconds':>7} {'cpu_s':>6}  outcome  (target: read < "
+             f"{HOSTILE_TARGET_SECONDS:g} s or refused < {HOSTILE_REFUSAL_SECONDS:g} s)"]
+    for r in rows:
+        lines.append(f"{r['file']:<14} {r['size_mb']:>7.1f} {r['seconds']:>7.2f} {r['cpu_s']:>6.2f}  "
+                     f"{r['outcome']}  {r['verdict']}")
+    return "\n".join(lines)
+
+
 def run(quick: bool = False) -> list[dict[str, object]]:
     events, runs = (200, 1) if quick else (2000, 7)
     data = make_calendar(events)
@@ -273,6 +332,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = run(quick=args.quick)
     print(f"calendar import benchmark, Python {sys.version.split()[0]}")
     print(format_table(rows))
+    print()
+    print(format_hostile(run_hostile(quick=args.quick)))
     return 0
 
 

@@ -37,6 +37,19 @@ def _float(name: str, default: float) -> float:
         raise ConfigError(f"{ENV_PREFIX}{name} must be a number, not {value!r}") from exc
 
 
+def _proxy_hops() -> int:
+    value = _env("PROXY_HOPS", "0")
+    try:
+        hops = int(value)  # type: ignore[arg-type]
+    except ValueError:
+        hops = -1
+    if not 0 <= hops <= 5:
+        raise ConfigError(
+            f"{ENV_PREFIX}PROXY_HOPS must be the number of proxies in front of the app (0 to 5), not {value!r}"
+        )
+    return hops
+
+
 def _dev_secret_key(instance_path: Path) -> str:
     """Generate a secret once and keep it, so sessions survive restarts in development."""
     key_file = instance_path / "secret_key"
@@ -88,6 +101,10 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SMTP_PASSWORD": _env("SMTP_PASSWORD"),
         "MAIL_FROM": _env("MAIL_FROM", "coordinator@localhost"),
         "QUERY_COUNT_HEADER": _bool(_env("QUERY_COUNT_HEADER")),
+        # Reverse proxies in front of the app (deploy/: nginx, so 1). The client's address, scheme and host are
+        # then taken from that many X-Forwarded-For/-Proto/-Host entries, counted from the right (the ones our own
+        # proxies appended); 0 trusts none of them. Rate limits and the audit log use that address.
+        "PROXY_HOPS": _proxy_hops(),
         # Sent (and failed) e-mails are kept in the outbox this many days, then deleted: they hold candidates'
         # names, itineraries and private links. 0 keeps them.
         "OUTBOX_KEEP_DAYS": int(_float("OUTBOX_KEEP_DAYS", 90)),

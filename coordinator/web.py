@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Flask, Response, abort, flash, g, redirect, request, session, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
@@ -98,6 +98,14 @@ def done(message: str, url: str, category: str = "success") -> Response:
     return redirect(url)
 
 
+def end_read_transaction() -> None:
+    """End the request's transaction before slow work that needs no database (reading an uploaded calendar file).
+    On SQLite a POST's transaction holds the write lock from its first query (dblock), so everyone else's writes,
+    sign-ins included, would wait for that work. Only for a request that has written nothing yet: it is rolled
+    back. Objects loaded so far are read again on their next use, in a new transaction."""
+    db.session.rollback()
+
+
 def persist_apart(write: Callable[[], T]) -> T:
     """The few writes that must last whatever the response says (a failed sign-in counted, a refusal audited, a
     visit to the candidate page counted): whatever else the request wrote so far is rolled back, then `write`
@@ -111,6 +119,15 @@ def persist_apart(write: Callable[[], T]) -> T:
             db.session.rollback()
             raise
     return result
+
+
+def keep_own_session(user: Any) -> None:
+    """`user`'s sessions were just ended (User.revoke_sessions); when that user is the one making this request (an
+    admin changing their own password, or a policy that covers them), this browser stays signed in under the new
+    token while every other copy of the old cookie is refused."""
+    if getattr(current_user, "is_authenticated", False) and user.id == current_user.id:
+        db.session.flush()
+        login_user(getattr(user, "_get_current_object", lambda: user)())  # the user, never the current_user proxy
 
 
 def init_app(app: Flask) -> None:

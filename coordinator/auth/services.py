@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from coordinator.audit import services as audit
 from coordinator.auth import throttle, totp
-from coordinator.auth.models import User, WorkingHours
+from coordinator.auth.models import User, UserRole, WorkingHours
 from coordinator.auth.passwords import hash_password, password_problem, verify_password
 from coordinator.auth.roles import Role
 from coordinator.errors import ServiceError
@@ -95,10 +95,27 @@ def update_user(user: User, data: UserData) -> None:
 
 
 def set_password(user: User, password: str) -> None:
+    """Set a new password; every session signed in with the old one ends (a stolen cookie dies with it). The view
+    signs its own user in again when they changed their own password (`keep_own_session`)."""
     problem = password_problem(password)
     if problem:
         raise AccountError(problem, "password")
     user.password_hash = hash_password(password)
+    user.revoke_sessions()
+
+
+def end_sessions_of_role_holders(roles: set[str]) -> list[User]:
+    """A role now requires the second factor: everyone holding it is signed out everywhere, so nobody keeps a
+    session that was opened without it. Returns those users."""
+    if not roles:
+        return []
+    holders = db.session.scalars(
+        select(User).where(User.id.in_(select(UserRole.user_id).where(UserRole.role.in_(sorted(roles)))))
+    ).all()
+    for user in holders:
+        user.revoke_sessions()
+    db.session.flush()
+    return list(holders)
 
 
 def authenticate(email: str, password: str) -> User | None:

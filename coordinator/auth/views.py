@@ -19,7 +19,7 @@ from coordinator.extensions import db
 from coordinator.forms import apply_service_error
 from coordinator.ratelimit import too_many
 from coordinator.timeutil import now_utc
-from coordinator.web import refused
+from coordinator.web import keep_own_session, refused
 
 bp = Blueprint("auth", __name__)
 
@@ -103,6 +103,7 @@ def verify_totp():
 @login_required
 def logout():
     audit.record("auth.logout", "user", current_user.id)
+    current_user.revoke_sessions()  # server-side: a copy of this cookie (or any other) no longer signs anyone in
     logout_user()
     session.clear()
     flash("You are signed out.", "success")
@@ -172,8 +173,7 @@ def set_password(token: str):
         abort(404)
     form = SetPasswordForm()
     if form.validate_on_submit():
-        services.set_password(user, form.password.data)
-        user.revoke_sessions()
+        services.set_password(user, form.password.data)  # ends the user's sessions
         audit.record("user.password_set", "user", user.id, actor=user)
         flash("Your password is set. Sign in with it now.", "success")
         return redirect(url_for("auth.login"))
@@ -241,7 +241,8 @@ def edit_user(user_id: int):
                 services.update_user(user, _user_data(form))
                 services.set_working_hours(user, form.hours_dict())
                 if form.password.data:
-                    services.set_password(user, form.password.data)
+                    services.set_password(user, form.password.data)  # ends every session of theirs
+                    keep_own_session(user)
             except services.AccountError as exc:
                 refused(form, exc)
             else:

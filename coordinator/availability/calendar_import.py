@@ -50,7 +50,6 @@ user. Individual unreadable events are skipped and described in ``ImportResult.p
 
 from __future__ import annotations
 
-import time as _time
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from itertools import islice
@@ -85,10 +84,11 @@ from coordinator.availability.ics_text import (
     _as_list,
     _clean_text,
     _custom_zone,
-    _decode,
     _iana_zone,
+    _logical_lines,
     _normalise_email,
     _parse,
+    _parse_zones,
     _slim,
     _words,
 )
@@ -164,7 +164,7 @@ def parse_busy_times(
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError("data must be the uploaded file's bytes")
-    started = _time.thread_time()
+    deadline = limits.Deadline()
     start_utc, end_utc = timeutil.as_utc(range_start), timeutil.as_utc(range_end)
     if end_utc <= start_utc:
         raise ValueError("range_end must be after range_start")
@@ -178,10 +178,19 @@ def parse_busy_times(
             f"calendar files up to {limits.MAX_ICS_BYTES // (1024 * 1024)} MB can be imported."
         )
     window = ((start_utc - _QUERY_PADDING).date(), (end_utc + _QUERY_PADDING).date())
-    text, outside = _slim(_decode(bytes(data)), owner_email=owner_email, window=window)
-    calendars = _parse(text)
-    reader = _Reader(start_utc, end_utc, default_tz, default_zone, owner_email, started)
-    return reader.read(calendars, outside)
+    slimmed = _slim(_logical_lines(bytes(data), deadline), owner_email=owner_email, window=window, deadline=deadline)
+    calendars = _parse(slimmed.batches, deadline)
+    zones, unreadable_zones = _parse_zones(slimmed.zones, deadline)
+    reader = _Reader(start_utc, end_utc, default_tz, default_zone, owner_email, deadline)
+    for reason, label in slimmed.skipped:
+        reader.problems.skip(reason, [label])
+    for tzid in unreadable_zones:
+        reader.problems.note(
+            f"Skipped the time zone {_clean_text(tzid, _LABEL_MAX_CHARS)!r}: its definition could not be read."
+        )
+    for note in slimmed.notes:
+        reader.problems.note(note)
+    return reader.read(calendars, slimmed.outside + len(slimmed.skipped), zones)
 
 
 # ------------------------------------------------------------------------------------------ the reader
@@ -229,7 +238,7 @@ class _Reader:
         default_tz: str,
         default_zone: tzinfo,
         owner_email: str | None,
-        started: float | None = None,
+        deadline: limits.Deadline | None = None,
     ) -> None:
         self.start = start
         self.end = end
@@ -239,7 +248,7 @@ class _Reader:
         self.default_zone = default_zone
         self.owner = _normalise_email(owner_email) if owner_email else None
         self.problems = _Problems()
-        self.deadline = (_time.thread_time() if started is None else started) + limits.MAX_PROCESSING_SECONDS
+        self.deadline = deadline or limits.Deadline()
         self._zones: dict[str, tzinfo | None] = {}
         self._tz_components: dict[str, Any] = {}
         self._custom_zones = 0
@@ -247,11 +256,13 @@ class _Reader:
 
     # ------------------------------------------------------------------------------------------ driver
 
-    def read(self, calendars: list[Calendar], outside: int = 0) -> ImportResult:
-        """Read the parsed calendars; ``outside`` VEVENTs were already dropped as lying outside the range."""
+    def read(self, calendars: list[Calendar], outside: int = 0, zones: dict[str, Any] | None = None) -> ImportResult:
+        """Read the parsed calendars; ``outside`` VEVENTs were already dropped as lying outside the range;
+        ``zones`` are the file's own readable VTIMEZONE definitions by TZID."""
         self._check_deadline()
         groups: dict[str, list[_Prepared]] = {}
         event_count = outside
+        self._tz_components.update(zones or {})
         for calendar in calendars:
             for component in calendar.subcomponents:
                 if component.name == _TZ_COMPONENT and "TZID" in component:
@@ -276,6 +287,8 @@ class _Reader:
             except _Skip as skip:
                 self.problems.skip(skip.reason, [p.label for p in group])
                 continue
+            except CalendarImportError:
+                raise  # the time budget is spent: the whole import fails
             except Exception:  # the library on untrusted data: report the series, keep the rest
                 self.problems.skip(_UNREADABLE, [p.label for p in group])
                 continue
@@ -302,11 +315,7 @@ class _Reader:
         )
 
     def _check_deadline(self) -> None:
-        if _time.thread_time() > self.deadline:
-            raise CalendarImportError(
-                f"This calendar is too complex to import: reading it took longer than "
-                f"{limits.MAX_PROCESSING_SECONDS:g} seconds."
-            )
+        self.deadline.check()
 
     # ------------------------------------------------------------------------------- expand one series
 
@@ -320,6 +329,7 @@ class _Reader:
         blocks: list[BusyBlock] = []
         most = limits.MAX_OCCURRENCES_PER_EVENT * 2 + 1
         for occurrence in islice(series.between(self.query_start, self.query_end), most):
+            self._check_deadline()
             if occurrence.info.blocks:
                 block = self._block(occurrence.info, occurrence.start, occurrence.end)
                 if block is not None:

@@ -9,6 +9,7 @@ a test can lower one with monkeypatch.
 from __future__ import annotations
 
 import math
+import time as _time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -33,10 +34,20 @@ MAX_CUSTOM_TIMEZONES = 20
 """VTIMEZONE definitions built from a file (names not in the IANA or Windows tables)."""
 MAX_EVENTS = 20_000
 """VEVENTs that need reading; events that plainly lie outside the range are dropped first and not counted."""
-MAX_PROCESSING_SECONDS = 5.0
-"""CPU-time budget of one import (this thread's, so a busy server does not fail it). Parsing cannot be
-interrupted, so the budget is checked after it and between events; past it the import fails instead of
-returning a partial result."""
+MAX_LINES_PER_EVENT = 6_000
+"""Kept (unfolded) lines of one VEVENT; more and the event is skipped before parsing (one event is parsed at once)."""
+MAX_LINE_CHARS = 100_000
+"""Longest kept line (RDATE/EXDATE lines are limited by their number of dates instead); longer: the event is skipped."""
+MAX_ZONE_DEFINITIONS = 50
+"""Distinct VTIMEZONE definitions read from one file; later ones are ignored (and the import says so)."""
+MAX_PROCESSING_SECONDS = 4.0
+"""CPU-time budget of one import (this thread's). It is checked all along the way (while lines are unfolded and
+decoded, between batches of parsed events, per event and per occurrence), so a file is refused soon after the
+budget is spent instead of after it has been read; past it the import fails instead of returning a partial
+result."""
+MAX_WALL_SECONDS = 4.5
+"""Wall-clock ceiling of one import, checked at the same points: the upload is answered (a 400 with a reason)
+well within the 5 seconds promised and long before gunicorn's 30-second worker timeout, even on a busy host."""
 MAX_PROBLEMS = 20
 
 
@@ -46,6 +57,22 @@ class CalendarImportError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class Deadline:
+    """The time budget of one import; `check()` is cheap enough to call every few thousand lines or per event."""
+
+    def __init__(self, started_cpu: float | None = None) -> None:
+        self.cpu_until = (_time.thread_time() if started_cpu is None else started_cpu) + MAX_PROCESSING_SECONDS
+        self.wall_until = _time.monotonic() + MAX_WALL_SECONDS
+
+    def check(self) -> None:
+        """Raise CalendarImportError once either budget is spent."""
+        if _time.thread_time() > self.cpu_until or _time.monotonic() > self.wall_until:
+            raise CalendarImportError(
+                f"This calendar is too complex to import: reading it took longer than "
+                f"{MAX_PROCESSING_SECONDS:g} seconds. Export a shorter period and try again."
+            )
 
 
 # ------------------------------------------------------------------------------------------------ problems
@@ -61,6 +88,7 @@ _NO_START = _Reason("no start time", "without a start time")
 _TOO_FREQUENT = _Reason("it repeats too often to import", "that repeat too often to import")
 _TOO_MANY_DATES = _Reason("too many extra or excluded dates", "with too many extra or excluded dates")
 _UNREADABLE = _Reason("it could not be read", "that could not be read")
+_TOO_LARGE = _Reason("it is too large to read", "that are too large to read")
 
 
 def _unreadable(what: str) -> _Reason:

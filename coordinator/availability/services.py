@@ -42,6 +42,7 @@ __all__ = [
     "delete_manual_block",
     "import_range",
     "local_span",
+    "CalendarReading",
     "read_calendar_file",
     "remove_import",
     "replace_import",
@@ -249,11 +250,29 @@ def import_range(user: User, today: date | None = None) -> tuple[datetime, datet
             timeutil.local_day_bounds(today + timedelta(weeks=IMPORT_WEEKS), user.timezone)[0])
 
 
-def read_calendar_file(user: User, data: bytes) -> ImportResult:
-    """Read an uploaded calendar export for the import range. Changes nothing.
+@dataclass(frozen=True)
+class CalendarReading:
+    """What reading a person's calendar file needs to know about them, as plain values: the file is read with no
+    database transaction open (the view ends it first), so nothing here may load from the database."""
+
+    start: datetime
+    end: datetime
+    timezone: str
+    email: str
+
+    @classmethod
+    def of(cls, user: User) -> CalendarReading:
+        start, end = import_range(user)
+        return cls(start, end, user.timezone, user.email)
+
+
+def read_calendar_file(user: User | CalendarReading, data: bytes) -> ImportResult:
+    """Read an uploaded calendar export for the import range. Changes nothing, and touches no database when given a
+    `CalendarReading` (which the view takes before it ends its transaction for the read).
 
     Raises AvailabilityError (on the ``calendar_file`` field) for an empty, too large or unreadable file.
     """
+    reading = user if isinstance(user, CalendarReading) else CalendarReading.of(user)
     if not data:
         raise AvailabilityError("This file is empty. Export your calendar again and choose the .ics file.",
                                 "calendar_file")
@@ -264,9 +283,9 @@ def read_calendar_file(user: User, data: bytes) -> ImportResult:
     if data.startswith(b"PK\x03\x04"):
         raise AvailabilityError("This is a ZIP archive (Google Calendar exports one). Unzip it and choose the "
                                 ".ics file of your calendar.", "calendar_file")
-    start, end = import_range(user)
     try:
-        return calendar_import.parse_busy_times(data, start, end, user.timezone, owner_email=user.email)
+        return calendar_import.parse_busy_times(data, reading.start, reading.end, reading.timezone,
+                                                owner_email=reading.email)
     except CalendarImportError as exc:
         raise AvailabilityError(exc.message, "calendar_file") from exc
 

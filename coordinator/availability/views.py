@@ -35,7 +35,7 @@ from coordinator.availability.models import BusyBlock, CandidateWindow
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate
 from coordinator.timeutil import format_span
-from coordinator.web import done, refused, submitted
+from coordinator.web import done, end_read_transaction, refused, submitted
 
 bp = Blueprint("availability", __name__)
 
@@ -251,8 +251,12 @@ def import_calendar(user_id: int):
     if form.validate_on_submit():
         upload = form.calendar_file.data
         data = upload.stream.read(calendar_import.MAX_ICS_BYTES + 1)
+        reading = services.CalendarReading.of(owner)
+        # Reading the file takes up to seconds; on SQLite this POST's transaction holds the write lock, and others
+        # could not sign in meanwhile. End it: the import is written in a new transaction once the file is read.
+        end_read_transaction()
         try:
-            result = services.read_calendar_file(owner, data)
+            result = services.read_calendar_file(reading, data)
         except services.AvailabilityError as exc:
             refused(form, exc)
         else:

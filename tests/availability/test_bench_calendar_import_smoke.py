@@ -26,7 +26,11 @@ def test_quick_run_prints_a_table(capsys) -> None:
     assert bench.main(["--quick"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[1].split()[:3] == ["range", "events", "size_kb"]
-    assert [line.split()[:2] for line in out[2:]] == [["2", "weeks"], ["10", "weeks"]]
+    assert [line.split()[:2] for line in out[2:4]] == [["2", "weeks"], ["10", "weeks"]]
+    hostile = out[out.index("") + 1 :]
+    assert hostile[0].split()[:2] == ["file", "size_mb"]
+    assert [line.split()[0] for line in hostile[1:]] == ["folded-2000", "events-500"]
+    assert all("read," in line for line in hostile[1:])
 
 
 def test_generated_calendar_is_deterministic_and_readable() -> None:
