@@ -49,6 +49,12 @@ def form_status(form: Any) -> int:
     return 400 if form.errors or form.form_errors else 200
 
 
+def first_error(form: Any, default: str) -> str:
+    """The first message of the first field that failed, or `default`: what a button's page says when it has no
+    form to show again."""
+    return next((e for field in form for e in field.errors), default)
+
+
 def apply_service_error(form: Any, exc: Exception) -> None:
     """Show a service's refusal on the field it names (its `field`), or above the form when it names none."""
     message = getattr(exc, "message", None) or str(exc)

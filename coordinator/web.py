@@ -39,6 +39,16 @@ class App(Flask):
         return response
 
 
+def allowed_or_404(model: type[T], ident: int, *rules: Callable[[Any, T], bool]) -> T:
+    """The row of `model` a URL names: a 404 when there is none, a 403 when a rule (`can_...(user, row)`) refuses
+    the signed-in user."""
+    row = db.get_or_404(model, ident)
+    for rule in rules:
+        if not rule(current_user, row):
+            abort(403)
+    return row
+
+
 def discard_changes() -> None:
     """Forget what this request wrote so far, because a service refused half-way: the page that follows shows
     what is saved, and the request ends without committing even when it answers with a redirect."""

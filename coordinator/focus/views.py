@@ -25,7 +25,7 @@ from coordinator.focus.rating import RATINGS_BEST_FIRST, Rating
 from coordinator.forms import choices, form_status
 from coordinator.hiring.models import Job
 from coordinator.loops.models import PlanSession
-from coordinator.web import FORM_EXPIRED, discard_changes, done, refused, require_valid, submitted
+from coordinator.web import FORM_EXPIRED, allowed_or_404, discard_changes, done, refused, require_valid, submitted
 
 bp = Blueprint("focus", __name__)
 
@@ -270,11 +270,8 @@ def edit_qualifications(user_id: int):
 # --- a job's focus areas -------------------------------------------------------------------------------------------
 
 def _job_or_404(job_id: int, edit: bool = False) -> Job:
-    job = db.get_or_404(Job, job_id)
-    require(can_view_job(current_user, job))
-    if edit:
-        require(can_edit_job_interviewing(current_user, job))
-    return job
+    rules = (can_view_job, can_edit_job_interviewing) if edit else (can_view_job,)
+    return allowed_or_404(Job, job_id, *rules)
 
 
 @bp.route("/jobs/<int:job_id>/focus-areas", methods=["GET", "POST"])

@@ -18,6 +18,7 @@ from coordinator import timeutil
 from coordinator.audit.services import client_ip
 from coordinator.auth.permissions import can_manage_candidate_page
 from coordinator.extensions import db
+from coordinator.forms import first_error
 from coordinator.invites.services import smtp_configured
 from coordinator.loops import services as loops
 from coordinator.loops.lookup import loop_or_404
@@ -261,8 +262,7 @@ def notes(token: str):
     form = NoteForm()
     tz = services.clean_zone(request.form.get("tz")) or loop.candidate.timezone
     if not form.validate_on_submit():
-        errors = [e for f in form for e in f.errors]
-        abort(400, description=errors[0] if errors else "Write your note and choose whom it is for.")
+        abort(400, description=first_error(form, "Write your note and choose whom it is for."))
     try:
         note = services.add_note(loop, form.to_user_id.data, form.body.data)
     except services.PortalError as exc:
@@ -284,6 +284,11 @@ def _candidate_invited(change: loops.Change) -> bool:
 def _refuse(loop: Loop, message: str):
     """A recruiter's bad input: the message, in the site's layout, with a way back (400)."""
     return render_template("portal/recruiter_error.html", loop=loop, message=message), 400
+
+
+def _back_to_panel(loop: Loop) -> Response:
+    """Back to the loop page's "Candidate page" panel, where the recruiter pressed the button."""
+    return redirect(url_for("loops.show", loop_id=loop.id, _anchor="candidate-page"))
 
 
 def _managed(loop_id: int) -> Loop:
@@ -326,7 +331,7 @@ def send_link(loop_id: int):
     loop = _managed(loop_id)
     form = SendLinkForm()
     if not form.validate_on_submit():
-        return _refuse(loop, next((e for f in form for e in f.errors), "Say how many days the link works."))
+        return _refuse(loop, first_error(form, "Say how many days the link works."))
     try:
         link, token = services.create_link(loop, current_user, form.days.data)
         url = services.portal_url(token)
@@ -354,7 +359,7 @@ def revoke_link(loop_id: int):
     count = services.revoke_links(loop, current_user)
     flash("The candidate's link no longer works." if count else "There was no working link to revoke.",
           "success" if count else "info")
-    return redirect(url_for("loops.show", loop_id=loop.id, _anchor="candidate-page"))
+    return _back_to_panel(loop)
 
 
 @bp.route("/loops/<int:loop_id>/candidate-page/settings", methods=["POST"])
@@ -363,7 +368,7 @@ def settings(loop_id: int):
     loop = _managed(loop_id)
     form = PortalSettingsForm()
     if not form.validate_on_submit():
-        return _refuse(loop, next((e for f in form for e in f.errors), "Check the candidate page settings."))
+        return _refuse(loop, first_error(form, "Check the candidate page settings."))
     try:
         services.update_settings(loop, current_user, bool(form.allow_self_booking.data),
                                  form.what_to_expect.data or "")
@@ -371,7 +376,7 @@ def settings(loop_id: int):
         discard_changes()
         return _refuse(loop, exc.message)
     flash("Candidate page settings saved.", "success")
-    return redirect(url_for("loops.show", loop_id=loop.id, _anchor="candidate-page"))
+    return _back_to_panel(loop)
 
 
 @bp.route("/loops/<int:loop_id>/candidate-page/notes/<int:note_id>/passed-on", methods=["POST"])
@@ -385,4 +390,4 @@ def note_passed_on(loop_id: int, note_id: int):
     except services.PortalError:
         abort(404)
     flash(f"Marked as passed on to {note.to_user.name}.", "success")
-    return redirect(url_for("loops.show", loop_id=loop.id, _anchor="candidate-page"))
+    return _back_to_panel(loop)
