@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
 from coordinator.dbtypes import UTCDateTime, one_of
+from coordinator.enums import LabelOf
 from coordinator.extensions import db
 from coordinator.timeutil import now_utc
 
@@ -109,13 +110,8 @@ class OutboxMessage(db.Model):
     #: when the SMTP server accepted it
     sent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    @property
-    def status_label(self) -> str:
-        return OutboxStatus(self.status).label
-
-    @property
-    def kind_label(self) -> str:
-        return OutboxKind(self.kind).label
+    status_label = LabelOf("status", OutboxStatus)
+    kind_label = LabelOf("kind", OutboxKind)
 
     @property
     def audience(self) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
 from coordinator.dbtypes import UTCDateTime, one_of
+from coordinator.enums import LabelOf
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate
 from coordinator.invites.models import OutboxMessage
@@ -85,13 +86,8 @@ class Reminder(db.Model):
     def kind_enum(self) -> ReminderKind:
         return ReminderKind(self.kind)
 
-    @property
-    def kind_label(self) -> str:
-        return ReminderKind(self.kind).label
-
-    @property
-    def status_label(self) -> str:
-        return ReminderStatus(self.status).label
+    kind_label = LabelOf("kind", ReminderKind)
+    status_label = LabelOf("status", ReminderStatus)
 
     @property
     def about_line(self) -> str:
