@@ -15,7 +15,6 @@ from coordinator.auth.permissions import (
     can_edit_job,
     can_view_candidate,
     can_view_job,
-    require,
     visible_candidates,
     visible_jobs,
 )
@@ -27,7 +26,7 @@ from coordinator.hiring.forms import CandidateForm, JobForm
 from coordinator.hiring.models import Candidate, CandidateStage, Job
 from coordinator.loops.models import Loop
 from coordinator.reminders import services as reminders
-from coordinator.web import allowed_or_404, done, submitted
+from coordinator.web import allowed, allowed_or_404, done, submitted
 
 bp = Blueprint("hiring", __name__)
 
@@ -57,9 +56,8 @@ def _job_data(form: JobForm) -> services.JobData:
 
 
 @bp.route("/jobs/new", methods=["GET", "POST"])
-@login_required
+@allowed(can_create_job)
 def add_job():
-    require(can_create_job(current_user))
     form = _job_form()
     response = submitted(form, services.HiringError, lambda: services.create_job(_job_data(form)),
                          lambda job: done(f"The job “{job.title}” is created.", url_for("hiring.job", job_id=job.id)))
@@ -132,9 +130,8 @@ def _check_job_choice(form: CandidateForm, candidate: Candidate | None = None) -
 
 
 @bp.route("/candidates/new", methods=["GET", "POST"])
-@login_required
+@allowed(can_create_candidate)
 def add_candidate():
-    require(can_create_candidate(current_user))
     form = _candidate_form()
     if request.method == "GET":
         form.job_id.data = request.args.get("job", type=int)
