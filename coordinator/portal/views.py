@@ -7,10 +7,12 @@ and `Referrer-Policy: no-referrer`. `bp` holds the recruiter's actions (send or 
 
 from __future__ import annotations
 
+from typing import TypeVar
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -38,6 +40,7 @@ from coordinator.web import discard_changes, persist_apart, require_valid
 
 portal = Blueprint("portal", __name__, url_prefix="/c")
 bp = Blueprint("candidate_page", __name__)
+F = TypeVar("F", bound=FlaskForm)
 
 
 # --- the gate: rate limit, token lookup, private headers -----------------------------------------------------------
@@ -295,6 +298,16 @@ def _managed(loop_id: int) -> Loop:
     return loop_or_404(loop_id, can_manage_candidate_page)
 
 
+def _panel_form(loop_id: int, form_class: type[F], message: str) -> tuple[Loop, F]:
+    """The loop and the posted form of one of the panel's forms; a form that does not validate ends the request
+    with the refusal page (400) saying its first field error, or `message`."""
+    loop = _managed(loop_id)
+    form = form_class()
+    if not form.validate_on_submit():
+        abort(make_response(_refuse(loop, first_error(form, message))))
+    return loop, form
+
+
 @bp.app_template_global("candidate_page_panel")
 def candidate_page_panel(loop: Loop) -> dict:
     """What the loop page's "Candidate page" panel shows (called from the template)."""
@@ -328,10 +341,7 @@ def candidate_page_panel(loop: Loop) -> dict:
 @bp.route("/loops/<int:loop_id>/candidate-page/link", methods=["POST"])
 @login_required
 def send_link(loop_id: int):
-    loop = _managed(loop_id)
-    form = SendLinkForm()
-    if not form.validate_on_submit():
-        return _refuse(loop, first_error(form, "Say how many days the link works."))
+    loop, form = _panel_form(loop_id, SendLinkForm, "Say how many days the link works.")
     try:
         link, token = services.create_link(loop, current_user, form.days.data)
         url = services.portal_url(token)
@@ -365,10 +375,7 @@ def revoke_link(loop_id: int):
 @bp.route("/loops/<int:loop_id>/candidate-page/settings", methods=["POST"])
 @login_required
 def settings(loop_id: int):
-    loop = _managed(loop_id)
-    form = PortalSettingsForm()
-    if not form.validate_on_submit():
-        return _refuse(loop, first_error(form, "Check the candidate page settings."))
+    loop, form = _panel_form(loop_id, PortalSettingsForm, "Check the candidate page settings.")
     try:
         services.update_settings(loop, current_user, bool(form.allow_self_booking.data),
                                  form.what_to_expect.data or "")
