@@ -121,7 +121,8 @@ def test_a_scheduler_that_was_down_for_two_days_sends_what_fell_due_meanwhile(ap
     finally:
         before.stop()
     assert _counts() == {"pending": _counts()["pending"]} and not handler.envelopes
-    # It comes back 36 to 60 hours later (by the time of day): far past the poll interval and APScheduler's misfire grace time.
+    # It comes back 36 to 60 hours later (by the time of day): far past the poll interval and APScheduler's misfire
+    # grace time.
     after = Scheduler(url, tmp_path / "after.log", offset=offset, env=smtp)
     try:
         wait_until(lambda: _counts().get("sent", 0) == 10, 40, "the overdue reminders", after.output)
