@@ -1,16 +1,19 @@
-"""Column types shared by the models, and the two helpers every link table uses (its key, keeping its rows in step)."""
+"""Column types shared by the models, the CHECK that keeps an enum column to its values, and the two helpers every
+link table uses (its key, keeping its rows in step)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import MappedColumn, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from coordinator.enums import sql_in
 from coordinator.timeutil import as_utc
 
 
@@ -38,6 +41,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def one_of(column: str, values: type[StrEnum], name: str | None = None) -> CheckConstraint:
+    """The CHECK constraint that keeps `column` to the enum's stored values (NULL passes), named `<column>_known`
+    unless `name` says otherwise: the database refuses a value the code does not know."""
+    return CheckConstraint(f"{column} IN ({sql_in(values)})", name=name or f"{column}_known")
 
 
 def link_key(target: str, ondelete: str = "CASCADE", *, index: bool = False) -> MappedColumn[Any]:

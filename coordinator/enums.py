@@ -42,9 +42,10 @@ class LabelledEnum(StrEnum):
 
 class LabelOf:
     """A model's read-only attribute that shows a stored value as its enum's label, e.g.
-    `status_label = LabelOf("status", JobStatus)`; an empty value (none chosen yet) reads as ""."""
+    `status_label = LabelOf("status", JobStatus)`; an empty value (none chosen yet) reads as "". The enum is a
+    LabelledEnum or any StrEnum whose members have a `label`."""
 
-    def __init__(self, attribute: str, enum: type[LabelledEnum]) -> None:
+    def __init__(self, attribute: str, enum: type[StrEnum]) -> None:
         self.attribute = attribute
         self.enum = enum
 

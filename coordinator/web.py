@@ -3,12 +3,13 @@ template helpers and security headers."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
 from flask import Flask, Response, abort, flash, g, redirect, request, session, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 from werkzeug.routing import IntegerConverter
 
@@ -37,6 +38,30 @@ class App(Flask):
         else:
             db.session.rollback()
         return response
+
+
+def allowed(rule: Callable[[Any], bool]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A view for a signed-in user whom `rule` (`can_...(user)`) allows: `login_required` (a visitor is sent to
+    sign in), then a 403 page when the rule refuses."""
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(view)
+        @login_required
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            if not rule(current_user):
+                abort(403)
+            return view(*args, **kwargs)
+        return checked
+    return decorate
+
+
+def allowed_or_404(model: type[T], ident: int, *rules: Callable[[Any, T], bool]) -> T:
+    """The row of `model` a URL names: a 404 when there is none, a 403 when a rule (`can_...(user, row)`) refuses
+    the signed-in user."""
+    row = db.get_or_404(model, ident)
+    for rule in rules:
+        if not rule(current_user, row):
+            abort(403)
+    return row
 
 
 def discard_changes() -> None:

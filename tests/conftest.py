@@ -22,7 +22,10 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from hypothesis import settings
 from itsdangerous import URLSafeTimedSerializer
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from sqlalchemy import create_engine, text
+from werkzeug.routing import Rule
 
 from coordinator import create_app, timeutil
 from coordinator.auth.models import User
@@ -35,6 +38,49 @@ from tests.helpers import IS_CI, Clock, login, new_candidate, new_job, new_org, 
 settings.register_profile("ci", max_examples=500)
 settings.register_profile("dev", max_examples=50)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if IS_CI else "dev"))
+
+# --- one app per test, built fast ---------------------------------------------------------------------------
+# Most tests make their own app (create_app per test, as a fresh process would). Two things create_app and its
+# first pages redo every time cost more than the test itself, and their result is the same for every app of the
+# run, so each worker process keeps it: werkzeug's generated URL builder for each rule (its code depends only on
+# the rule; about 80% of create_app) and Jinja's compiled template code (a bytecode cache, keyed on the
+# template's source as Jinja always does). URLs and pages come out exactly as without them.
+
+_url_builders: dict[tuple, Callable[..., tuple[str, str]]] = {}
+_compile_url_builder = Rule._compile_builder
+
+
+def _cached_url_builder(self: Rule, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
+    converters = tuple((name, type(conv)) for name, conv in self._converters.items())
+    try:
+        key = (self.rule, tuple(self._trace), tuple(sorted((self.defaults or {}).items())), converters,
+               append_unknown)
+        builder = _url_builders.get(key)
+    except TypeError:  # an unhashable default: build it as werkzeug does
+        return _compile_url_builder(self, append_unknown)
+    if builder is None:
+        builder = _url_builders[key] = _compile_url_builder(self, append_unknown)
+    return builder
+
+
+Rule._compile_builder = _cached_url_builder  # type: ignore[method-assign]
+
+
+class _TemplateCode(BytecodeCache):
+    """Compiled templates kept in memory for the worker's lifetime."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": _TemplateCode()}
 
 PG_URL_VAR = "COORDINATOR_TEST_DATABASE_URL"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"  # the local server on dev and CI machines

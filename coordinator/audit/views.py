@@ -3,27 +3,26 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from coordinator.audit import services as audit
 from coordinator.audit.models import AuditEvent, RolePolicy
 from coordinator.auth import services as auth_services
-from coordinator.auth.permissions import can_manage_users, require
+from coordinator.auth.permissions import can_manage_users
 from coordinator.auth.roles import Role
 from coordinator.auth.totp import requires_totp
 from coordinator.extensions import db
-from coordinator.web import keep_own_session
+from coordinator.web import allowed, keep_own_session
 
 bp = Blueprint("audit", __name__)
 PAGE = 100
 
 
 @bp.route("/audit")
-@login_required
+@allowed(can_manage_users)
 def log():
-    require(can_manage_users(current_user))
     action = request.args.get("action", "")[:48]
     who = request.args.get("who", "")[:254].strip().lower()
     before = request.args.get("before", type=int)
@@ -45,9 +44,8 @@ def _people(n: int) -> str:
 
 
 @bp.route("/admin/security", methods=["GET", "POST"])
-@login_required
+@allowed(can_manage_users)
 def security():
-    require(can_manage_users(current_user))
     policies = {p.role: p for p in db.session.scalars(select(RolePolicy))}
     if request.method == "POST":
         wanted = set(request.form.getlist("requires_totp"))

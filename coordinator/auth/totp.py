@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pyotp
 import segno
 
@@ -19,8 +21,10 @@ def provisioning_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
 
 
+@lru_cache(maxsize=16)
 def qr_data_uri(uri: str) -> str:
-    """The QR code the authenticator app scans, as an SVG data URI for an <img>."""
+    """The QR code the authenticator app scans, as an SVG data URI for an <img>. Kept for the last few URIs: the
+    setup page shows the same one again after every wrong code, and drawing it is most of that page's time."""
     return segno.make(uri, error="m").svg_data_uri(scale=5)
 
 

@@ -13,13 +13,13 @@ from coordinator.audit.services import client_ip
 from coordinator.auth import services, totp
 from coordinator.auth.forms import LoginForm, ProfileForm, SetPasswordForm, TotpForm, UserForm
 from coordinator.auth.models import User
-from coordinator.auth.permissions import can_manage_users, require
+from coordinator.auth.permissions import can_manage_users
 from coordinator.auth.roles import Role
 from coordinator.extensions import db
 from coordinator.forms import apply_service_error
 from coordinator.ratelimit import too_many
 from coordinator.timeutil import now_utc
-from coordinator.web import keep_own_session, refused
+from coordinator.web import allowed, keep_own_session, refused
 
 bp = Blueprint("auth", __name__)
 
@@ -183,9 +183,8 @@ def set_password(token: str):
 # --- user administration -------------------------------------------------------------------------------------
 
 @bp.route("/users")
-@login_required
+@allowed(can_manage_users)
 def users():
-    require(can_manage_users(current_user))
     rows = db.session.scalars(select(User).order_by(User.name)).all()
     return render_template("auth/users.html", users=rows)
 
@@ -200,9 +199,8 @@ def _user_data(form: UserForm) -> services.UserData:
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
-@login_required
+@allowed(can_manage_users)
 def add_user():
-    require(can_manage_users(current_user))
     form = UserForm()
     if request.method == "GET":
         form.timezone.data = current_app.config["DEFAULT_TIMEZONE"]
@@ -225,9 +223,8 @@ def add_user():
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
-@login_required
+@allowed(can_manage_users)
 def edit_user(user_id: int):
-    require(can_manage_users(current_user))
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user)
     if request.method == "GET":
@@ -255,9 +252,8 @@ def edit_user(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/password-link", methods=["POST"])
-@login_required
+@allowed(can_manage_users)
 def password_link(user_id: int):
-    require(can_manage_users(current_user))
     user = db.get_or_404(User, user_id)
     return _show_password_link(user)
 

@@ -22,7 +22,6 @@ from coordinator.auth.permissions import (
     can_manage_users,
     can_view_availability,
     can_view_candidate,
-    require,
 )
 from coordinator.availability import calendar_import, services
 from coordinator.availability.forms import (
@@ -35,18 +34,9 @@ from coordinator.availability.models import BusyBlock, CandidateWindow
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate
 from coordinator.timeutil import format_span
-from coordinator.web import done, end_read_transaction, refused, submitted
+from coordinator.web import allowed_or_404, done, end_read_transaction, refused, submitted
 
 bp = Blueprint("availability", __name__)
-
-MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL; a larger number in a URL must be a 404, not a database error
-
-
-def _get_or_404(model, ident: int):
-    if not 0 < ident <= MAX_ID:
-        abort(404)
-    return db.get_or_404(model, ident)
-
 
 # --- showing times --------------------------------------------------------------------------------------------
 
@@ -105,15 +95,11 @@ def _group_blocks(blocks: list[BusyBlock], tz: str, viewer_tz: str, today: date,
 
 
 def _owner_or_404(user_id: int) -> User:
-    owner = _get_or_404(User, user_id)
-    require(can_view_availability(current_user, owner))
-    return owner
+    return allowed_or_404(User, user_id, can_view_availability)
 
 
 def _editable_owner(user_id: int) -> User:
-    owner = _owner_or_404(user_id)
-    require(can_edit_availability(current_user, owner))
-    return owner
+    return allowed_or_404(User, user_id, can_view_availability, can_edit_availability)
 
 
 def _page_url(owner: User, anchor: str | None = None) -> str:
@@ -234,7 +220,7 @@ def add_block(user_id: int):
 @login_required
 def delete_block(user_id: int, block_id: int):
     owner = _editable_owner(user_id)
-    block = _get_or_404(BusyBlock, block_id)
+    block = db.get_or_404(BusyBlock, block_id)
     if block.user_id != owner.id or block.source != services.MANUAL:
         abort(404)
     when = format_span(block.start_dt, block.end_dt, owner.timezone)
@@ -323,11 +309,8 @@ def candidate_windows_panel(candidate: Candidate, form: CandidateWindowForm | No
 
 
 def _candidate_or_404(candidate_id: int, *, edit: bool) -> Candidate:
-    candidate = _get_or_404(Candidate, candidate_id)
-    require(can_view_candidate(current_user, candidate))
-    if edit:
-        require(can_edit_candidate_windows(current_user, candidate))
-    return candidate
+    rules = (can_view_candidate, can_edit_candidate_windows) if edit else (can_view_candidate,)
+    return allowed_or_404(Candidate, candidate_id, *rules)
 
 
 def _candidate_url(candidate: Candidate) -> str:
@@ -363,7 +346,7 @@ def windows(candidate_id: int):
 @login_required
 def delete_window(candidate_id: int, window_id: int):
     candidate = _candidate_or_404(candidate_id, edit=True)
-    window = _get_or_404(CandidateWindow, window_id)
+    window = db.get_or_404(CandidateWindow, window_id)
     if window.candidate_id != candidate.id:
         abort(404)
     when = format_span(window.start_dt, window.end_dt, candidate.timezone)

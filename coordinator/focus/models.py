@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
-from coordinator.dbtypes import UTCDateTime, link_key
-from coordinator.enums import LabelOf, sql_in
+from coordinator.dbtypes import UTCDateTime, link_key, one_of
+from coordinator.enums import LabelOf
 from coordinator.extensions import db
 from coordinator.focus.question_kind import QuestionKind
-from coordinator.focus.rating import RATINGS_BEST_FIRST, Rating, rating_check_sql
+from coordinator.focus.rating import RATINGS_BEST_FIRST, Rating
 from coordinator.hiring.models import Job
 from coordinator.timeutil import now_utc
 
@@ -63,7 +63,7 @@ class FocusAreaGuidance(db.Model):
     """What one rating level looks like for one focus area."""
 
     __tablename__ = "focus_area_guidance"
-    __table_args__ = (CheckConstraint(rating_check_sql(), name="rating_known"),)
+    __table_args__ = (one_of("rating", Rating),)
 
     #: the area
     focus_area_id: Mapped[int] = link_key("focus_areas.id")
@@ -95,7 +95,7 @@ class Question(db.Model):
     """An interview question tagged with a focus area and a kind, with follow-up probes."""
 
     __tablename__ = "questions"
-    __table_args__ = (CheckConstraint(f"kind IN ({sql_in(QuestionKind)})", name="kind_known"),)
+    __table_args__ = (one_of("kind", QuestionKind),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the question as the interviewer asks it

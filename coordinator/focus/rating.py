@@ -6,7 +6,7 @@ from here, scorecards and the debrief also the overall recommendation scale.
 
 from __future__ import annotations
 
-from coordinator.enums import LabelledEnum, sql_in
+from coordinator.enums import LabelledEnum
 
 
 class _FourPoints(LabelledEnum):
@@ -35,11 +35,6 @@ class Rating(_FourPoints):
 RATINGS_BEST_FIRST: tuple[Rating, ...] = tuple(reversed(Rating))
 
 
-def rating_check_sql(column: str = "rating") -> str:
-    """A CHECK constraint expression that admits only the scale's values."""
-    return f"{column} IN ({sql_in(Rating)})"
-
-
 class Recommendation(_FourPoints):
     """An interviewer's overall recommendation on a scorecard: four points, no neutral middle either."""
 
@@ -47,8 +42,3 @@ class Recommendation(_FourPoints):
     NO_HIRE = "no_hire", "No hire"
     HIRE = "hire", "Hire"
     STRONG_HIRE = "strong_hire", "Strong hire"
-
-
-def recommendation_check_sql(column: str = "recommendation") -> str:
-    """A CHECK constraint expression that admits only the recommendation scale's values (or NULL)."""
-    return f"{column} IN ({sql_in(Recommendation)})"

@@ -14,7 +14,6 @@ from coordinator.auth.permissions import (
     can_edit_qualifications,
     can_view_interview_library,
     can_view_job,
-    require,
 )
 from coordinator.extensions import db
 from coordinator.focus import services
@@ -25,7 +24,16 @@ from coordinator.focus.rating import RATINGS_BEST_FIRST, Rating
 from coordinator.forms import choices, form_status
 from coordinator.hiring.models import Job
 from coordinator.loops.models import PlanSession
-from coordinator.web import FORM_EXPIRED, discard_changes, done, refused, require_valid, submitted
+from coordinator.web import (
+    FORM_EXPIRED,
+    allowed,
+    allowed_or_404,
+    discard_changes,
+    done,
+    refused,
+    require_valid,
+    submitted,
+)
 
 bp = Blueprint("focus", __name__)
 
@@ -45,9 +53,8 @@ def _plan_rows(job: Job) -> list[tuple[PlanSession, list[FocusArea]]]:
 # --- focus areas ---------------------------------------------------------------------------------------------------
 
 @bp.route("/focus-areas")
-@login_required
+@allowed(can_view_interview_library)
 def areas():
-    require(can_view_interview_library(current_user))
     text = request.args.get("q", "")[:100]
     rows = db.session.scalars(services.search_focus_areas(text).limit(300)).all()
     ids = [a.id for a in rows]
@@ -79,9 +86,8 @@ def _area_form(area: FocusArea | None = None) -> FocusAreaForm:
 
 
 @bp.route("/focus-areas/new", methods=["GET", "POST"])
-@login_required
+@allowed(can_edit_interview_library)
 def add_area():
-    require(can_edit_interview_library(current_user))
     form = _area_form()
     job = db.session.get(Job, request.args.get("job", type=int) or 0)
     if job is not None and not can_edit_job_interviewing(current_user, job):
@@ -104,9 +110,8 @@ def add_area():
 
 
 @bp.route("/focus-areas/<int:area_id>")
-@login_required
+@allowed(can_view_interview_library)
 def area(area_id: int):
-    require(can_view_interview_library(current_user))
     area = db.get_or_404(FocusArea, area_id)
     questions = db.session.scalars(services.search_questions(area_id=area.id)).all()
     return render_template("focus/area.html", area=area, usage=services.area_usage(area), questions=questions,
@@ -114,9 +119,8 @@ def area(area_id: int):
 
 
 @bp.route("/focus-areas/<int:area_id>/edit", methods=["GET", "POST"])
-@login_required
+@allowed(can_edit_interview_library)
 def edit_area(area_id: int):
-    require(can_edit_interview_library(current_user))
     area = db.get_or_404(FocusArea, area_id)
     form = _area_form(area)
     response = submitted(form, services.FocusError, lambda: services.update_focus_area(area, _area_data(form)),
@@ -127,9 +131,8 @@ def edit_area(area_id: int):
 
 
 @bp.route("/focus-areas/<int:area_id>/delete", methods=["POST"])
-@login_required
+@allowed(can_edit_interview_library)
 def delete_area(area_id: int):
-    require(can_edit_interview_library(current_user))
     area = db.get_or_404(FocusArea, area_id)
     require_valid(FlaskForm(), FORM_EXPIRED)
     name = area.name
@@ -144,9 +147,8 @@ def delete_area(area_id: int):
 # --- the question bank ---------------------------------------------------------------------------------------------
 
 @bp.route("/questions")
-@login_required
+@allowed(can_view_interview_library)
 def questions():
-    require(can_view_interview_library(current_user))
     text = request.args.get("q", "")[:200]
     area_id = request.args.get("area", type=int)
     kind = request.args.get("kind", "")
@@ -177,9 +179,8 @@ def _question_page(form: QuestionForm, question: Question | None):
 
 
 @bp.route("/questions/new", methods=["GET", "POST"])
-@login_required
+@allowed(can_edit_interview_library)
 def add_question():
-    require(can_edit_interview_library(current_user))
     form = _question_form()
     if request.method == "GET":
         form.focus_area_id.data = request.args.get("area", type=int) or 0
@@ -200,9 +201,8 @@ def _bank_question_or_404(question_id: int) -> Question:
 
 
 @bp.route("/questions/<int:question_id>/edit", methods=["GET", "POST"])
-@login_required
+@allowed(can_edit_interview_library)
 def edit_question(question_id: int):
-    require(can_edit_interview_library(current_user))
     question = _bank_question_or_404(question_id)
     form = _question_form(question)
     response = submitted(form, services.FocusError, lambda: services.update_question(question, _question_data(form)),
@@ -212,9 +212,8 @@ def edit_question(question_id: int):
 
 
 @bp.route("/questions/<int:question_id>/archive", methods=["POST"])
-@login_required
+@allowed(can_edit_interview_library)
 def archive_question(question_id: int):
-    require(can_edit_interview_library(current_user))
     question = _bank_question_or_404(question_id)
     require_valid(FlaskForm(), FORM_EXPIRED)
     archive = request.form.get("archive", "1") == "1"
@@ -227,9 +226,8 @@ def archive_question(question_id: int):
 # --- qualifications ------------------------------------------------------------------------------------------------
 
 @bp.route("/qualifications")
-@login_required
+@allowed(can_view_interview_library)
 def qualifications():
-    require(can_view_interview_library(current_user))
     people = services.interviewers()
     levels = services.qualifications_of(u.id for u in people)
     areas = services.all_focus_areas()
@@ -238,9 +236,8 @@ def qualifications():
 
 
 @bp.route("/qualifications/<int:user_id>/edit", methods=["GET", "POST"])
-@login_required
+@allowed(can_edit_qualifications)
 def edit_qualifications(user_id: int):
-    require(can_edit_qualifications(current_user))
     person = db.get_or_404(User, user_id)
     areas = services.all_focus_areas()
     form = FlaskForm()
@@ -270,11 +267,8 @@ def edit_qualifications(user_id: int):
 # --- a job's focus areas -------------------------------------------------------------------------------------------
 
 def _job_or_404(job_id: int, edit: bool = False) -> Job:
-    job = db.get_or_404(Job, job_id)
-    require(can_view_job(current_user, job))
-    if edit:
-        require(can_edit_job_interviewing(current_user, job))
-    return job
+    rules = (can_view_job, can_edit_job_interviewing) if edit else (can_view_job,)
+    return allowed_or_404(Job, job_id, *rules)
 
 
 @bp.route("/jobs/<int:job_id>/focus-areas", methods=["GET", "POST"])

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
-from coordinator.dbtypes import UTCDateTime
-from coordinator.enums import LabelledEnum, LabelOf, sql_in
+from coordinator.dbtypes import UTCDateTime, one_of
+from coordinator.enums import LabelledEnum, LabelOf
 from coordinator.extensions import db
 from coordinator.timeutil import now_utc
 
@@ -35,7 +35,7 @@ class CandidateStage(LabelledEnum):
 
 class Job(db.Model):
     __tablename__ = "jobs"
-    __table_args__ = (CheckConstraint(f"status IN ({sql_in(JobStatus)})", name="status_known"),)
+    __table_args__ = (one_of("status", JobStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the role as advertised ("Senior Data Engineer")
@@ -62,7 +62,7 @@ class Job(db.Model):
 
 class Candidate(db.Model):
     __tablename__ = "candidates"
-    __table_args__ = (CheckConstraint(f"stage IN ({sql_in(CandidateStage)})", name="stage_known"),)
+    __table_args__ = (one_of("stage", CandidateStage),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: full name as the candidate writes it

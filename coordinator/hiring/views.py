@@ -15,7 +15,6 @@ from coordinator.auth.permissions import (
     can_edit_job,
     can_view_candidate,
     can_view_job,
-    require,
     visible_candidates,
     visible_jobs,
 )
@@ -27,7 +26,7 @@ from coordinator.hiring.forms import CandidateForm, JobForm
 from coordinator.hiring.models import Candidate, CandidateStage, Job
 from coordinator.loops.models import Loop
 from coordinator.reminders import services as reminders
-from coordinator.web import done, submitted
+from coordinator.web import allowed, allowed_or_404, done, submitted
 
 bp = Blueprint("hiring", __name__)
 
@@ -57,9 +56,8 @@ def _job_data(form: JobForm) -> services.JobData:
 
 
 @bp.route("/jobs/new", methods=["GET", "POST"])
-@login_required
+@allowed(can_create_job)
 def add_job():
-    require(can_create_job(current_user))
     form = _job_form()
     response = submitted(form, services.HiringError, lambda: services.create_job(_job_data(form)),
                          lambda job: done(f"The job “{job.title}” is created.", url_for("hiring.job", job_id=job.id)))
@@ -69,8 +67,7 @@ def add_job():
 @bp.route("/jobs/<int:job_id>")
 @login_required
 def job(job_id: int):
-    job = db.get_or_404(Job, job_id)
-    require(can_view_job(current_user, job))
+    job = allowed_or_404(Job, job_id, can_view_job)
     return render_template("hiring/job.html", job=job, can_edit=can_edit_job(current_user, job),
                            can_add_candidate=can_add_candidate_to_job(current_user, job))
 
@@ -78,8 +75,7 @@ def job(job_id: int):
 @bp.route("/jobs/<int:job_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_job(job_id: int):
-    job = db.get_or_404(Job, job_id)
-    require(can_edit_job(current_user, job))
+    job = allowed_or_404(Job, job_id, can_edit_job)
     form = _job_form(job)
     due_hours = job.feedback_due_hours
 
@@ -134,9 +130,8 @@ def _check_job_choice(form: CandidateForm, candidate: Candidate | None = None) -
 
 
 @bp.route("/candidates/new", methods=["GET", "POST"])
-@login_required
+@allowed(can_create_candidate)
 def add_candidate():
-    require(can_create_candidate(current_user))
     form = _candidate_form()
     if request.method == "GET":
         form.job_id.data = request.args.get("job", type=int)
@@ -151,8 +146,7 @@ def add_candidate():
 @bp.route("/candidates/<int:candidate_id>")
 @login_required
 def candidate(candidate_id: int):
-    candidate = db.get_or_404(Candidate, candidate_id)
-    require(can_view_candidate(current_user, candidate))
+    candidate = allowed_or_404(Candidate, candidate_id, can_view_candidate)
     loops = db.session.scalars(
         select(Loop).where(Loop.candidate_id == candidate.id).order_by(Loop.created_dt.desc())
     ).all()
@@ -164,8 +158,7 @@ def candidate(candidate_id: int):
 @bp.route("/candidates/<int:candidate_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_candidate(candidate_id: int):
-    candidate = db.get_or_404(Candidate, candidate_id)
-    require(can_edit_candidate(current_user, candidate))
+    candidate = allowed_or_404(Candidate, candidate_id, can_edit_candidate)
     form = _candidate_form(candidate)
     response = submitted(form, services.HiringError,
                          lambda: services.update_candidate(candidate, _candidate_data(form)),

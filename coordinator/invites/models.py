@@ -17,7 +17,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
-from coordinator.dbtypes import UTCDateTime
+from coordinator.dbtypes import UTCDateTime, one_of
+from coordinator.enums import LabelOf
 from coordinator.extensions import db
 from coordinator.timeutil import now_utc
 
@@ -66,17 +67,13 @@ class OutboxKind(StrEnum):
         return self.value.split("_", 1)[0]
 
 
-def _in(values: type[StrEnum]) -> str:
-    return ", ".join(f"'{v.value}'" for v in values)
-
-
 class OutboxMessage(db.Model):
     """One e-mail to one recipient, from the moment a page caused it until the SMTP server accepted it."""
 
     __tablename__ = "outbox_messages"
     __table_args__ = (
-        CheckConstraint(f"status IN ({_in(OutboxStatus)})", name="status_known"),
-        CheckConstraint(f"kind IN ({_in(OutboxKind)})", name="kind_known"),
+        one_of("status", OutboxStatus),
+        one_of("kind", OutboxKind),
         CheckConstraint("attempts >= 0", name="attempts_positive"),
         Index("ix_outbox_messages_due", "status", "next_attempt_dt"),
     )
@@ -113,13 +110,8 @@ class OutboxMessage(db.Model):
     #: when the SMTP server accepted it
     sent_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    @property
-    def status_label(self) -> str:
-        return OutboxStatus(self.status).label
-
-    @property
-    def kind_label(self) -> str:
-        return OutboxKind(self.kind).label
+    status_label = LabelOf("status", OutboxStatus)
+    kind_label = LabelOf("kind", OutboxKind)
 
     @property
     def audience(self) -> str:

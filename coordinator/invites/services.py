@@ -38,23 +38,8 @@ from werkzeug.routing import BuildError
 
 from coordinator.auth.models import User
 from coordinator.extensions import db
+from coordinator.invites import ical
 from coordinator.invites.email import build_invite_email
-from coordinator.invites.ical import (
-    CandidateEvent,
-    Grouping,
-    InviteError,
-    InviteLoop,
-    InvitePerson,
-    InviteSession,
-    SessionInterviewer,
-    candidate_cancel,
-    candidate_invite,
-    candidate_summary,
-    interviewer_invite,
-    interviewer_uninvite,
-    plan_candidate_events,
-    stable_uid,
-)
 from coordinator.invites.models import CandidateInviteEvent, OutboxKind, OutboxMessage, OutboxStatus
 from coordinator.invites.texts import TEXTS
 from coordinator.loops.changes import Change, ChangeKind
@@ -65,7 +50,7 @@ from coordinator.timeutil import format_day, format_instant, format_times, forma
 
 log = logging.getLogger(__name__)
 
-_GROUPINGS = {"session": Grouping.PER_SESSION, "block": Grouping.PER_BLOCK, "day": Grouping.PER_DAY}
+_GROUPINGS = {"session": ical.Grouping.PER_SESSION, "block": ical.Grouping.PER_BLOCK, "day": ical.Grouping.PER_DAY}
 _FINGERPRINT_SKIP = re.compile(rb"^(?:DTSTAMP|SEQUENCE)[:;][^\r\n]*\r\n", re.MULTILINE)
 _FINGERPRINT_STAMP = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -90,15 +75,15 @@ def app_url(endpoint: str, **values: Any) -> str:
 
 
 def session_uid(session_id: int) -> str:
-    return stable_uid("session", session_id, "interviewers", uid_domain())
+    return ical.stable_uid("session", session_id, "interviewers", uid_domain())
 
 
 def session_candidate_uid(session_id: int) -> str:
-    return stable_uid("session", session_id, "candidate", uid_domain())
+    return ical.stable_uid("session", session_id, "candidate", uid_domain())
 
 
 def loop_candidate_uid(loop_id: int) -> str:
-    return stable_uid("loop", loop_id, "candidate", uid_domain())
+    return ical.stable_uid("loop", loop_id, "candidate", uid_domain())
 
 
 #: where an interviewer's kit lives, when the kits feature is installed (first found wins)
@@ -124,8 +109,8 @@ def kit_url(loop: Loop, session: LoopSession, user_id: int) -> str:
 # ------------------------------------------------------------------------------------------- loop -> data
 
 
-def _person(user: User) -> InvitePerson:
-    return InvitePerson(user.name, user.email, user.job_title or "")
+def _person(user: User) -> ical.InvitePerson:
+    return ical.InvitePerson(user.name, user.email, user.job_title or "")
 
 
 def video_link(value: str) -> str | None:
@@ -169,22 +154,22 @@ class LoopData:
             focus = focus_areas(s.id for s in loop.sessions) if with_details else ({}, {})
         self._assigned, self._planned = focus
 
-    def organizer(self) -> InvitePerson:
+    def organizer(self) -> ical.InvitePerson:
         return _person(self.loop.recruiter)
 
-    def _interviewer(self, session: LoopSession, user: User) -> SessionInterviewer:
+    def _interviewer(self, session: LoopSession, user: User) -> ical.SessionInterviewer:
         if not self.with_details or (self.details_for is not None and user.id != self.details_for):
-            return SessionInterviewer(_person(user))
+            return ical.SessionInterviewer(_person(user))
         areas = self._assigned.get((session.id, user.id), self._planned.get(session.id, ()))
-        return SessionInterviewer(_person(user), areas, kit_url(self.loop, session, user.id))
+        return ical.SessionInterviewer(_person(user), areas, kit_url(self.loop, session, user.id))
 
-    def session(self, s: LoopSession, tz: str) -> InviteSession | None:
+    def session(self, s: LoopSession, tz: str) -> ical.InviteSession | None:
         """The session as the builder sees it, displayed in `tz`; None while it has no time."""
         if s.start_dt is None or s.end_dt is None:
             return None
         interviewers = [p.user for p in s.participants if p.role == ParticipantRole.INTERVIEWER.value]
         shadows = [self._interviewer(s, p.user) for p in s.participants if p.role == ParticipantRole.SHADOW.value]
-        return InviteSession(
+        return ical.InviteSession(
             uid=session_uid(s.id),
             candidate_uid=session_candidate_uid(s.id),
             sequence=s.ical_sequence,
@@ -202,18 +187,18 @@ class LoopData:
             status="CANCELLED" if s.status == SessionStatus.CANCELLED.value else "CONFIRMED",
         )
 
-    def invite_loop(self, sessions: Iterable[LoopSession], tz: str | None = None) -> InviteLoop:
+    def invite_loop(self, sessions: Iterable[LoopSession], tz: str | None = None) -> ical.InviteLoop:
         """An InviteLoop of these sessions; interviewer-side times shown in `tz` (default: the candidate's)."""
         zone = tz or self.candidate.timezone
         built = [x for x in (self.session(s, zone) for s in sessions) if x is not None]
-        return InviteLoop(
-            candidate=InvitePerson(self.candidate.name, self.candidate.email),
+        return ical.InviteLoop(
+            candidate=ical.InvitePerson(self.candidate.name, self.candidate.email),
             candidate_tz=self.candidate.timezone,
             job_title=self.candidate.job.title,
             organizer=self.organizer(),
             sessions=tuple(built),
             candidate_uid=loop_candidate_uid(self.loop.id),
-            grouping=_GROUPINGS.get(self.loop.candidate_grouping, Grouping.PER_SESSION),
+            grouping=_GROUPINGS.get(self.loop.candidate_grouping, ical.Grouping.PER_SESSION),
             block_gap=timedelta(minutes=max(15, self.loop.buffer_min or 0)),
         )
 
@@ -221,14 +206,14 @@ class LoopData:
 # ------------------------------------------------------------------------------------------- composing
 
 
-def mail_sender(on_behalf_of: User | None = None) -> InvitePerson:
+def mail_sender(on_behalf_of: User | None = None) -> ical.InvitePerson:
     """MAIL_FROM's address; the name says whose invite it is ("Rita Okafor via coordinator"), and replies go to
     that person (Reply-To), the ORGANIZER of the events."""
     name, addr = parseaddr(str(current_app.config.get("MAIL_FROM") or "coordinator@localhost"))
     name = name or "coordinator"
     if on_behalf_of is not None:
         name = f"{one_line(on_behalf_of.name, 120)} via {name}"
-    return InvitePerson(name, addr or "coordinator@localhost")
+    return ical.InvitePerson(name, addr or "coordinator@localhost")
 
 
 def smtp_configured() -> bool:
@@ -253,7 +238,7 @@ class _Queue:
     messages: list[OutboxMessage] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
-    def add(self, *, kind: OutboxKind, to: InvitePerson, subject: str, build_ics, audience: str,
+    def add(self, *, kind: OutboxKind, to: ical.InvitePerson, subject: str, build_ics, audience: str,
             context: dict[str, Any], uid: str, sequence: int) -> OutboxMessage:
         """Build the e-mail now (the bytes that will be sent) and add an outbox row. Bad data (an address that
         is not one) gives a failed row that says why, never an exception: the change itself goes through."""
@@ -273,7 +258,7 @@ class _Queue:
                 reply_to=self.organizer, date=self.now, message_id=f"<outbox.{uuid.uuid4().hex}@{uid_domain()}>",
                 filename="cancellation.ics" if method == "CANCEL" else "invite.ics",
             )
-        except InviteError as exc:
+        except ical.InviteError as exc:
             log.warning("outbox: could not build a %s for %r (loop %s): %s", kind.value, to.email, self.loop.id, exc)
             row.message, row.status, row.next_attempt_dt = b"", OutboxStatus.FAILED.value, None
             row.last_error = one_line(f"Could not build the message: {exc}", 1000)
@@ -287,7 +272,7 @@ class _Queue:
         return row
 
     @property
-    def organizer(self) -> InvitePerson:
+    def organizer(self) -> ical.InvitePerson:
         return _person(self.loop.recruiter)
 
 
@@ -339,7 +324,7 @@ def _queue_interviewers(q: _Queue, data: LoopData, change) -> None:
             q.add(
                 kind=kind, to=_person(user),
                 subject=_interviewer_subject("Invitation" if is_new else "Updated", data, s, user.timezone),
-                build_ics=lambda iloop=iloop, user=user, s=s: interviewer_invite(
+                build_ics=lambda iloop=iloop, user=user, s=s: ical.interviewer_invite(
                     iloop, user.email, stamp=q.now, method="REQUEST", session_uids=[session_uid(s.id)]),
                 audience="interviewer",
                 context={**_session_context(data, s, user), "action": "invite" if is_new else "update"},
@@ -354,7 +339,7 @@ def _queue_interviewers(q: _Queue, data: LoopData, change) -> None:
         q.add(
             kind=OutboxKind.INTERVIEWER_REMOVED, to=_person(user),
             subject=_interviewer_subject("No longer needed", data, s, user.timezone),
-            build_ics=lambda iloop=iloop, user=user, s=s: interviewer_uninvite(
+            build_ics=lambda iloop=iloop, user=user, s=s: ical.interviewer_uninvite(
                 iloop, session_uid(s.id), _person(user), stamp=q.now),
             audience="interviewer",
             context={**_session_context(data, s, user), "action": "removed"},
@@ -373,7 +358,7 @@ def _queue_interviewers(q: _Queue, data: LoopData, change) -> None:
             q.add(
                 kind=OutboxKind.INTERVIEWER_CANCEL, to=_person(user),
                 subject=_interviewer_subject("Cancelled", data, s, user.timezone),
-                build_ics=lambda iloop=iloop, user=user, s=s: interviewer_invite(
+                build_ics=lambda iloop=iloop, user=user, s=s: ical.interviewer_invite(
                     iloop, user.email, stamp=q.now, method="CANCEL", session_uids=[session_uid(s.id)]),
                 audience="interviewer",
                 context={**_session_context(data, s, user), "action": "cancel"},
@@ -388,7 +373,7 @@ def _fingerprint(ics: bytes) -> str:
     return hashlib.sha256(_FINGERPRINT_SKIP.sub(b"", ics)).hexdigest()
 
 
-def _candidate_items(iloop: InviteLoop, event: CandidateEvent, by_uid: dict[str, LoopSession]) -> list[dict]:
+def _candidate_items(iloop: ical.InviteLoop, event: ical.CandidateEvent, by_uid: dict[str, LoopSession]) -> list[dict]:
     tz = iloop.candidate_tz
     items = []
     for inv in event.sessions:
@@ -415,20 +400,20 @@ def _queue_candidate(q: _Queue, data: LoopData) -> None:
     loop = data.loop
     booked = [s for s in loop.sessions if s.status == SessionStatus.BOOKED.value and s.start_dt]
     iloop = data.invite_loop(booked)
-    plan = plan_candidate_events(iloop) if iloop.sessions else []
+    plan = ical.plan_candidate_events(iloop) if iloop.sessions else []
     by_uid = {session_uid(s.id): s for s in booked}
     state = {row.uid: row for row in db.session.scalars(
         select(CandidateInviteEvent).where(CandidateInviteEvent.loop_id == loop.id))}
-    candidate = InvitePerson(data.candidate.name, data.candidate.email)
+    candidate = ical.InvitePerson(data.candidate.name, data.candidate.email)
     tz = data.candidate.timezone
     base = {"candidate": data.candidate, "job_title": data.candidate.job.title, "tz": tz,
             "recruiter": loop.recruiter, "grouping": loop.candidate_grouping}
     for event in plan:
         row = state.get(event.uid)
         try:
-            probe = candidate_invite(iloop, stamp=_FINGERPRINT_STAMP, only_uids=[event.uid],
+            probe = ical.candidate_invite(iloop, stamp=_FINGERPRINT_STAMP, only_uids=[event.uid],
                                      sequences={event.uid: 0})
-        except InviteError as exc:
+        except ical.InviteError as exc:
             probe = b""
             log.warning("outbox: loop %s candidate event %s cannot be built: %s", loop.id, event.uid, exc)
         fingerprint = _fingerprint(probe) if probe else ""
@@ -445,7 +430,7 @@ def _queue_candidate(q: _Queue, data: LoopData) -> None:
         q.add(
             kind=kind, to=candidate,
             subject=_candidate_subject(kind, data.candidate.job.title, event.start, tz, len(items) > 1),
-            build_ics=lambda event=event, sequence=sequence: candidate_invite(
+            build_ics=lambda event=event, sequence=sequence: ical.candidate_invite(
                 iloop, stamp=q.now, only_uids=[event.uid], sequences={event.uid: sequence}),
             audience="candidate",
             context={**base, "action": "invite" if kind is OutboxKind.CANDIDATE_INVITE else "update",
@@ -455,7 +440,7 @@ def _queue_candidate(q: _Queue, data: LoopData) -> None:
         row.sequence, row.is_cancelled, row.fingerprint = sequence, False, fingerprint
         row.session_ids = ",".join(str(by_uid[s.uid].id) for s in event.sessions)
         row.start_dt, row.end_dt, row.updated_dt = event.start, event.end, q.now
-        row.summary = one_line(candidate_summary(iloop, event), 300)
+        row.summary = one_line(ical.candidate_summary(iloop, event), 300)
     planned = {event.uid for event in plan}
     for uid, row in state.items():
         if uid in planned or row.is_cancelled:
@@ -465,7 +450,7 @@ def _queue_candidate(q: _Queue, data: LoopData) -> None:
             kind=OutboxKind.CANDIDATE_CANCEL, to=candidate,
             subject=_candidate_subject(OutboxKind.CANDIDATE_CANCEL, data.candidate.job.title, row.start_dt, tz,
                                        "," in row.session_ids),
-            build_ics=lambda row=row, sequence=sequence: candidate_cancel(
+            build_ics=lambda row=row, sequence=sequence: ical.candidate_cancel(
                 iloop, row.uid, sequence=sequence, start=row.start_dt, end=row.end_dt, summary=row.summary,
                 stamp=q.now, note=_cancel_note(loop, row, plan)),
             audience="candidate",
@@ -476,13 +461,13 @@ def _queue_candidate(q: _Queue, data: LoopData) -> None:
         row.sequence, row.is_cancelled, row.updated_dt = sequence, True, q.now
 
 
-def _overlaps_plan(row: CandidateInviteEvent, plan: Sequence[CandidateEvent]) -> bool:
+def _overlaps_plan(row: CandidateInviteEvent, plan: Sequence[ical.CandidateEvent]) -> bool:
     """Some session of this old event is still in the new plan (the event changed shape, it is not gone)."""
     old = {x for x in row.session_ids.split(",") if x}
     return any(session_uid(int(x)) in {s.uid for ev in plan for s in ev.sessions} for x in old)
 
 
-def _cancel_note(loop: Loop, row: CandidateInviteEvent, plan: Sequence[CandidateEvent]) -> str:
+def _cancel_note(loop: Loop, row: CandidateInviteEvent, plan: Sequence[ical.CandidateEvent]) -> str:
     if plan and _overlaps_plan(row, plan):
         return "Your interviews were rearranged; the updated invitation replaces this event."
     return "This interview is cancelled."

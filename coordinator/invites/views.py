@@ -21,6 +21,7 @@ from coordinator.invites.ical import InviteError
 from coordinator.invites.models import OutboxMessage, OutboxStatus
 from coordinator.loops.lookup import loop_or_404, session_or_404
 from coordinator.timeutil import now_utc
+from coordinator.web import allowed
 
 bp = Blueprint("invites", __name__)
 
@@ -30,9 +31,8 @@ PAGE_SIZE = 100
 # --- the outbox ------------------------------------------------------------------------------------------------
 
 @bp.route("/outbox")
-@login_required
+@allowed(can_view_outbox)
 def outbox():
-    require(can_view_outbox(current_user))
     status = request.args.get("status", "")
     query = visible_outbox(current_user)
     if status in {s.value for s in OutboxStatus}:

@@ -13,8 +13,8 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
-from coordinator.dbtypes import UTCDateTime
-from coordinator.enums import LabelledEnum, LabelOf, sql_in
+from coordinator.dbtypes import UTCDateTime, one_of
+from coordinator.enums import LabelledEnum, LabelOf
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate, Job
 from coordinator.loops.kinds import Arrangement, SessionKind
@@ -55,7 +55,7 @@ class PlanSession(db.Model):
 
     __tablename__ = "plan_sessions"
     __table_args__ = (
-        CheckConstraint(f"kind IN ({sql_in(SessionKind)})", name="kind_known"),
+        one_of("kind", SessionKind),
         CheckConstraint("duration_min > 0 AND duration_min <= 480", name="duration_range"),
     )
 
@@ -95,9 +95,9 @@ class Loop(db.Model):
 
     __tablename__ = "loops"
     __table_args__ = (
-        CheckConstraint(f"status IN ({sql_in(LoopStatus)})", name="status_known"),
-        CheckConstraint(f"arrangement IN ({sql_in(Arrangement)})", name="arrangement_known"),
-        CheckConstraint(f"candidate_grouping IN ({sql_in(CandidateInviteGrouping)})", name="grouping_known"),
+        one_of("status", LoopStatus),
+        one_of("arrangement", Arrangement),
+        one_of("candidate_grouping", CandidateInviteGrouping, name="grouping_known"),
         CheckConstraint("buffer_min >= 0 AND buffer_min <= 120", name="buffer_range"),
     )
 
@@ -160,8 +160,8 @@ class Loop(db.Model):
 class LoopSession(db.Model):
     __tablename__ = "loop_sessions"
     __table_args__ = (
-        CheckConstraint(f"kind IN ({sql_in(SessionKind)})", name="kind_known"),
-        CheckConstraint(f"status IN ({sql_in(SessionStatus)})", name="status_known"),
+        one_of("kind", SessionKind),
+        one_of("status", SessionStatus),
         CheckConstraint("duration_min > 0 AND duration_min <= 480", name="duration_range"),
         CheckConstraint("end_dt IS NULL OR start_dt < end_dt", name="start_before_end"),
     )
@@ -242,7 +242,7 @@ class SessionInterviewer(db.Model):
     __tablename__ = "session_interviewers"
     __table_args__ = (
         UniqueConstraint("session_id", "user_id"),
-        CheckConstraint(f"role IN ({sql_in(ParticipantRole)})", name="role_known"),
+        one_of("role", ParticipantRole),
         CheckConstraint("NOT is_active OR (start_dt IS NOT NULL AND end_dt IS NOT NULL AND start_dt < end_dt)",
                         name="active_has_time"),
         Index("ix_session_interviewers_user_active", "user_id", "is_active", "start_dt"),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -16,7 +17,6 @@ from coordinator.auth.permissions import (
     can_download_candidate_invites,
     can_manage_loop,
     can_view_loop,
-    require,
     visible_loops,
 )
 from coordinator.extensions import db
@@ -38,6 +38,7 @@ from coordinator.loops.lookup import loop_or_404, session_or_404
 from coordinator.loops.models import Loop, LoopSession, LoopStatus
 from coordinator.timeutil import local_to_utc, now_utc, to_local
 from coordinator.web import (
+    allowed_or_404,
     discard_changes,
     done,
     refused,
@@ -76,8 +77,7 @@ def index():
 @bp.route("/candidates/<int:candidate_id>/loops", methods=["POST"])
 @login_required
 def create(candidate_id: int):
-    candidate = db.get_or_404(Candidate, candidate_id)
-    require(can_create_loop(current_user, candidate))
+    candidate = allowed_or_404(Candidate, candidate_id, can_create_loop)
     loop = services.create_loop(candidate, current_user)
     flash(f"Loop created for {candidate.name}. Add or adjust its sessions, then find times.", "success")
     return redirect(url_for("loops.show", loop_id=loop.id))
@@ -318,27 +318,27 @@ def _bookable_day(day: date) -> bool:
 def cancel_session(loop_id: int, session_id: int):
     loop = _managed_loop(loop_id)
     session = session_or_404(loop, session_id)
-    form = ReasonForm()
-    require_valid(form, "Give a reason for cancelling; the attendees and the history show it.")
-    try:
-        services.cancel_session(session, current_user, form.reason.data)
-    except services.LoopError as exc:
-        abort(400, description=str(exc))
-    flash(f"'{session.title}' is cancelled.", "success")
-    return redirect(url_for("loops.show", loop_id=loop.id))
+    return _cancel(loop, lambda reason: services.cancel_session(session, current_user, reason),
+                   f"'{session.title}' is cancelled.")
 
 
 @bp.route("/loops/<int:loop_id>/cancel", methods=["POST"])
 @login_required
 def cancel(loop_id: int):
     loop = _managed_loop(loop_id)
+    return _cancel(loop, lambda reason: services.cancel_loop(loop, current_user, reason), "The loop is cancelled.")
+
+
+def _cancel(loop: Loop, cancel: Callable[[str], object], message: str) -> Response:
+    """A cancel button (a session or the whole loop): the reason is required, the attendees and the history show
+    it; a refusal is a 400 page, success `message` on the loop page."""
     form = ReasonForm()
     require_valid(form, "Give a reason for cancelling; the attendees and the history show it.")
     try:
-        services.cancel_loop(loop, current_user, form.reason.data)
+        cancel(form.reason.data)
     except services.LoopError as exc:
         abort(400, description=str(exc))
-    flash("The loop is cancelled.", "success")
+    flash(message, "success")
     return redirect(url_for("loops.show", loop_id=loop.id))
 
 

@@ -7,10 +7,12 @@ and `Referrer-Policy: no-referrer`. `bp` holds the recruiter's actions (send or 
 
 from __future__ import annotations
 
+from typing import TypeVar
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -18,6 +20,7 @@ from coordinator import timeutil
 from coordinator.audit.services import client_ip
 from coordinator.auth.permissions import can_manage_candidate_page
 from coordinator.extensions import db
+from coordinator.forms import first_error
 from coordinator.invites.services import smtp_configured
 from coordinator.loops import services as loops
 from coordinator.loops.lookup import loop_or_404
@@ -37,6 +40,7 @@ from coordinator.web import discard_changes, persist_apart, require_valid
 
 portal = Blueprint("portal", __name__, url_prefix="/c")
 bp = Blueprint("candidate_page", __name__)
+F = TypeVar("F", bound=FlaskForm)
 
 
 # --- the gate: rate limit, token lookup, private headers -----------------------------------------------------------
@@ -261,8 +265,7 @@ def notes(token: str):
     form = NoteForm()
     tz = services.clean_zone(request.form.get("tz")) or loop.candidate.timezone
     if not form.validate_on_submit():
-        errors = [e for f in form for e in f.errors]
-        abort(400, description=errors[0] if errors else "Write your note and choose whom it is for.")
+        abort(400, description=first_error(form, "Write your note and choose whom it is for."))
     try:
         note = services.add_note(loop, form.to_user_id.data, form.body.data)
     except services.PortalError as exc:
@@ -286,8 +289,23 @@ def _refuse(loop: Loop, message: str):
     return render_template("portal/recruiter_error.html", loop=loop, message=message), 400
 
 
+def _back_to_panel(loop: Loop) -> Response:
+    """Back to the loop page's "Candidate page" panel, where the recruiter pressed the button."""
+    return redirect(url_for("loops.show", loop_id=loop.id, _anchor="candidate-page"))
+
+
 def _managed(loop_id: int) -> Loop:
     return loop_or_404(loop_id, can_manage_candidate_page)
+
+
+def _panel_form(loop_id: int, form_class: type[F], message: str) -> tuple[Loop, F]:
+    """The loop and the posted form of one of the panel's forms; a form that does not validate ends the request
+    with the refusal page (400) saying its first field error, or `message`."""
+    loop = _managed(loop_id)
+    form = form_class()
+    if not form.validate_on_submit():
+        abort(make_response(_refuse(loop, first_error(form, message))))
+    return loop, form
 
 
 @bp.app_template_global("candidate_page_panel")
@@ -323,10 +341,7 @@ def candidate_page_panel(loop: Loop) -> dict:
 @bp.route("/loops/<int:loop_id>/candidate-page/link", methods=["POST"])
 @login_required
 def send_link(loop_id: int):
-    loop = _managed(loop_id)
-    form = SendLinkForm()
-    if not form.validate_on_submit():
-        return _refuse(loop, next((e for f in form for e in f.errors), "Say how many days the link works."))
+    loop, form = _panel_form(loop_id, SendLinkForm, "Say how many days the link works.")
     try:
         link, token = services.create_link(loop, current_user, form.days.data)
         url = services.portal_url(token)
@@ -354,16 +369,13 @@ def revoke_link(loop_id: int):
     count = services.revoke_links(loop, current_user)
     flash("The candidate's link no longer works." if count else "There was no working link to revoke.",
           "success" if count else "info")
-    return redirect(url_for("loops.show", loop_id=loop.id, _anchor="candidate-page"))
+    return _back_to_panel(loop)
 
 
 @bp.route("/loops/<int:loop_id>/candidate-page/settings", methods=["POST"])
 @login_required
 def settings(loop_id: int):
-    loop = _managed(loop_id)
-    form = PortalSettingsForm()
-    if not form.validate_on_submit():
-        return _refuse(loop, next((e for f in form for e in f.errors), "Check the candidate page settings."))
+    loop, form = _panel_form(loop_id, PortalSettingsForm, "Check the candidate page settings.")
     try:
         services.update_settings(loop, current_user, bool(form.allow_self_booking.data),
                                  form.what_to_expect.data or "")
@@ -371,7 +383,7 @@ def settings(loop_id: int):
         discard_changes()
         return _refuse(loop, exc.message)
     flash("Candidate page settings saved.", "success")
-    return redirect(url_for("loops.show", loop_id=loop.id, _anchor="candidate-page"))
+    return _back_to_panel(loop)
 
 
 @bp.route("/loops/<int:loop_id>/candidate-page/notes/<int:note_id>/passed-on", methods=["POST"])
@@ -385,4 +397,4 @@ def note_passed_on(loop_id: int, note_id: int):
     except services.PortalError:
         abort(404)
     flash(f"Marked as passed on to {note.to_user.name}.", "success")
-    return redirect(url_for("loops.show", loop_id=loop.id, _anchor="candidate-page"))
+    return _back_to_panel(loop)

@@ -6,21 +6,21 @@ import json
 import re
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from coordinator.auth.permissions import can_manage_privacy, require
+from coordinator.auth.permissions import can_manage_privacy
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate
 from coordinator.privacy import services
+from coordinator.web import allowed
 
 bp = Blueprint("privacy", __name__)
 REASON_MAX = 500
 
 
 @bp.route("/candidates/<int:candidate_id>/export")
-@login_required
+@allowed(can_manage_privacy)
 def export(candidate_id: int):
-    require(can_manage_privacy(current_user))
     candidate = db.get_or_404(Candidate, candidate_id)
     document = services.export(candidate, current_user)
     filename = re.sub(r"[^A-Za-z0-9]+", "-", candidate.name).strip("-").lower() or "candidate"
@@ -30,9 +30,8 @@ def export(candidate_id: int):
 
 
 @bp.route("/candidates/<int:candidate_id>/erase", methods=["GET", "POST"])
-@login_required
+@allowed(can_manage_privacy)
 def erase(candidate_id: int):
-    require(can_manage_privacy(current_user))
     candidate = db.get_or_404(Candidate, candidate_id)
     errors: dict[str, str] = {}
     if request.method == "POST":
@@ -55,9 +54,8 @@ def erase(candidate_id: int):
 
 
 @bp.route("/admin/retention", methods=["GET", "POST"])
-@login_required
+@allowed(can_manage_privacy)
 def retention():
-    require(can_manage_privacy(current_user))
     error = None
     if request.method == "POST":
         raw = (request.form.get("not_hired_days") or "").strip()

@@ -10,13 +10,13 @@ the message into the outbox and marks them sent in the same transaction. A remin
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
-from coordinator.dbtypes import UTCDateTime
+from coordinator.dbtypes import UTCDateTime, one_of
+from coordinator.enums import LabelOf
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate
 from coordinator.invites.models import OutboxMessage
@@ -25,17 +25,13 @@ from coordinator.reminders.kinds import ReminderKind, ReminderStatus
 from coordinator.timeutil import now_utc
 
 
-def _in(values: type[StrEnum]) -> str:
-    return ", ".join(f"'{v.value}'" for v in values)
-
-
 class Reminder(db.Model):
     """One reminder to one person (a user or the candidate) about one loop."""
 
     __tablename__ = "reminders"
     __table_args__ = (
-        CheckConstraint(f"kind IN ({_in(ReminderKind)})", name="kind_known"),
-        CheckConstraint(f"status IN ({_in(ReminderStatus)})", name="status_known"),
+        one_of("kind", ReminderKind),
+        one_of("status", ReminderStatus),
         CheckConstraint("attempts >= 0", name="attempts_positive"),
         # The poll: pending rows whose due time has come, earliest first.
         Index("ix_reminders_due", "status", "due_dt"),
@@ -90,13 +86,8 @@ class Reminder(db.Model):
     def kind_enum(self) -> ReminderKind:
         return ReminderKind(self.kind)
 
-    @property
-    def kind_label(self) -> str:
-        return ReminderKind(self.kind).label
-
-    @property
-    def status_label(self) -> str:
-        return ReminderStatus(self.status).label
+    kind_label = LabelOf("kind", ReminderKind)
+    status_label = LabelOf("status", ReminderStatus)
 
     @property
     def about_line(self) -> str:

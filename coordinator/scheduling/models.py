@@ -40,6 +40,13 @@ ARRANGEMENTS = tuple(a.value for a in Arrangement)
 WorkingHours = Mapping[int, Sequence[tuple[time, time]]]
 
 
+def _freeze(obj: object, *names: str) -> None:
+    """Store the named sequence fields of a frozen dataclass as tuples, so what the caller handed the engine cannot
+    change under it."""
+    for name in names:
+        object.__setattr__(obj, name, tuple(getattr(obj, name)))
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Interval:
     """A half-open span of time [start, end), normalised to UTC.
@@ -90,9 +97,7 @@ class InterviewerCalendar:
     buffer_after_min: int = 0
 
     def __post_init__(self) -> None:
-        # Freeze the sequences so a calendar handed to the engine cannot change under it.
-        object.__setattr__(self, "busy", tuple(self.busy))
-        object.__setattr__(self, "interviews", tuple(self.interviews))
+        _freeze(self, "busy", "interviews")
         object.__setattr__(self, "working_hours", {int(k): tuple(v) for k, v in dict(self.working_hours).items()})
 
 
@@ -118,7 +123,7 @@ class CandidateAvailability:
 
     def __post_init__(self) -> None:
         if self.windows is not None:
-            object.__setattr__(self, "windows", tuple(self.windows))
+            _freeze(self, "windows")
 
 
 @dataclass(frozen=True)
@@ -141,9 +146,7 @@ class SessionSpec:
     prep_min: int = 0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "interviewer_ids", tuple(self.interviewer_ids))
-        object.__setattr__(self, "pool_ids", tuple(self.pool_ids))
-        object.__setattr__(self, "shadow_ids", tuple(self.shadow_ids))
+        _freeze(self, "interviewer_ids", "pool_ids", "shadow_ids")
 
     @property
     def interviewer_count(self) -> int:
@@ -188,7 +191,7 @@ class LoopRequest:
     max_options_per_day: int = 2
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "sessions", tuple(self.sessions))
+        _freeze(self, "sessions")
 
     @classmethod
     def for_dates(cls, first_day: date, last_day: date, tz: str, **kwargs: object) -> LoopRequest:

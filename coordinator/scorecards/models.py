@@ -11,15 +11,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
-from coordinator.dbtypes import UTCDateTime
-from coordinator.enums import LabelledEnum, LabelOf, sql_in
+from coordinator.dbtypes import UTCDateTime, one_of
+from coordinator.enums import LabelledEnum, LabelOf
 from coordinator.extensions import db
 from coordinator.focus.models import FocusArea
-from coordinator.focus.rating import Recommendation, rating_check_sql, recommendation_check_sql
+from coordinator.focus.rating import Rating, Recommendation
 from coordinator.loops.models import Loop, LoopSession
 from coordinator.timeutil import now_utc
 
@@ -61,8 +61,8 @@ class Scorecard(db.Model):
     __tablename__ = "scorecards"
     __table_args__ = (
         UniqueConstraint("session_id", "interviewer_id"),
-        CheckConstraint(f"status IN ({sql_in(ScorecardStatus)})", name="status_known"),
-        CheckConstraint(recommendation_check_sql(), name="recommendation_known"),
+        one_of("status", ScorecardStatus),
+        one_of("recommendation", Recommendation),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -114,7 +114,7 @@ class ScorecardArea(db.Model):
     """The rating and evidence for one focus area on one scorecard."""
 
     __tablename__ = "scorecard_areas"
-    __table_args__ = (CheckConstraint(rating_check_sql(), name="rating_known"),)
+    __table_args__ = (one_of("rating", Rating),)
 
     #: the scorecard
     scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id", ondelete="CASCADE"), primary_key=True)
@@ -153,7 +153,7 @@ class ScorecardRevision(db.Model):
 
     __tablename__ = "scorecard_revisions"
     __table_args__ = (UniqueConstraint("scorecard_id", "number"),
-                      CheckConstraint(recommendation_check_sql(), name="recommendation_known"))
+                      one_of("recommendation", Recommendation))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the scorecard
@@ -184,7 +184,7 @@ class LoopDecision(db.Model):
     """The hiring team's decision after a loop's debrief. A later decision (after another round) adds a row."""
 
     __tablename__ = "loop_decisions"
-    __table_args__ = (CheckConstraint(f"outcome IN ({sql_in(Decision)})", name="outcome_known"),)
+    __table_args__ = (one_of("outcome", Decision),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the loop decided on

@@ -40,7 +40,7 @@ from coordinator.scorecards.forms import (
     scorecard_form,
 )
 from coordinator.scorecards.models import STAR_FIELDS, CardState, Decision, Scorecard, ScorecardRevision
-from coordinator.web import discard_changes, persist_apart, require_valid, viewer_timezone
+from coordinator.web import allowed, discard_changes, persist_apart, require_valid, viewer_timezone
 
 bp = Blueprint("scorecards", __name__)
 
@@ -100,9 +100,8 @@ def _context(loop: Loop, session: LoopSession, card: Scorecard | None, user: Use
 # --- my scorecards -------------------------------------------------------------------------------------------------
 
 @bp.route("/scorecards")
-@login_required
+@allowed(can_list_my_scorecards)
 def mine():
-    require(can_list_my_scorecards(current_user))
     seats = services.my_seats(current_user)
     to_write = sorted((s for s in seats if s.state != CardState.SUBMITTED),
                       key=lambda s: s.due or s.session.start_dt)

@@ -22,16 +22,21 @@ from tests.invites.outbox_support import Recorder, smtp_server  # noqa: F401 - f
 from tests.reminders.process_support import Scheduler, TCPProxy, wait_until
 from tests.reminders.support import bulk_loops
 
-#: sessions start this far ahead of the real clock; a scheduler started with DUE_OFFSET believes it is 23 hours
-#: before them, when the day-before reminders are due and still worth sending
+#: sessions start about this far ahead of the real clock
 AHEAD = timedelta(days=3)
-DUE_OFFSET = (AHEAD - timedelta(hours=23)).total_seconds()
 
 
 def _start() -> datetime:
     """A start time 3 days ahead, on the hour, at noon-ish in Europe (no quiet hours in the way)."""
     day = (datetime.now(UTC) + AHEAD).date()
     return datetime(day.year, day.month, day.day, 11, 0, tzinfo=UTC)
+
+
+def _due_offset(start: datetime) -> float:
+    """Seconds a scheduler's clock runs ahead so that it believes it is 23 hours before `start`: the day-before
+    reminders are due and still worth sending. Measured from `start` (not a fixed AHEAD - 23 h), because `start` is
+    pinned to 11:00 UTC: a fixed offset put the scheduler before the due time whenever the suite ran before 10:00."""
+    return (start - timedelta(hours=23) - datetime.now(UTC)).total_seconds()
 
 
 def _counts() -> dict[str, int]:
@@ -74,10 +79,11 @@ def _db_url(app) -> str:
 def test_kill_9_while_sending_then_restart_every_due_reminder_is_in_the_outbox_once(any_db_app, tmp_path):
     app = any_db_app
     start = _start()
+    offset = _due_offset(start)
     bulk_loops(600, start, now=datetime.now(UTC))
-    total = _due_count(DUE_OFFSET)
+    total = _due_count(offset)
     assert total == 1200  # each loop: the interviewer's day-before reminder and the candidate's
-    first = Scheduler(_db_url(app), tmp_path / "first.log", offset=DUE_OFFSET, batch=10)
+    first = Scheduler(_db_url(app), tmp_path / "first.log", offset=offset, batch=10)
     try:
         wait_until(lambda: _counts().get("sent", 0) >= 30, 60, "the first batches", first.output)
         first.kill9()
@@ -87,7 +93,7 @@ def test_kill_9_while_sending_then_restart_every_due_reminder_is_in_the_outbox_o
     after_kill = _counts()
     assert 0 < after_kill.get("sent", 0) < total, after_kill  # killed in the middle of the work
     _assert_exactly_once()
-    second = Scheduler(_db_url(app), tmp_path / "second.log", offset=DUE_OFFSET, batch=200)
+    second = Scheduler(_db_url(app), tmp_path / "second.log", offset=offset, batch=200)
     try:
         wait_until(lambda: _counts().get("sent", 0) == total, 90, "every due reminder sent", second.output)
         time.sleep(1.5)  # a few more polls: nothing more may appear
@@ -102,6 +108,7 @@ def test_a_scheduler_that_was_down_for_two_days_sends_what_fell_due_meanwhile(ap
     handler = Recorder()
     port = smtp_server(handler)
     start = _start()
+    offset = _due_offset(start)
     bulk_loops(5, start, now=datetime.now(UTC))
     smtp = {"COORDINATOR_SMTP_HOST": "127.0.0.1", "COORDINATOR_SMTP_PORT": str(port),
             "COORDINATOR_SMTP_SECURITY": "none", "COORDINATOR_MAIL_FROM": "Coordinator <coordinator@corp.example>"}
@@ -114,14 +121,15 @@ def test_a_scheduler_that_was_down_for_two_days_sends_what_fell_due_meanwhile(ap
     finally:
         before.stop()
     assert _counts() == {"pending": _counts()["pending"]} and not handler.envelopes
-    # It comes back 49 hours later: far past the poll interval and APScheduler's misfire grace time.
-    after = Scheduler(url, tmp_path / "after.log", offset=DUE_OFFSET, env=smtp)
+    # It comes back 36 to 60 hours later (by the time of day): far past the poll interval and APScheduler's misfire
+    # grace time.
+    after = Scheduler(url, tmp_path / "after.log", offset=offset, env=smtp)
     try:
         wait_until(lambda: _counts().get("sent", 0) == 10, 40, "the overdue reminders", after.output)
         wait_until(lambda: len(handler.envelopes) == 10, 40, "delivery to the SMTP server", after.output)
     finally:
         after.stop()
-    assert f"the clock is {DUE_OFFSET:+.0f} s off the system clock" in after.output()
+    assert f"the clock is {offset:+.0f} s off the system clock" in after.output()
     _assert_exactly_once()
     subjects = sorted(str(message_from_bytes(content, policy=email_policy.default)["Subject"])
                       for _, _, content in handler.envelopes)
@@ -132,10 +140,11 @@ def test_a_scheduler_that_was_down_for_two_days_sends_what_fell_due_meanwhile(ap
 def test_two_schedulers_on_postgresql_one_acts_the_other_takes_over_when_it_dies(pg_app, tmp_path):
     app = pg_app
     start = _start()
+    offset = _due_offset(start)
     bulk_loops(200, start, now=datetime.now(UTC))
     url = _pg_url(app)
-    a = Scheduler(url, tmp_path / "a.log", offset=DUE_OFFSET, batch=20)
-    b = Scheduler(url, tmp_path / "b.log", offset=DUE_OFFSET, batch=20)
+    a = Scheduler(url, tmp_path / "a.log", offset=offset, batch=20)
+    b = Scheduler(url, tmp_path / "b.log", offset=offset, batch=20)
     try:
         wait_until(lambda: _counts().get("sent", 0) == 400, 90, "every due reminder sent",
                    lambda: a.output() + b.output())
@@ -163,7 +172,8 @@ def test_the_database_unreachable_for_a_while_the_scheduler_waits_and_carries_on
     if f"127.0.0.1:{proxy.port}" not in url:
         pytest.skip(f"cannot route {pg!r} through the proxy")
     start = _start()
-    scheduler = Scheduler(url, tmp_path / "outage.log", offset=DUE_OFFSET)
+    offset = _due_offset(start)
+    scheduler = Scheduler(url, tmp_path / "outage.log", offset=offset)
     try:
         scheduler.wait_for("reminders: this scheduler acts")
         proxy.cut()
