@@ -8,17 +8,26 @@ SQLite; on PostgreSQL the exclusion constraint does that job and this module doe
 
 A transaction writes when it runs in a POST/PUT/PATCH/DELETE request, or inside `write_transaction()` (CLI
 commands, the scheduler, tests).
+
+Erased data must not stay readable in the file: every connection sets `secure_delete` (deleted and overwritten
+content is zeroed in its page), and `checkpoint_after_commit()` asks for a `wal_checkpoint(TRUNCATE)` once the
+current transaction has committed, which copies the zeroed pages into the database file and empties the
+write-ahead log that still held the old ones.
 """
 
 from __future__ import annotations
 
 import contextvars
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
 
 _force_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("coordinator_write_tx", default=False)
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -37,6 +46,7 @@ def install(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer, nor it them
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are zeroed, not left in free space
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -58,3 +68,40 @@ def write_transaction() -> Iterator[None]:
         yield
     finally:
         _force_immediate.reset(token)
+
+
+_CHECKPOINT = "coordinator_wal_checkpoint"
+
+
+def checkpoint_after_commit(session: Session) -> None:
+    """After this session's transaction commits, fold the write-ahead log into the database file and empty it
+    (SQLite; nothing on PostgreSQL). Used by erasure, so erased text is gone from the files, not only the tables."""
+    session.info[_CHECKPOINT] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _checkpoint(session: Session) -> None:
+    if not session.info.pop(_CHECKPOINT, False):
+        return
+    bind = session.get_bind()
+    engine = bind.engine if isinstance(bind, Connection) else bind
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # waits (busy_timeout) for readers of older snapshots
+        busy, _frames, _copied = cursor.fetchone()
+        cursor.close()
+        if busy:
+            log.warning("wal_checkpoint: a reader kept the write-ahead log; erased pages stay in it until the next "
+                        "checkpoint")
+    except Exception:  # noqa: BLE001 - the erasure is committed; a failed checkpoint must not turn it into a 500
+        log.exception("wal_checkpoint after commit failed")
+    finally:
+        raw.close()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_checkpoint(session: Session) -> None:
+    session.info.pop(_CHECKPOINT, None)
