@@ -29,6 +29,11 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
+#: how long a statement waits for SQLite's lock
+BUSY_TIMEOUT_MS = 15000
+#: how long the checkpoint after an erasure waits for readers of older snapshots before leaving it to the next one
+CHECKPOINT_WAIT_MS = 3000
+
 _force_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("coordinator_write_tx", default=False)
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -43,7 +48,7 @@ def install(engine: Engine) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer, nor it them
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are zeroed, not left in free space
@@ -90,12 +95,15 @@ def _checkpoint(session: Session) -> None:
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # waits (busy_timeout) for readers of older snapshots
-        busy, _frames, _copied = cursor.fetchone()
-        cursor.close()
+        cursor.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+        try:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # waits for readers of older snapshots to finish
+            busy, _frames, _copied = cursor.fetchone()
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cursor.close()
         if busy:
-            log.warning("wal_checkpoint: a reader kept the write-ahead log; erased pages stay in it until the next "
-                        "checkpoint")
+            log.warning("wal_checkpoint: a reader held an older snapshot; erased pages stay in the log until later")
     except Exception:  # noqa: BLE001 - the erasure is committed; a failed checkpoint must not turn it into a 500
         log.exception("wal_checkpoint after commit failed")
     finally:

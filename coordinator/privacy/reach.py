@@ -123,7 +123,7 @@ def _standalone(flat: str, start: int, end: int, address: bool) -> bool:
     if before.isalnum() or before in joined:
         return False
     if after == "." and address:
-        return not flat[end + 1:end + 2].isalnum()
+        return not flat[end + 1 : end + 2].isalnum()
     return not (after.isalnum() or after in joined.replace(".", ""))
 
 
@@ -140,8 +140,11 @@ def _namesake(folded_name: str, candidate_id: int | None) -> bool:
     candidates, users = db.metadata.tables["candidates"], db.metadata.tables["users"]
     first_word = folded_name.split()[0]
     piece = max(re.findall(r"[a-z0-9]+", first_word), key=len, default=first_word)
-    others = db.session.execute(select(candidates.c.name).where(candidates.c.id != candidate_id,
-                                                                candidates.c.name.icontains(piece, autoescape=True)))
+    others = db.session.execute(
+        select(candidates.c.name).where(
+            candidates.c.id != candidate_id, candidates.c.name.icontains(piece, autoescape=True)
+        )
+    )
     staff = db.session.execute(select(users.c.name).where(users.c.name.icontains(piece, autoescape=True)))
     return any(fold(row.name)[0].strip() == folded_name for row in [*others, *staff])
 
@@ -161,8 +164,9 @@ class Mention:
     row: object
 
 
-def find(matcher: Matcher, skip: dict[Table, set[tuple]], tables: set[str] | None = None,
-         include_whole_rows: bool = False) -> Iterator[Mention]:
+def find(
+    matcher: Matcher, skip: dict[Table, set[tuple]], tables: set[str] | None = None, include_whole_rows: bool = False
+) -> Iterator[Mention]:
     """Rows (outside `skip`, the candidate's own rows by primary key) whose text mentions the candidate: of
     `tables`, or of every table but staff accounts (and the outbox, whose rows are deleted whole, unless asked)."""
     pieces = matcher.fragments()

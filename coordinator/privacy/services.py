@@ -34,6 +34,8 @@ NOT_CANDIDATE_DATA = {"users", "user_roles", "working_hours", "audit_events", "l
 #: columns left out of an export (secrets, not information about the candidate)
 SECRET_COLUMNS = {"token_hash", "password_hash", "session_token", "totp_secret", "feed_token_hash"}
 ERASABLE_STAGES = (CandidateStage.NOT_HIRED.value, CandidateStage.WITHDRAWN.value)
+#: columns an export shows beside the text that names the candidate, so the row can be understood
+CONTEXT_COLUMNS = {"audit_events": ["action"], "login_attempts": ["ip", "succeeded"]}
 #: what the candidate did on their own page is audited with this label, and the address they did it from
 CANDIDATE_ACTOR = "candidate"
 
@@ -151,6 +153,7 @@ def _export_row(table: Table, row) -> dict:
 def _export_mention(table: Table, row, columns: list[str]) -> dict:
     keep = [c.name for c in table.primary_key.columns]
     keep += [c.name for c in table.columns if _has_python_type(c) and c.type.python_type is datetime]
+    keep += CONTEXT_COLUMNS.get(table.name, [])
     return {k: _jsonable(row._mapping[k]) for k in dict.fromkeys([*keep, *columns])}
 
 

@@ -28,14 +28,21 @@ def app(any_db_app: Flask) -> Flask:
 def _events(ics: bytes) -> tuple[dict, dict]:
     """The events as icalendar and as vobject read them: {uid: (sequence, status, start, end)}."""
     by_icalendar = {
-        str(ev["UID"]): (int(ev.get("SEQUENCE", 0)), str(ev.get("STATUS", "")),
-                         ev.decoded("DTSTART").astimezone(UTC), ev.decoded("DTEND").astimezone(UTC))
+        str(ev["UID"]): (
+            int(ev.get("SEQUENCE", 0)),
+            str(ev.get("STATUS", "")),
+            ev.decoded("DTSTART").astimezone(UTC),
+            ev.decoded("DTEND").astimezone(UTC),
+        )
         for ev in icalendar.Calendar.from_ical(ics).walk("VEVENT")
     }
     by_vobject = {
-        ev.uid.value: (int(ev.sequence.value) if hasattr(ev, "sequence") else 0,
-                       ev.status.value if hasattr(ev, "status") else "",
-                       ev.dtstart.value.astimezone(UTC), ev.dtend.value.astimezone(UTC))
+        ev.uid.value: (
+            int(ev.sequence.value) if hasattr(ev, "sequence") else 0,
+            ev.status.value if hasattr(ev, "status") else "",
+            ev.dtstart.value.astimezone(UTC),
+            ev.dtend.value.astimezone(UTC),
+        )
         for ev in vobject.readOne(ics.decode("utf-8")).vevent_list
     }
     return by_icalendar, by_vobject
@@ -58,7 +65,8 @@ def _cancel(loop: Loop, actor) -> None:
 
 @pytest.mark.parametrize("grouping", ["session", "day"])
 def test_after_the_loop_is_cancelled_the_download_cancels_what_the_candidate_holds(
-        app, team, make_loop, link_for, anon, client_for, grouping):
+    app, team, make_loop, link_for, anon, client_for, grouping
+):
     loop = make_loop()
     loop.candidate_grouping = grouping
     db.session.commit()
@@ -80,8 +88,10 @@ def test_after_the_loop_is_cancelled_the_download_cancels_what_the_candidate_hol
             assert sequence > held[uid][0]  # newer than what the candidate imported
             assert (start, end) == held[uid][2:]
     # the same SEQUENCE as the cancellation e-mailed for each event (neither overrides the other)
-    sent = {row.uid: row.sequence for row in db.session.scalars(
-        select(CandidateInviteEvent).where(CandidateInviteEvent.loop_id == loop.id))}
+    sent = {
+        row.uid: row.sequence
+        for row in db.session.scalars(select(CandidateInviteEvent).where(CandidateInviteEvent.loop_id == loop.id))
+    }
     assert {uid: v[0] for uid, v in _events(after.get_data())[0].items()} == sent
     body = after.get_data(as_text=True)
     assert "jonas.weber@example.com" not in body and "Kafka" not in body  # still nothing internal
@@ -94,7 +104,8 @@ def test_after_the_loop_is_cancelled_the_download_cancels_what_the_candidate_hol
 
 
 def test_a_loop_cancelled_before_anything_was_booked_still_has_nothing_to_download(
-        app, team, make_loop, link_for, anon):
+    app, team, make_loop, link_for, anon
+):
     loop = make_loop()
     token = link_for(loop)
     _cancel(loop, team["recruiter"])
@@ -119,5 +130,6 @@ def test_without_any_invitation_sent_the_sessions_give_the_cancelled_events(app,
     assert after.status_code == 200
     for reader in _events(after.get_data()):
         assert reader.keys() == held.keys()
-        assert all(status == "CANCELLED" and sequence > held[uid][0]
-                   for uid, (sequence, status, _, _) in reader.items())
+        assert all(
+            status == "CANCELLED" and sequence > held[uid][0] for uid, (sequence, status, _, _) in reader.items()
+        )
