@@ -188,6 +188,17 @@ def export(candidate: Candidate, actor) -> dict:
     }
 
 
+def preview(candidate: Candidate) -> tuple[dict[str, int], dict[str, int]]:
+    """What an erasure would do, per table: rows deleted, and other rows whose text would be blanked."""
+    matcher = reach.matcher_for(candidate.name, candidate.email, candidate.id)
+    rows = collect(candidate, matcher)
+    skip = {table: {_pk(table, r) for r in table_rows} for table, table_rows in rows.items()}
+    blanked: dict[str, int] = defaultdict(int)
+    for mention in reach.find(matcher, skip):
+        blanked[mention.table.name] += 1
+    return {table.name: len(table_rows) for table, table_rows in rows.items()}, dict(blanked)
+
+
 def erase(candidate: Candidate, actor, reason: str, automatic: bool = False) -> int:
     """Delete every row about the candidate, children first, and blank their name and address wherever text
     elsewhere holds it; leave one audit entry that names nobody. On SQLite the file is checkpointed after the

@@ -32,6 +32,7 @@ from coordinator.privacy import services
 from coordinator.privacy.reach import Matcher
 from coordinator.scorecards.models import Scorecard
 from coordinator.timeutil import now_utc
+from tests.helpers import text_of
 from tests.scorecards.support import build_world, form_data
 
 NAME, EMAIL = "Sofia García", "sofia.garcia@example.org"
@@ -193,6 +194,9 @@ def test_erasure_blanks_her_everywhere_and_keeps_everyone_elses_data(app, sofia,
     candidate_id, jonas = sofia["candidate"].id, sofia["jonas"]
     assert _named(_texts(BusyBlock, "summary")) and _named(_texts(LoginAttempt, "email"))
     admin = client_for(sofia["admin"])
+    page = text_of(admin.get(f"/candidates/{candidate_id}/erase"))
+    blanked = page.split("Mentions to blank:")[1].split("Download")[0]
+    assert "busy blocks 2" in blanked and "login attempts 1" in blanked and "calendar imports 1" in blanked
     db.session.commit()  # the test holds no snapshot the checkpoint would wait for
     sqlite_file = Path(db.engine.url.database) if db.engine.dialect.name == "sqlite" else None
     if sqlite_file:  # the file check below means something: before erasure the bytes hold her name
