@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email import policy as email_policy
 
-from sqlalchemy import String, Table, func, or_, select
+from sqlalchemy import String, Table, and_, func, or_, select
 
 from coordinator.extensions import db
 
@@ -66,13 +66,15 @@ class Matcher:
 
     needles: list[str]
     folded: list[str] = field(init=False)
+    _words: list[list[str]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.folded = sorted({fold(n)[0].strip() for n in self.needles if fold(n)[0].strip()}, key=len, reverse=True)
+        self._words = [[w for w in (_ascii(word) for word in n.split()) if w] for n in self.needles if n.strip()]
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """The (start, end) slices of `text` that are one of the needles, merged where they overlap."""
-        if not text or not self.folded:
+        if not text or not self.folded or not self._may_mention(text):
             return []
         flat, where = fold(text)
         found: list[tuple[int, int]] = []
@@ -103,16 +105,27 @@ class Matcher:
             text = text[:first] + MARKER + text[last:]
         return text
 
-    def fragments(self) -> list[str]:
-        """Plain-ASCII pieces of the needles, one of which any mention contains in any letter case: what the
-        database is asked for before each candidate row is checked here (LIKE cannot ignore accents)."""
-        pieces = set()
+    def fragments(self) -> list[list[str]]:
+        """Per needle, the plain-ASCII pieces a text naming it holds, all of them, in some letter case: what the
+        database is asked for (LIKE ignores letter case, not accents) before each row found is checked here. The
+        pieces stop at the record's accented letters: "Sofía García" asks for "Sof" and "Garc", which "SOFIA
+        GARCIA" holds too. (A record spelled without accents does not find a text that adds them.)"""
+        found = []
         for needle in self.needles:
-            for word in needle.split():
-                runs = re.findall(r"[A-Za-z0-9@.+-]+", word)
-                longest = max(runs, key=len, default="")
-                pieces.add(longest if len(longest) >= 2 else word)
-        return sorted(pieces)
+            pieces = {max(re.findall(r"[A-Za-z0-9@.+_-]+", word), key=len, default="") for word in needle.split()}
+            pieces = {p for p in pieces if len(p) >= 2}
+            if pieces or needle.strip():
+                found.append(sorted(pieces) or needle.split())
+        return found
+
+    def _may_mention(self, text: str) -> bool:
+        """A quick test before the exact one: every word of some needle appears, accents and case aside."""
+        plain = _ascii(text)
+        return any(not words or all(w in plain for w in words) for words in self._words)
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").casefold()
 
 
 def _standalone(flat: str, start: int, end: int, address: bool) -> bool:
@@ -182,7 +195,9 @@ def find(
         if not columns:
             continue
         keys = list(table.primary_key.columns)
-        condition = or_(*(c.icontains(p, autoescape=True) for c in columns for p in pieces))
+        condition = or_(
+            *(and_(*(c.icontains(p, autoescape=True) for p in needle)) for c in columns for needle in pieces)
+        )
         query = select(table).where(condition).order_by(*keys)
         for row in db.session.execute(query.execution_options(yield_per=BATCH)):
             key = tuple(row._mapping[k.name] for k in keys)
