@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -53,10 +54,23 @@ def install(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are zeroed, not left in free space
         cursor.close()
+        dbapi_connection.create_function(TEXT_KEY_FUNCTION, 1, text_key, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(conn) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+
+
+#: the SQL name of `text_key` on SQLite connections
+TEXT_KEY_FUNCTION = "coordinator_text_key"
+
+
+def text_key(text: str | None) -> str | None:
+    """Text as a search compares it: accents taken off, other non-ASCII letters dropped, case-folded ("García" and
+    "GARCIA" both give "garcia"). Registered as an SQL function on SQLite, whose LIKE ignores only ASCII case."""
+    if text is None:
+        return None
+    return unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii").casefold()
 
 
 def _wants_write_lock() -> bool:

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email import policy as email_policy
 
-from sqlalchemy import String, Table, and_, func, or_, select
+from sqlalchemy import LargeBinary, String, Table, and_, case, cast, func, or_, select
 
+from coordinator.dblock import TEXT_KEY_FUNCTION, text_key
 from coordinator.extensions import db
 
 MARKER = "[candidate]"
@@ -66,11 +67,11 @@ class Matcher:
 
     needles: list[str]
     folded: list[str] = field(init=False)
-    _words: list[list[str]] = field(init=False, repr=False)
+    _pieces: list[tuple[list[str], list[str]]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.folded = sorted({fold(n)[0].strip() for n in self.needles if fold(n)[0].strip()}, key=len, reverse=True)
-        self._words = [[w for w in (_ascii(word) for word in n.split()) if w] for n in self.needles if n.strip()]
+        self._pieces = self.fragments()
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """The (start, end) slices of `text` that are one of the needles, merged where they overlap."""
@@ -105,27 +106,53 @@ class Matcher:
             text = text[:first] + MARKER + text[last:]
         return text
 
-    def fragments(self) -> list[list[str]]:
-        """Per needle, the plain-ASCII pieces a text naming it holds, all of them, in some letter case: what the
-        database is asked for (LIKE ignores letter case, not accents) before each row found is checked here. The
-        pieces stop at the record's accented letters: "Sofía García" asks for "Sof" and "Garc", which "SOFIA
-        GARCIA" holds too. (A record spelled without accents does not find a text that adds them.)"""
+    def fragments(self) -> list[tuple[list[str], list[str]]]:
+        """Per needle, what a text naming it must hold, for the database to ask before each row found is checked
+        here: its words as `text_key` gives them ("Sofía" -> "sofia"), and the words that have no plain letters
+        at all (a name in another script), compared as written, ignoring case."""
         found = []
         for needle in self.needles:
-            pieces = {max(re.findall(r"[A-Za-z0-9@.+_-]+", word), key=len, default="") for word in needle.split()}
-            pieces = {p for p in pieces if len(p) >= 2}
-            if pieces or needle.strip():
-                found.append(sorted(pieces) or needle.split())
+            words = needle.split()
+            keyed = sorted({key for key in (text_key(w) for w in words) if key})
+            others = sorted({w for w in words if not text_key(w)})
+            if keyed or others:
+                found.append((keyed, others))
         return found
 
     def _may_mention(self, text: str) -> bool:
         """A quick test before the exact one: every word of some needle appears, accents and case aside."""
-        plain = _ascii(text)
-        return any(not words or all(w in plain for w in words) for words in self._words)
+        plain = text_key(text) or ""
+        low = text.casefold()
+        return any(
+            all(w in plain for w in keyed) and all(w.casefold() in low for w in others)
+            for keyed, others in self._pieces
+        )
 
 
-def _ascii(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").casefold()
+def sql_key(column):
+    """`column` as `text_key` gives it, in SQL: SQLite calls the function for non-ASCII text only (ASCII text is
+    only lower-cased); PostgreSQL takes accents off the Latin letters with translate()."""
+    if db.engine.dialect.name == "sqlite":
+        plain = func.length(column) == func.length(cast(column, LargeBinary))
+        return case((plain, func.lower(column)), else_=getattr(func, TEXT_KEY_FUNCTION)(column))
+    return func.lower(func.translate(column, _ACCENTED, _PLAIN))
+
+
+def _translation() -> tuple[str, str]:
+    """The Latin letters with accents and what `text_key` makes of each: one plain letter, or nothing (dropped,
+    listed last, as translate() deletes the letters it has no counterpart for)."""
+    mapped, dropped = [], []
+    for code in range(0xC0, 0x250):
+        ch = chr(code)
+        key = text_key(ch)
+        if len(key) == 1:
+            mapped.append((ch, key))
+        elif not key:
+            dropped.append(ch)
+    return "".join(c for c, _ in mapped) + "".join(dropped), "".join(k for _, k in mapped)
+
+
+_ACCENTED, _PLAIN = _translation()
 
 
 def _standalone(flat: str, start: int, end: int, address: bool) -> bool:
@@ -196,7 +223,14 @@ def find(
             continue
         keys = list(table.primary_key.columns)
         condition = or_(
-            *(and_(*(c.icontains(p, autoescape=True) for p in needle)) for c in columns for needle in pieces)
+            *(
+                and_(
+                    *(sql_key(c).contains(w, autoescape=True) for w in keyed),
+                    *(c.icontains(w, autoescape=True) for w in others),
+                )
+                for c in columns
+                for keyed, others in pieces
+            )
         )
         query = select(table).where(condition).order_by(*keys)
         for row in db.session.execute(query.execution_options(yield_per=BATCH)):
