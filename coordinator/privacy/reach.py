@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email import policy as email_policy
 
-from sqlalchemy import LargeBinary, String, Table, and_, case, cast, func, or_, select
+from sqlalchemy import LargeBinary, String, Table, and_, case, cast, func, literal_column, or_, select
 
 from coordinator.dblock import TEXT_KEY_FUNCTION, text_key
 from coordinator.extensions import db
@@ -34,6 +34,8 @@ NEVER_REDACTED = {"users", "user_roles", "alembic_version"}
 IDENTITY_COLUMNS = {("candidates", "name"), ("candidates", "email")}
 #: the outbox is handled by services.collect: a message that names the candidate is deleted, not rewritten
 WHOLE_ROW_TABLES = {"outbox_messages"}
+#: shorter columns hold codes (an action, a status, an address of a client), not a name
+MIN_TEXT_LENGTH = 100
 _PRIVATE_LINK = re.compile(r"(/c/)[A-Za-z0-9_-]{16,}")
 
 
@@ -108,51 +110,41 @@ class Matcher:
 
     def fragments(self) -> list[tuple[list[str], list[str]]]:
         """Per needle, what a text naming it must hold, for the database to ask before each row found is checked
-        here: its words as `text_key` gives them ("Sofía" -> "sofia"), and the words that have no plain letters
-        at all (a name in another script), compared as written, ignoring case."""
+        here: its words as `text_key` gives them, in order ("Sofía García" -> "sofia", "garcia"), and the words
+        that have no plain letters at all (a name in another script), compared as written."""
         found = []
         for needle in self.needles:
             words = needle.split()
-            keyed = sorted({key for key in (text_key(w) for w in words) if key})
+            keyed = [key for key in (text_key(w) for w in words) if key]
             others = sorted({w for w in words if not text_key(w)})
             if keyed or others:
                 found.append((keyed, others))
         return found
 
     def _may_mention(self, text: str) -> bool:
-        """A quick test before the exact one: every word of some needle appears, accents and case aside."""
+        """A quick test before the exact one: the words of some needle appear, accents and case aside."""
         plain = text_key(text) or ""
         low = text.casefold()
-        return any(
-            all(w in plain for w in keyed) and all(w.casefold() in low for w in others)
-            for keyed, others in self._pieces
-        )
+        pieces = self._pieces
+        return any(all(w in plain for w in keyed) and all(w.casefold() in low for w in rest) for keyed, rest in pieces)
+
+
+def _like_in_order(words: list[str]) -> str:
+    """A LIKE pattern (escape "/") for text holding these words in this order."""
+    return "%" + "%".join(w.replace("/", "//").replace("%", "/%").replace("_", "/_") for w in words) + "%"
 
 
 def sql_key(column):
-    """`column` as `text_key` gives it, in SQL: SQLite calls the function for non-ASCII text only (ASCII text is
-    only lower-cased); PostgreSQL takes accents off the Latin letters with translate()."""
+    """`column` as `text_key` gives it, in SQL, computed only for text that is not plain ASCII (which is only
+    lower-cased): SQLite calls `text_key` itself; PostgreSQL (13 or newer) decomposes with normalize(NFKD) and
+    drops what is not ASCII, the same steps."""
     if db.engine.dialect.name == "sqlite":
         plain = func.length(column) == func.length(cast(column, LargeBinary))
         return case((plain, func.lower(column)), else_=getattr(func, TEXT_KEY_FUNCTION)(column))
-    return func.lower(func.translate(column, _ACCENTED, _PLAIN))
-
-
-def _translation() -> tuple[str, str]:
-    """The Latin letters with accents and what `text_key` makes of each: one plain letter, or nothing (dropped,
-    listed last, as translate() deletes the letters it has no counterpart for)."""
-    mapped, dropped = [], []
-    for code in range(0xC0, 0x250):
-        ch = chr(code)
-        key = text_key(ch)
-        if len(key) == 1:
-            mapped.append((ch, key))
-        elif not key:
-            dropped.append(ch)
-    return "".join(c for c, _ in mapped) + "".join(dropped), "".join(k for _, k in mapped)
-
-
-_ACCENTED, _PLAIN = _translation()
+    plain = func.octet_length(column) == func.char_length(column)
+    decomposed = func.normalize(column, literal_column("NFKD"))
+    stripped = func.regexp_replace(decomposed, r"[^\x01-\x7f]", "", "g")
+    return case((plain, func.lower(column)), else_=func.lower(stripped))
 
 
 def _standalone(flat: str, start: int, end: int, address: bool) -> bool:
@@ -191,7 +183,13 @@ def _namesake(folded_name: str, candidate_id: int | None) -> bool:
 
 def text_columns(table: Table) -> list:
     """The columns of `table` that hold text a person could have typed."""
-    return [c for c in table.columns if isinstance(c.type, String) and (table.name, c.name) not in IDENTITY_COLUMNS]
+    return [
+        c
+        for c in table.columns
+        if isinstance(c.type, String)
+        and (c.type.length is None or c.type.length >= MIN_TEXT_LENGTH)
+        and (table.name, c.name) not in IDENTITY_COLUMNS
+    ]
 
 
 @dataclass
@@ -225,7 +223,7 @@ def find(
         condition = or_(
             *(
                 and_(
-                    *(sql_key(c).contains(w, autoescape=True) for w in keyed),
+                    *([sql_key(c).like(_like_in_order(keyed), escape="/")] if keyed else []),
                     *(c.icontains(w, autoescape=True) for w in others),
                 )
                 for c in columns
