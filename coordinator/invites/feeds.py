@@ -7,6 +7,7 @@ per process (`FEED_EVENT_CACHE`): calendars poll feeds often and most events do 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import logging
@@ -25,10 +26,18 @@ from coordinator.auth.models import User
 from coordinator.dblock import write_transaction
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate
-from coordinator.invites.ical import InviteError, feed_calendar, loop_calendar
+from coordinator.invites.ical import (
+    CancelledEvent,
+    InviteError,
+    candidate_cancelled_calendar,
+    candidate_summary,
+    feed_calendar,
+    loop_calendar,
+    plan_candidate_events,
+)
 from coordinator.invites.models import CalendarFeed, CandidateInviteEvent
 from coordinator.invites.services import LoopData, app_url, focus_areas
-from coordinator.loops.models import Loop, LoopSession, SessionStatus
+from coordinator.loops.models import Loop, LoopSession, LoopStatus, SessionStatus
 from coordinator.loops.models import SessionInterviewer as Participant
 from coordinator.timeutil import now_utc
 
@@ -63,14 +72,36 @@ def loop_download(loop: Loop, viewer: User, *, now: datetime | None = None) -> b
 
 
 def candidate_download(loop: Loop, *, now: datetime | None = None) -> bytes:
-    """The candidate's events under the loop's grouping, as their invites have them: nothing internal."""
+    """The candidate's events under the loop's grouping, as their invites have them: nothing internal.
+
+    Once the whole loop is cancelled, the events the candidate holds come back cancelled (same UIDs, the
+    SEQUENCE of the cancellation), so the file still does something useful in their calendar."""
     data = LoopData(loop, with_details=False)
     iloop = data.invite_loop([s for s in loop.sessions if s.is_booked])
+    rows = list(db.session.scalars(select(CandidateInviteEvent).where(CandidateInviteEvent.loop_id == loop.id)
+                                   .order_by(CandidateInviteEvent.start_dt, CandidateInviteEvent.uid)))
     if not iloop.sessions:
+        if loop.status == LoopStatus.CANCELLED.value:
+            return _cancelled_download(data, rows, now or now_utc())
         raise InviteError("No session of this loop is booked yet.")
-    sent = {row.uid: row.sequence for row in db.session.scalars(
-        select(CandidateInviteEvent).where(CandidateInviteEvent.loop_id == loop.id))}
+    sent = {row.uid: row.sequence for row in rows}
     return loop_calendar(iloop, stamp=now or now_utc(), audience="candidate", sequences=sent)
+
+
+def _cancelled_download(data: LoopData, rows: list[CandidateInviteEvent], now: datetime) -> bytes:
+    """The cancelled loop's events as the candidate was last sent them (or, if no invitation was ever sent, as
+    the download planned them from the sessions, whose SEQUENCE the cancellation raised)."""
+    iloop = data.invite_loop([])
+    events = [CancelledEvent(r.uid, r.sequence, r.start_dt, r.end_dt, r.summary) for r in rows if r.is_cancelled]
+    if not events:
+        was_booked = [dataclasses.replace(s, status="CONFIRMED") for s in data.invite_loop(
+            [s for s in data.loop.sessions if s.status == SessionStatus.CANCELLED.value]).sessions]
+        planned = dataclasses.replace(iloop, sessions=tuple(was_booked))
+        events = [CancelledEvent(ev.uid, ev.sequence, ev.start, ev.end, candidate_summary(planned, ev))
+                  for ev in plan_candidate_events(planned)] if was_booked else []
+    if not events:
+        raise InviteError("Nothing of this loop was booked before it was cancelled.")
+    return candidate_cancelled_calendar(iloop, events, stamp=now, note="This interview is cancelled.")
 
 
 def ics_filename(*parts: object) -> str:

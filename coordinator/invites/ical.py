@@ -48,8 +48,10 @@ from icalendar import Calendar
 
 from coordinator.invites.ical_builder import _Builder, _component_bytes
 from coordinator.invites.ical_candidate import (
+    CancelledEvent,
     _add_candidate_event,
     candidate_cancel,
+    candidate_cancelled_calendar,
     candidate_invite,
     candidate_summary,
     plan_candidate_events,
@@ -76,6 +78,7 @@ from coordinator.invites.vtimezone import vtimezone
 __all__ = [
     "KINDS",
     "PRODID",
+    "CancelledEvent",
     "CandidateEvent",
     "Grouping",
     "InviteError",
@@ -84,6 +87,7 @@ __all__ = [
     "InviteSession",
     "SessionInterviewer",
     "candidate_cancel",
+    "candidate_cancelled_calendar",
     "candidate_invite",
     "candidate_summary",
     "derive_uid",

@@ -6,6 +6,7 @@ No interviewer address, kit link or internal note is ever written. Pure: no Flas
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from coordinator.invites.ical_builder import _Builder, _check_method, _location, _where_lines, _who
@@ -162,8 +163,43 @@ def candidate_cancel(
     candidate was last sent (UID, times, summary). Bump `sequence` past the one last sent. The candidate is
     the only ATTENDEE; STATUS:CANCELLED.
     """
+    b = _Builder(stamp)
+    _add_cancelled_event(b, loop, CancelledEvent(uid, sequence, start, end, summary), note)
+    return b.to_ical("CANCEL")
+
+
+@dataclass(frozen=True)
+class CancelledEvent:
+    """A candidate event as last sent, now cancelled: its UID, the SEQUENCE of the cancellation, times, SUMMARY."""
+
+    uid: str
+    sequence: int
+    start: datetime
+    end: datetime
+    summary: str
+
+
+def candidate_cancelled_calendar(
+    loop: InviteLoop, events: Iterable[CancelledEvent], *, stamp: datetime, note: str = ""
+) -> bytes:
+    """The candidate's download once nothing of the loop is left (METHOD:PUBLISH, like the download it replaces).
+
+    Each event keeps the UID the candidate's calendar holds and carries STATUS:CANCELLED with the SEQUENCE of
+    the cancellation (one past the last invitation or download), so a calendar that imported the earlier file,
+    or received the invitations, applies it and marks the interviews cancelled.
+    """
+    b = _Builder(stamp)
+    for event in events:
+        _add_cancelled_event(b, loop, event, note)
+    if not b.events:
+        raise InviteError("the candidate holds no events to cancel")
+    return b.to_ical("PUBLISH", {"X-WR-CALNAME": f"Interviews: {_line(loop.candidate.name)}"})
+
+
+def _add_cancelled_event(b: _Builder, loop: InviteLoop, event: CancelledEvent, note: str) -> None:
+    uid, sequence = event.uid, event.sequence
     try:
-        start_utc, end_utc = as_utc(start), as_utc(end)
+        start_utc, end_utc = as_utc(event.start), as_utc(event.end)
     except ValueError as exc:
         raise InviteError(f"candidate event {uid}: {exc}") from exc
     if end_utc <= start_utc:
@@ -174,14 +210,13 @@ def candidate_cancel(
     if note.strip():
         lines += ["", _text(note)]
     lines += ["", f"Questions? Your recruiter is {_line(loop.organizer.name)}."]
-    b = _Builder(stamp)
     b.event(
         uid=uid,
         sequence=sequence,
         start=start_utc,
         end=end_utc,
         tz=loop.candidate_tz,
-        summary=summary or f"Interview — {_line(loop.job_title)}",
+        summary=event.summary or f"Interview — {_line(loop.job_title)}",
         description="\n".join(lines),
         location="",
         url=None,
@@ -189,7 +224,6 @@ def candidate_cancel(
         attendees=[(loop.candidate, "REQ-PARTICIPANT")],
         status="CANCELLED",
     )
-    return b.to_ical("CANCEL")
 
 
 def _add_candidate_event(

@@ -48,9 +48,9 @@ def erase(candidate_id: int):
             flash(f"{name} is erased: {rows} stored rows deleted. The audit log keeps an entry without the name.",
                   "success")
             return redirect(url_for("hiring.candidates"))
-    return render_template("privacy/erase.html", candidate=candidate, errors=errors,
-                           counts={t.name: len(r) for t, r in services.collect(candidate).items()}), \
-        400 if errors else 200
+    counts, blanked = services.preview(candidate)
+    return render_template("privacy/erase.html", candidate=candidate, errors=errors, counts=counts,
+                           blanked=blanked), 400 if errors else 200
 
 
 @bp.route("/admin/retention", methods=["GET", "POST"])
