@@ -23,6 +23,16 @@ class ServiceError(ValueError):
         self.field = field
 
 
+class ConcurrentChange(ServiceError):
+    """Another request changed the same row (its version moved) between this request's read and its write:
+    nothing of this request is kept, and the page says so (409) with a link to the thing as it is now."""
+
+    status = 409
+
+
+#: what a request that lost a race on a loop is told
+LOOP_CHANGED = "Someone else changed this loop; here it is as it is now."
+
 MESSAGES = {
     400: ("Something in the request was not right", "Go back, check the form and try again."),
     403: ("You do not have access to this page", "Ask a recruiter or an admin if you think you should."),
@@ -75,4 +85,15 @@ def init_app(app: Flask) -> None:
 
 def _render(code: int, detail: str | None = None):
     title, hint = MESSAGES.get(code, ("Something went wrong", "Try again."))
-    return render_template("errors/error.html", code=code, title=title, hint=detail or hint), code
+    return render_template("errors/error.html", code=code, title=title, hint=detail or hint,
+                           again=_current_state_url() if code == 409 else None), code
+
+
+def _current_state_url() -> str | None:
+    """For a conflict under a loop's pages: the loop page, which shows it as it is now."""
+    from flask import request, url_for
+
+    loop_id = (request.view_args or {}).get("loop_id")
+    if loop_id is None or not (request.blueprint or "").startswith(("loops", "scorecards", "kits")):
+        return None
+    return url_for("loops.show", loop_id=loop_id)
