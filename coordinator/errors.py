@@ -60,7 +60,9 @@ def init_app(app: Flask) -> None:
             from coordinator.audit.services import record_now
 
             record_now("access.denied", detail=f"{request.method} {request.path}")
-        return _render(exc.code, exc.description if exc.code in (409,) and exc.description else None)
+        # a description the view gave (abort(400, description=...)) says what to do; werkzeug's default does not
+        own = exc.description if exc.description != type(exc).description else None
+        return _render(exc.code, own if exc.code in (400, 409) else None)
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
@@ -85,8 +87,8 @@ def init_app(app: Flask) -> None:
 
 def _render(code: int, detail: str | None = None):
     title, hint = MESSAGES.get(code, ("Something went wrong", "Try again."))
-    return render_template("errors/error.html", code=code, title=title, hint=detail or hint,
-                           again=_current_state_url() if code == 409 else None), code
+    again = _current_state_url() if code == 409 else None
+    return render_template("errors/error.html", code=code, title=title, hint=detail or hint, again=again), code
 
 
 def _current_state_url() -> str | None:

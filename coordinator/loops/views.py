@@ -15,6 +15,7 @@ from coordinator.auth.permissions import (
     can_create_loop,
     can_download_candidate_invites,
     can_manage_loop,
+    can_view_availability,
     can_view_loop,
     require,
     visible_loops,
@@ -417,9 +418,22 @@ def day(loop_id: int):
         the_day = date.fromisoformat(raw_day) if raw_day else None
     except ValueError:
         abort(400, description="Give the day as YYYY-MM-DD.")
+    _require_visible_people(loop, proposed)
     if the_day is None:
         first = proposed[0].start if proposed else loop.start_dt
         the_day = to_local(first, tz).date() if first else to_local(now_utc(), tz).date()
     view = build_day_view(loop, the_day, tz, proposed)
     return render_template("loops/day.html", loop=loop, view=view, tz=tz, the_day=the_day,
                            option_raw=request.args.get("option", ""), timedelta1=timedelta(days=1))
+
+
+def _require_visible_people(loop: Loop, proposed: list[services.Placement]) -> None:
+    """An option names people by id: someone not on this loop shows in the day view (working hours, zone, busy
+    times) only when the viewer may open that person's availability page; otherwise a 403."""
+    on_loop = {p.user_id for s in loop.sessions for p in s.participants} | {u.id for s in loop.sessions
+                                                                          for u in s.pool}
+    named = {uid for p in proposed for uid in (*p.interviewer_ids, *p.shadow_ids)} - on_loop
+    if not named:
+        return
+    people = db.session.scalars(select(User).where(User.id.in_(named))).all()
+    require(all(can_view_availability(current_user, person) for person in people))
