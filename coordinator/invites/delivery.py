@@ -90,7 +90,8 @@ def claim_lease() -> timedelta:
 def claim(now: datetime, limit: int, lease: timedelta | None = None) -> list[int]:
     """Take up to `limit` due messages for this deliverer: on PostgreSQL the rows are locked (FOR UPDATE SKIP
     LOCKED, so a concurrent deliverer takes others), on SQLite the write transaction holds the lock. Claimed rows
-    are 'sending' until the lease ends (`renew` extends it); the attempt is counted now. The caller commits to
+    are 'sending' until the lease ends (`renew` extends it), counted from the real time even when a caller
+    passes an earlier `now` (a round that began a while ago); the attempt is counted now. The caller commits to
     make the claim hold."""
     lease = lease or claim_lease()
     ids = list(db.session.scalars(
@@ -100,7 +101,7 @@ def claim(now: datetime, limit: int, lease: timedelta | None = None) -> list[int
     if ids:
         db.session.execute(
             update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-            .values(status=OutboxStatus.SENDING.value, next_attempt_dt=now + lease,
+            .values(status=OutboxStatus.SENDING.value, next_attempt_dt=max(now, now_utc()) + lease,
                     attempts=OutboxMessage.attempts + 1)
             .execution_options(synchronize_session=False)
         )

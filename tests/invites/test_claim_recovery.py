@@ -80,12 +80,12 @@ def test_a_scheduler_killed_mid_delivery_leaves_its_emails_due_again_within_one_
 
 def test_a_live_deliverer_on_a_slow_server_keeps_its_claim_and_nobody_sends_twice(any_db_app, tmp_path,
                                                                                   smtp_server):  # noqa: F811
-    slow = Recorder(stall=4)  # four claims long: without renewal another deliverer would take over
+    slow = Recorder(stall=10)  # over three claims long: without renewal another deliverer would take over
     port = smtp_server(slow)
     message_id = _queue("Interview tomorrow")
     use_smtp(any_db_app, port)
     scheduler = Scheduler(_db_url(any_db_app), tmp_path / "scheduler.log",
-                          env=_smtp_env(port, COORDINATOR_OUTBOX_CLAIM_SECONDS="1"))
+                          env=_smtp_env(port, COORDINATOR_OUTBOX_CLAIM_SECONDS="3"))
     claimed_here = 0
     claims_seen: set[datetime] = set()
     try:
@@ -95,7 +95,7 @@ def test_a_live_deliverer_on_a_slow_server_keeps_its_claim_and_nobody_sends_twic
             claims_seen.add(_row(message_id).next_attempt_dt)
             claimed_here += deliver_due().claimed
             assert scheduler.alive(), scheduler.output()
-            time.sleep(0.2)
+            time.sleep(0.5)
         wait_until(lambda: _row(message_id).status == OutboxStatus.SENT.value, 30, "the delivery",
                    scheduler.output)
     finally:
