@@ -108,6 +108,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # Sent (and failed) e-mails are kept in the outbox this many days, then deleted: they hold candidates'
         # names, itineraries and private links. 0 keeps them.
         "OUTBOX_KEEP_DAYS": int(_float("OUTBOX_KEEP_DAYS", 90)),
+        # How long a deliverer's claim on an e-mail lasts unless it renews it (it does, every third, while alive):
+        # the longest a killed scheduler's e-mails wait before another delivery round sends them.
+        "OUTBOX_CLAIM_SECONDS": _float("OUTBOX_CLAIM_SECONDS", 25),
         # Reminders (the scheduler process): how often due ones are sent into the outbox, how often every loop's
         # reminders are reconciled with the loop, and how many are sent per transaction.
         "REMINDER_INTERVAL_SECONDS": _float("REMINDER_INTERVAL_SECONDS", 30),

@@ -23,6 +23,16 @@ class ServiceError(ValueError):
         self.field = field
 
 
+class ConcurrentChange(ServiceError):
+    """Another request changed the same row (its version moved) between this request's read and its write:
+    nothing of this request is kept, and the page says so (409) with a link to the thing as it is now."""
+
+    status = 409
+
+
+#: what a request that lost a race on a loop is told
+LOOP_CHANGED = "Someone else changed this loop; here it is as it is now."
+
 MESSAGES = {
     400: ("Something in the request was not right", "Go back, check the form and try again."),
     403: ("You do not have access to this page", "Ask a recruiter or an admin if you think you should."),
@@ -50,7 +60,9 @@ def init_app(app: Flask) -> None:
             from coordinator.audit.services import record_now
 
             record_now("access.denied", detail=f"{request.method} {request.path}")
-        return _render(exc.code, exc.description if exc.code in (409,) and exc.description else None)
+        # a description the view gave (abort(400, description=...)) says what to do; werkzeug's default does not
+        own = exc.description if exc.description != type(exc).description else None
+        return _render(exc.code, own if exc.code in (400, 409) else None)
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
@@ -75,4 +87,15 @@ def init_app(app: Flask) -> None:
 
 def _render(code: int, detail: str | None = None):
     title, hint = MESSAGES.get(code, ("Something went wrong", "Try again."))
-    return render_template("errors/error.html", code=code, title=title, hint=detail or hint), code
+    again = _current_state_url() if code == 409 else None
+    return render_template("errors/error.html", code=code, title=title, hint=detail or hint, again=again), code
+
+
+def _current_state_url() -> str | None:
+    """For a conflict under a loop's pages: the loop page, which shows it as it is now."""
+    from flask import request, url_for
+
+    loop_id = (request.view_args or {}).get("loop_id")
+    if loop_id is None or not (request.blueprint or "").startswith(("loops", "scorecards", "kits")):
+        return None
+    return url_for("loops.show", loop_id=loop_id)

@@ -11,9 +11,11 @@ from typing import Any, TypeVar
 from flask import Flask, Response, abort, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.routing import IntegerConverter
 
 from coordinator import dblock, timeutil
+from coordinator.errors import LOOP_CHANGED, MESSAGES, ConcurrentChange
 from coordinator.extensions import db, login_manager
 from coordinator.forms import apply_service_error
 from coordinator.timeutil import DATETIME_FORMAT, format_instant, format_range
@@ -30,13 +32,17 @@ class App(Flask):
     def dispatch_request(self) -> Response:
         try:
             response = self.make_response(super().dispatch_request())
+            if response.status_code < 400 and not g.get("_discard_changes"):
+                db.session.commit()
+            else:
+                db.session.rollback()
+        except StaleDataError as exc:
+            # A versioned row (a loop, a scorecard) changed under this request: a 409, never a 500.
+            db.session.rollback()
+            raise concurrent_change(exc) from exc
         except BaseException:
             db.session.rollback()
             raise
-        if response.status_code < 400 and not g.get("_discard_changes"):
-            db.session.commit()
-        else:
-            db.session.rollback()
         return response
 
 
@@ -62,6 +68,11 @@ def allowed_or_404(model: type[T], ident: int, *rules: Callable[[Any, T], bool])
         if not rule(current_user, row):
             abort(403)
     return row
+
+
+def concurrent_change(exc: StaleDataError) -> ConcurrentChange:
+    """What a request that lost a race on a versioned row is told (errors.py renders it as a 409)."""
+    return ConcurrentChange(LOOP_CHANGED if "'loops'" in str(exc) else MESSAGES[409][1])
 
 
 def discard_changes() -> None:

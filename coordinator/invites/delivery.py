@@ -34,8 +34,10 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(minutes=1)
 #: longest wait between two attempts
 BACKOFF_CAP = timedelta(hours=4)
-#: how long a deliverer owns the messages it claimed; after that (a crashed process) they are due again
-CLAIM_LEASE = timedelta(minutes=10)
+#: how long a claim lasts unless renewed (COORDINATOR_OUTBOX_CLAIM_SECONDS): a live deliverer renews its claims
+#: every third of it while it sends (invites.jobs), so only a deliverer that died (kill -9, a crash, a lost host)
+#: lets them lapse, and its messages are due again this long after it stopped at the latest
+CLAIM_LEASE = timedelta(seconds=25)
 #: messages claimed per round
 BATCH_SIZE = 50
 
@@ -79,10 +81,19 @@ def _due(now: datetime):
     return or_(waiting, abandoned)
 
 
-def claim(now: datetime, limit: int) -> list[int]:
+def claim_lease() -> timedelta:
+    """How long a claim lasts before it must be renewed (configurable for tests of a slow mail server)."""
+    seconds = current_app.config.get("OUTBOX_CLAIM_SECONDS")
+    return timedelta(seconds=float(seconds)) if seconds else CLAIM_LEASE
+
+
+def claim(now: datetime, limit: int, lease: timedelta | None = None) -> list[int]:
     """Take up to `limit` due messages for this deliverer: on PostgreSQL the rows are locked (FOR UPDATE SKIP
     LOCKED, so a concurrent deliverer takes others), on SQLite the write transaction holds the lock. Claimed rows
-    are 'sending' until the lease ends; the attempt is counted now. The caller commits to make the claim hold."""
+    are 'sending' until the lease ends (`renew` extends it), counted from the real time even when a caller
+    passes an earlier `now` (a round that began a while ago); the attempt is counted now. The caller commits to
+    make the claim hold."""
+    lease = lease or claim_lease()
     ids = list(db.session.scalars(
         select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.next_attempt_dt, OutboxMessage.id)
         .limit(limit).with_for_update(skip_locked=True)
@@ -90,11 +101,24 @@ def claim(now: datetime, limit: int) -> list[int]:
     if ids:
         db.session.execute(
             update(OutboxMessage).where(OutboxMessage.id.in_(ids))
-            .values(status=OutboxStatus.SENDING.value, next_attempt_dt=now + CLAIM_LEASE,
+            .values(status=OutboxStatus.SENDING.value, next_attempt_dt=max(now, now_utc()) + lease,
                     attempts=OutboxMessage.attempts + 1)
             .execution_options(synchronize_session=False)
         )
     return ids
+
+
+def renew(ids: list[int], now: datetime, lease: timedelta | None = None) -> int:
+    """Extend the claim on messages this deliverer still holds ('sending', not yet recorded) to `now + lease`."""
+    if not ids:
+        return 0
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.SENDING.value)
+        .values(next_attempt_dt=now + (lease or claim_lease()))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
 
 
 def hold_all(reason: str) -> int:

@@ -8,9 +8,10 @@ meanwhile would stall every page that writes), then records each result in a sho
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import threading
+from datetime import datetime, timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 
 from coordinator.dblock import write_transaction
 from coordinator.extensions import db
@@ -46,20 +47,23 @@ def deliver_due(now: datetime | None = None, *, limit: int = BATCH_SIZE, setting
             if settings is None:
                 report.held += _hold_all("No mail server is configured (COORDINATOR_SMTP_HOST).")
                 return report
+        lease = delivery.claim_lease()
         for _ in range(max(1, rounds)):
             with write_transaction():
-                ids = delivery.claim(now, limit)
+                ids = delivery.claim(now, limit, lease)
                 db.session.commit()
             if not ids:
                 break
             report.claimed += len(ids)
-            for message_id in ids:
-                raw, recipient = delivery.stored(message_id)
-                db.session.commit()  # no transaction stays open while the SMTP server is talked to
-                error = delivery.send(message_id, raw, recipient, settings)
-                with write_transaction():
-                    delivery.record(message_id, now, error=error, report=report)
-                    db.session.commit()
+            with ClaimKeeper(ids, lease) as keeper:
+                for message_id in ids:
+                    raw, recipient = delivery.stored(message_id)
+                    db.session.commit()  # no transaction stays open while the SMTP server is talked to
+                    error = delivery.send(message_id, raw, recipient, settings)
+                    with write_transaction():
+                        delivery.record(message_id, now, error=error, report=report)
+                        db.session.commit()
+                    keeper.done(message_id)
             if len(ids) < limit:
                 break
     except Exception as exc:  # noqa: BLE001 - the scheduler must keep running whatever happens
@@ -70,6 +74,51 @@ def deliver_due(now: datetime | None = None, *, limit: int = BATCH_SIZE, setting
         except Exception:  # noqa: BLE001  # pragma: no cover
             log.exception("outbox: rollback failed")
     return report
+
+
+class ClaimKeeper:
+    """Renews this deliverer's claims from a thread of its own while it sends (every third of the lease), so a
+    slow mail server never lets a live deliverer's claim lapse (and another deliverer send the same e-mail
+    again), while a deliverer that dies stops renewing and its e-mails are due again within one lease."""
+
+    def __init__(self, ids: list[int], lease: timedelta) -> None:
+        self._ids = set(ids)
+        self._lease = lease
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._app = current_app._get_current_object()  # type: ignore[attr-defined]
+        self._thread = threading.Thread(target=self._run, name="outbox-claim-keeper", daemon=True)
+
+    def __enter__(self) -> ClaimKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def done(self, message_id: int) -> None:
+        """The message's result is recorded: its claim is no longer this deliverer's to renew."""
+        with self._lock:
+            self._ids.discard(message_id)
+
+    def _run(self) -> None:
+        every = max(0.05, self._lease.total_seconds() / 3)
+        while not self._stop.wait(every):
+            with self._lock:
+                ids = sorted(self._ids)
+            if not ids:
+                continue
+            with self._app.app_context():
+                try:
+                    with write_transaction():
+                        delivery.renew(ids, now_utc(), self._lease)
+                        db.session.commit()
+                except Exception:  # noqa: BLE001 - the next renewal tries again; the lease leaves room for it
+                    log.warning("outbox: renewing the claim on %s messages failed", len(ids), exc_info=True)
+                    db.session.rollback()
+                finally:
+                    db.session.remove()
 
 
 def _hold_all(reason: str) -> int:

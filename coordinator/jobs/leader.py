@@ -13,9 +13,12 @@ work in one place, the load off the standby and the logs readable.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
+import os
 import threading
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
@@ -107,3 +110,52 @@ class Leadership:
                 log.debug("%s: closing the lock connection failed: %r", self.name, exc)
         if quiet:
             self._said = None
+
+
+class SchedulerFileLock:
+    """One scheduler per SQLite database: an exclusive `flock` on `<database file>.scheduler.lock`, held for as long
+    as the scheduler process lives. The kernel frees it when the process ends however it ends (kill -9 too), so a
+    second scheduler started meanwhile waits (`try_acquire` again and again) and takes over. PostgreSQL needs no
+    file: `Leadership` does that job there."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    @classmethod
+    def for_engine(cls, engine: Engine) -> SchedulerFileLock | None:
+        """The lock for this engine's database file; None for PostgreSQL and an in-memory SQLite database."""
+        if engine.dialect.name != "sqlite":
+            return None
+        database = engine.url.database or ""
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return cls(Path(database).resolve().with_name(Path(database).name + ".scheduler.lock"))
+
+    def try_acquire(self) -> bool:
+        """Take the lock if nobody holds it; True while this process holds it."""
+        if self._fd is not None:
+            return True
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return True
+
+    def holder(self) -> str:
+        """The process id written by whoever holds the lock (for the log), or '?'."""
+        try:
+            return self.path.read_text().strip() or "?"
+        except OSError:
+            return "?"
+
+    def release(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)

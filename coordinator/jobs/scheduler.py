@@ -180,22 +180,53 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
 
 
 def run_scheduler(app: Flask) -> None:
-    """Run until SIGTERM or SIGINT; the job running at that moment is allowed to finish."""
-    scheduler = build_scheduler(app)
+    """Run until SIGTERM or SIGINT; the job running at that moment is allowed to finish. On SQLite only one
+    scheduler acts per database: a second one waits for the first one's lock file and takes over when it stops."""
+    from coordinator.extensions import db
+    from coordinator.jobs.leader import SchedulerFileLock
+
+    stopping = threading.Event()
+    started: list[BlockingScheduler] = []
 
     def stop(signum: int, frame: Any) -> None:
         log.info("scheduler: %s received, stopping after the running job", signal.Signals(signum).name)
-        # shutdown(wait=True) waits for running jobs; from a thread so the handler returns at once.
-        threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
+        stopping.set()
+        for scheduler in started:
+            # shutdown(wait=True) waits for running jobs; from a thread so the handler returns at once.
+            threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, daemon=True).start()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    stopped = threading.Event()
-    threading.Thread(target=_watch_clock, args=(scheduler, stopped), name="clock-watch", daemon=True).start()
-    log.info("scheduler: started (pid %s); one per host at most (on SQLite, one per installation)", os.getpid())
+    with app.app_context():
+        file_lock = SchedulerFileLock.for_engine(db.engine)
     try:
-        scheduler.start()
+        if file_lock is not None and not _wait_for_file_lock(file_lock, stopping):
+            return
+        scheduler = build_scheduler(app)
+        started.append(scheduler)
+        stopped = threading.Event()
+        threading.Thread(target=_watch_clock, args=(scheduler, stopped), name="clock-watch", daemon=True).start()
+        log.info("scheduler: started (pid %s); one per host at most (on SQLite, one per installation)", os.getpid())
+        try:
+            if not stopping.is_set():
+                scheduler.start()
+        finally:
+            stopped.set()
     finally:
-        stopped.set()
+        if file_lock is not None:
+            file_lock.release()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         log.info("scheduler: stopped")
+
+
+def _wait_for_file_lock(lock: Any, stopping: threading.Event, every: float = 1.0) -> bool:
+    """Take the SQLite scheduler lock, waiting while another scheduler holds it; False when stopped meanwhile."""
+    if lock.try_acquire():
+        return True
+    log.warning("scheduler: another scheduler (pid %s) runs on this SQLite database (lock file %s); this one waits "
+                "and takes over when it stops", lock.holder(), lock.path)
+    while not lock.try_acquire():
+        if stopping.wait(every):
+            return False
+    log.info("scheduler: the other scheduler stopped; this one acts now (it holds %s)", lock.path)
+    return True

@@ -3,6 +3,7 @@ and replacing. Every change is recorded in the loop's history and announced to t
 
 from __future__ import annotations
 
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from coordinator.auth.models import User
 from coordinator.auth.roles import Role
@@ -24,6 +26,7 @@ from coordinator.loops.changes import (
     TEXT_LIMIT,
     BookingConflict,
     Change,
+    LoopChanged,
     LoopError,
     NeedsOverride,
     announce,
@@ -54,6 +57,67 @@ MAX_OPTION_SESSIONS = 50
 
 FIND_NODE_BUDGET = 200_000
 """Combinations one "Find times" search may try before it stops (a guard; the page then says how many it tried)."""
+
+
+# --- reading and locking -------------------------------------------------------------------------------------------
+
+def load_loop(loop_id: int, *, fresh: bool = False) -> Loop | None:
+    """The loop with its sessions and people; `fresh` reads them again even when this request already has them."""
+    query = select(Loop).where(Loop.id == loop_id).options(
+        selectinload(Loop.sessions).selectinload(LoopSession.participants).selectinload(SessionInterviewer.user),
+        selectinload(Loop.sessions).selectinload(LoopSession.pool),
+    )
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    return db.session.scalar(query)
+
+
+def lock_loop(loop: Loop) -> int:
+    """Hold the loop's row for the rest of the transaction and read it (sessions, people, SEQUENCEs) again, so
+    that checking and changing it cannot interleave with another request's change: on PostgreSQL a
+    ``SELECT ... FOR UPDATE`` (a second booker waits here, then sees what the first committed); on SQLite the
+    writing transaction already holds the database's write lock (dblock), and FOR UPDATE is not rendered.
+
+    Returns the version the request had read before the lock, i.e. the state its caller decided on. Taking
+    the lock twice in one transaction reads nothing again.
+    """
+    seen = loop.version
+    transaction = db.session().get_transaction()
+    if transaction is not None and loop.id in _locked.get(transaction, ()):
+        return seen
+    db.session.execute(select(Loop.id).where(Loop.id == loop.id).with_for_update())
+    load_loop(loop.id, fresh=True)
+    _locked.setdefault(db.session().get_transaction(), set()).add(loop.id)
+    return seen
+
+
+#: the loops each open transaction holds locked (a lock ends with its transaction, and so does the entry)
+_locked: weakref.WeakKeyDictionary[Any, set[int]] = weakref.WeakKeyDictionary()
+
+
+def touch(loop: Loop) -> None:
+    """Count a change of the loop's sessions as a change of the loop: its version goes up at flush, so a page
+    (or a concurrent request) that decided on the loop as it was is refused instead of overwriting."""
+    flag_modified(loop, "status")
+
+
+def require_interviewers(ids: Iterable[int], what: str = "interviewers", field_name: str | None = "interviewer_ids",
+                         ) -> list[User]:
+    """The people named to interview (or shadow), each enabled and holding the interviewer or hiring-manager
+    role. The one check for every way of putting someone on a session: the session form, a booked option, a
+    session placed by hand, a replacement, the candidate's self-booking."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return []
+    users = db.session.scalars(select(User).where(User.id.in_(ids))).all()
+    by_id = {u.id: u for u in users}
+    missing = [i for i in ids if i not in by_id or not by_id[i].is_enabled]
+    if missing:
+        raise LoopError(f"Choose {what} from the list.", field_name)
+    not_interviewers = [by_id[i].name for i in ids if not by_id[i].has_role(Role.INTERVIEWER, Role.HIRING_MANAGER)]
+    if not_interviewers:
+        raise LoopError(f"{', '.join(not_interviewers)} cannot interview (no interviewer role).", field_name)
+    return [by_id[i] for i in ids]
 
 
 # --- engine input --------------------------------------------------------------------------------------------------
@@ -220,18 +284,48 @@ def check(loop: Loop, placements: Sequence[Placement]) -> tuple[PlacementCheck, 
     return check_placement(placed, request, calendars), sessions
 
 
+def unchanged(loop: Loop, placements: Sequence[Placement]) -> bool:
+    """Every placement is what is booked already: same session, same start, same interviewers and shadows."""
+    by_id = {s.id: s for s in sessions_to_place(loop)}
+    for p in placements:
+        session = by_id.get(p.session_id)
+        if session is None or not session.is_booked or session.start_dt != p.start:
+            return False
+        active = [pp for pp in session.participants if pp.is_active]
+        if len(active) != len(session.participants):
+            return False
+        if ({u.id for u in session.interviewers} != set(p.interviewer_ids)
+                or {u.id for u in session.shadows} != set(p.shadow_ids)):
+            return False
+    return True
+
+
 def book(loop: Loop, placements: Sequence[Placement], actor: User | None, override_reason: str = "",
-         actor_label: str = "", action: str = "booked", *, announced: bool = True) -> Change:
+         actor_label: str = "", action: str = "booked", *, announced: bool = True,
+         seen_version: int | None = None) -> Change:
     """Book (or move) sessions. Hard conflicts are refused; soft problems need an override reason. With
     `announced=False` the caller announces the change itself once its own part is done (the candidate's page).
+
+    The loop is locked first (`lock_loop`), so two bookings of one loop run one after the other. A booking
+    that changes nothing (the same times and people again: a double-click, a page sent twice) changes nothing
+    and sends nothing (`Change.nothing_changed`); otherwise, when the loop changed since `seen_version` (the
+    version the page showed; by default the one this request read), LoopChanged (409) instead of overwriting.
 
     The caller must be inside a writing transaction (a POST request, or dblock.write_transaction()), so on
     SQLite the checks below and the writes happen under the write lock; on PostgreSQL the exclusion constraint
     refuses an overlapping booking that a concurrent transaction committed in between.
     """
+    read_version = lock_loop(loop)
     require_editable(loop)
     if not placements:
         raise LoopError("Nothing to book.")
+    if unchanged(loop, placements):
+        return Change(loop_id=loop.id, nothing_changed=True)
+    if loop.version != (read_version if seen_version is None else seen_version):
+        raise LoopChanged()
+    for p in placements:
+        require_interviewers(p.interviewer_ids)
+        require_interviewers(p.shadow_ids, "shadows", "shadow_ids")
     horizon = now_utc() + timedelta(days=MAX_BOOKING_AHEAD_DAYS)
     for p in placements:
         if p.start.tzinfo is None:
@@ -285,6 +379,7 @@ def book(loop: Loop, placements: Sequence[Placement], actor: User | None, overri
     if result.problems:
         summary += " Accepted: " + " ".join(result.problems)
     record(loop, actor, action, summary, override_reason if result.problems else "", actor_label)
+    touch(loop)
     _flush_booking()
     return announce(change) if announced else change
 
@@ -332,6 +427,7 @@ def _release(session: LoopSession) -> None:
 
 def cancel_session(session: LoopSession, actor: User, reason: str) -> Change:
     loop = session.loop
+    lock_loop(loop)
     require_editable(loop)
     if not reason.strip():
         raise LoopError("Say why the session is cancelled; attendees and the history show it.", "reason")
@@ -343,12 +439,14 @@ def cancel_session(session: LoopSession, actor: User, reason: str) -> Change:
     session.ical_sequence += 1
     change = Change(loop_id=loop.id, cancelled=[session.id] if was_booked else [])
     record(loop, actor, "session_cancelled", f"Cancelled '{session.title}'.", reason)
+    touch(loop)
     if not sessions_to_place(loop):
         loop.status = LoopStatus.CANCELLED.value
     return announce(change)
 
 
 def cancel_loop(loop: Loop, actor: User, reason: str) -> Change:
+    lock_loop(loop)
     require_editable(loop)
     if not reason.strip():
         raise LoopError("Say why the loop is cancelled; attendees and the history show it.", "reason")
@@ -389,6 +487,7 @@ def replacements_for(session: LoopSession, leaving: User) -> list[Replacement]:
 def replace_interviewer(session: LoopSession, leaving_id: int, joining_id: int, actor: User,
                         reason: str = "") -> Change:
     loop = session.loop
+    lock_loop(loop)
     require_editable(loop)
     leaving = next((p for p in session.participants if p.user_id == leaving_id), None)
     if leaving is None:
@@ -398,11 +497,13 @@ def replace_interviewer(session: LoopSession, leaving_id: int, joining_id: int, 
     joining = db.session.get(User, joining_id)
     if joining is None or not joining.is_enabled:
         raise LoopError("Choose a colleague from the list.")
+    require_interviewers([joining_id], "a colleague", None)
     if not session.is_booked:
         role = leaving.role
         session.participants.remove(leaving)
         session.participants.append(SessionInterviewer(user_id=joining_id, role=role))
         record(loop, actor, "replaced", f"{joining.name} replaces {leaving.user.name} in '{session.title}'.", reason)
+        touch(loop)
         return announce(Change(loop_id=loop.id))
     placement = Placement(
         session.id, session.start_dt,
@@ -421,6 +522,7 @@ def replace_interviewer(session: LoopSession, leaving_id: int, joining_id: int, 
         start_dt=session.start_dt, end_dt=session.end_dt))
     session.ical_sequence += 1
     record(loop, actor, "replaced", f"{joining.name} replaces {leaving_name} in '{session.title}'.", reason)
+    touch(loop)
     _flush_booking()
     return announce(Change(loop_id=loop.id, removed=[(session.id, leaving_id)], added=[(session.id, joining_id)]))
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coordinator.auth.models import User
-from coordinator.errors import ServiceError
+from coordinator.errors import LOOP_CHANGED, ServiceError
 from coordinator.extensions import db
 from coordinator.loops.models import Loop, LoopEvent, LoopStatus
 from coordinator.timeutil import now_utc
@@ -37,6 +37,17 @@ class BookingConflict(LoopError):
     def __init__(self, messages: Sequence[str]) -> None:
         super().__init__(" ".join(messages))
         self.messages = list(messages)
+
+
+class LoopChanged(LoopError):
+    """The loop changed after the page (or request) that asks for this change read it: nothing is overwritten,
+    the user sees the loop as it is now (409)."""
+
+    status = 409
+    MESSAGE = LOOP_CHANGED
+
+    def __init__(self, message: str = MESSAGE) -> None:
+        super().__init__(message)
 
 
 class NeedsOverride(LoopError):
@@ -72,6 +83,10 @@ class Change:
     session_id: int | None = None
     #: what each follower returned, by its name (the candidate page tells whether an invitation went out)
     results: dict[str, Any] = field(default_factory=dict)
+    #: the request asked for what is already so: nothing was written, recorded or announced
+    nothing_changed: bool = False
+
+    NOTHING_CHANGED = "Already booked at these times; nothing changed."
 
 
 def record(loop: Loop, actor: User | None, action: str, summary: str, reason: str = "",

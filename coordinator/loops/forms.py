@@ -97,6 +97,8 @@ class BookOptionForm(FlaskForm):
 
     option = HiddenField(validators=[DataRequired()])
     override_reason = TextAreaField("Reason", validators=[Optional(), Length(max=REASON_MAX)])
+    #: the loop's version when the options were found: a booking on a loop changed since then is a 409
+    version = HiddenField()
 
 
 class ReasonForm(FlaskForm):

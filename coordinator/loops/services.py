@@ -30,14 +30,19 @@ from coordinator.loops.booking import (  # noqa: F401 - the loop services, impor
     decode_option,
     encode_option,
     find_times,
+    load_loop,
+    lock_loop,
     loop_request,
     option_placements,
     people_names,
     replace_interviewer,
     replacements_for,
+    require_interviewers,
     search_window,
     session_spec,
     sessions_to_place,
+    touch,
+    unchanged,
 )
 from coordinator.loops.changes import (  # noqa: F401
     MAX_BOOKING_AHEAD_DAYS,
@@ -47,6 +52,7 @@ from coordinator.loops.changes import (  # noqa: F401
     BookingConflict,
     Change,
     ChangeKind,
+    LoopChanged,
     LoopError,
     NeedsOverride,
     announce,
@@ -99,18 +105,7 @@ class LoopSettings:
 # --- planning ------------------------------------------------------------------------------------------------------
 
 def _interviewers(ids: Iterable[int], what: str, field_name: str) -> list[User]:
-    ids = list(dict.fromkeys(ids))
-    if not ids:
-        return []
-    users = db.session.scalars(select(User).where(User.id.in_(ids))).all()
-    by_id = {u.id: u for u in users}
-    missing = [i for i in ids if i not in by_id or not by_id[i].is_enabled]
-    if missing:
-        raise LoopError(f"Choose {what} from the list.", field_name)
-    not_interviewers = [u.name for u in users if not u.has_role(Role.INTERVIEWER, Role.HIRING_MANAGER)]
-    if not_interviewers:
-        raise LoopError(f"{', '.join(not_interviewers)} cannot interview (no interviewer role).", field_name)
-    return [by_id[i] for i in ids]
+    return require_interviewers(ids, what, field_name)
 
 
 def check_session_data(data: SessionData) -> None:
@@ -205,6 +200,7 @@ def add_session(loop: Loop, data: SessionData, actor: User) -> LoopSession:
 def update_session(session: LoopSession, data: SessionData, actor: User) -> Change:
     """Change a session's plan. A booked session keeps its time; a change of length means booking it again."""
     loop = session.loop
+    lock_loop(loop)
     require_editable(loop)
     check_session_data(data)
     if session.is_booked and data.duration_min != session.duration_min:
@@ -221,6 +217,7 @@ def update_session(session: LoopSession, data: SessionData, actor: User) -> Chan
     else:
         session.ical_sequence += 1  # attendees see the new title/location
     record(loop, actor, "session_changed", f"Changed '{session.title}'.")
+    touch(loop)
     return announce(Change(loop_id=loop.id, kind=ChangeKind.SESSION_EDIT, session_id=session.id))
 
 
@@ -253,6 +250,7 @@ def move_session(session: LoopSession, delta: int, actor: User) -> None:
 
 
 def update_settings(loop: Loop, settings: LoopSettings, actor: User) -> Change:
+    lock_loop(loop)
     require_editable(loop)
     if settings.arrangement not in {a.value for a in Arrangement}:
         raise LoopError("Choose an arrangement from the list.", "arrangement")
@@ -282,15 +280,6 @@ def update_settings(loop: Loop, settings: LoopSettings, actor: User) -> Change:
 
 
 # --- reading -------------------------------------------------------------------------------------------------------
-
-def load_loop(loop_id: int) -> Loop | None:
-    return db.session.scalar(
-        select(Loop).where(Loop.id == loop_id).options(
-            selectinload(Loop.sessions).selectinload(LoopSession.participants).selectinload(SessionInterviewer.user),
-            selectinload(Loop.sessions).selectinload(LoopSession.pool),
-        )
-    )
-
 
 def interviewer_choices() -> list[User]:
     """Everyone who can interview, for choice lists."""

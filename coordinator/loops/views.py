@@ -16,7 +16,9 @@ from coordinator.auth.permissions import (
     can_create_loop,
     can_download_candidate_invites,
     can_manage_loop,
+    can_view_availability,
     can_view_loop,
+    require,
     visible_loops,
 )
 from coordinator.extensions import db
@@ -241,9 +243,12 @@ def book(loop_id: int):
     form = BookOptionForm()
     require_valid(form, "Pick one of the options to book.")
     placements = _decode_option(form.option.data)
+    seen = int(form.version.data) if (form.version.data or "").isdigit() else None
     try:
+        read = services.lock_loop(loop)  # before the coverage check, so it reads the loop as it is now
         assignments.require_coverage(loop, placements, current_user, form.override_reason.data or "")
-        services.book(loop, placements, current_user, form.override_reason.data or "")
+        change = services.book(loop, placements, current_user, form.override_reason.data or "",
+                               seen_version=read if seen is None else seen)
     except services.BookingConflict as exc:
         discard_changes()
         return render_template("loops/conflict.html", loop=loop, messages=exc.messages), 409
@@ -251,10 +256,25 @@ def book(loop_id: int):
         discard_changes()
         return render_template("loops/override.html", loop=loop, problems=exc.problems, form=form,
                                action=url_for("loops.book", loop_id=loop.id)), 400
+    except services.LoopChanged as exc:
+        return _as_it_is_now(loop.id, str(exc))
     except services.LoopError as exc:
         abort(400, description=str(exc))
+    if change.nothing_changed:
+        discard_changes()  # not even a coverage reason: nothing happened
+        return done(change.NOTHING_CHANGED, url_for("loops.show", loop_id=loop.id), "info")
     flash("Booked. Invites go out to the interviewers and the candidate.", "success")
     return redirect(url_for("loops.show", loop_id=loop.id))
+
+
+def _as_it_is_now(loop_id: int, message: str):
+    """A change refused because the loop changed meanwhile: nothing kept, the loop page as it is now (409)."""
+    discard_changes()
+    loop = _loop_or_404(loop_id)
+    flash(message, "error")
+    return render_template("loops/show.html", loop=loop, can_manage=can_manage_loop(current_user, loop),
+                           can_candidate_ics=can_download_candidate_invites(current_user, loop),
+                           viewer_tz=viewer_timezone(), cancel_form=ReasonForm()), 409
 
 
 @bp.route("/loops/<int:loop_id>/sessions/<int:session_id>/place", methods=["GET", "POST"])
@@ -287,9 +307,10 @@ def place(loop_id: int, session_id: int):
             placement = services.Placement(session.id, start, tuple(form.interviewer_ids.data),
                                            tuple(u.id for u in session.shadows))
             try:
+                read = services.lock_loop(loop)
                 assignments.require_coverage(loop, [placement], current_user, form.override_reason.data or "")
-                services.book(loop, [placement], current_user, form.override_reason.data or "",
-                              action="rescheduled" if session.is_booked else "booked")
+                change = services.book(loop, [placement], current_user, form.override_reason.data or "",
+                                       action="rescheduled" if session.is_booked else "booked", seen_version=read)
             except services.BookingConflict as exc:
                 discard_changes()
                 return render_template("loops/place.html", loop=loop, session=session, form=form, tz=tz,
@@ -298,9 +319,14 @@ def place(loop_id: int, session_id: int):
                 discard_changes()
                 problems = exc.problems
                 form.override_reason.errors = ["Give a reason to accept these problems, or choose another time."]
+            except services.LoopChanged as exc:
+                return _as_it_is_now(loop.id, str(exc))
             except services.LoopError as exc:
                 refused(form, exc)
             else:
+                if change.nothing_changed:
+                    discard_changes()
+                    return done(change.NOTHING_CHANGED, url_for("loops.show", loop_id=loop.id), "info")
                 flash(f"'{session.title}' is booked.", "success")
                 return redirect(url_for("loops.show", loop_id=loop.id))
     return render_template("loops/place.html", loop=loop, session=session, form=form, tz=tz, conflicts=[],
@@ -337,7 +363,7 @@ def _cancel(loop: Loop, cancel: Callable[[str], object], message: str) -> Respon
     try:
         cancel(form.reason.data)
     except services.LoopError as exc:
-        abort(400, description=str(exc))
+        abort(exc.status, description=str(exc))
     flash(message, "success")
     return redirect(url_for("loops.show", loop_id=loop.id))
 
@@ -362,7 +388,7 @@ def replace(loop_id: int, session_id: int, user_id: int):
             discard_changes()
             problems = exc.problems
         except services.LoopError as exc:
-            abort(400, description=str(exc))
+            abort(exc.status, description=str(exc))
         else:
             flash(f"{leaving.name} is replaced in '{session.title}'.", "success")
             return redirect(url_for("loops.show", loop_id=loop.id))
@@ -393,9 +419,22 @@ def day(loop_id: int):
         the_day = date.fromisoformat(raw_day) if raw_day else None
     except ValueError:
         abort(400, description="Give the day as YYYY-MM-DD.")
+    _require_visible_people(loop, proposed)
     if the_day is None:
         first = proposed[0].start if proposed else loop.start_dt
         the_day = to_local(first, tz).date() if first else to_local(now_utc(), tz).date()
     view = build_day_view(loop, the_day, tz, proposed)
     return render_template("loops/day.html", loop=loop, view=view, tz=tz, the_day=the_day,
                            option_raw=request.args.get("option", ""), timedelta1=timedelta(days=1))
+
+
+def _require_visible_people(loop: Loop, proposed: list[services.Placement]) -> None:
+    """An option names people by id: someone not on this loop shows in the day view (working hours, zone, busy
+    times) only when the viewer may open that person's availability page; otherwise a 403."""
+    on_loop = {p.user_id for s in loop.sessions for p in s.participants} | {u.id for s in loop.sessions
+                                                                          for u in s.pool}
+    named = {uid for p in proposed for uid in (*p.interviewer_ids, *p.shadow_ids)} - on_loop
+    if not named:
+        return
+    people = db.session.scalars(select(User).where(User.id.in_(named))).all()
+    require(all(can_view_availability(current_user, person) for person in people))

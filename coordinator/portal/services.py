@@ -179,12 +179,11 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def sign_option(loop: Loop, sessions: Sequence[LoopSession], option) -> str:
-    return _serializer().dumps({"loop": loop.id, "p": loops.encode_option(sessions, option)})
+    """An offered option, signed, with the loop's version then: booking it after the loop changed is a 409."""
+    return _serializer().dumps({"loop": loop.id, "v": loop.version, "p": loops.encode_option(sessions, option)})
 
 
-def read_option(loop: Loop, signed: str) -> list[loops.Placement]:
-    """The placements of an option this page offered (signed by the server), or TimeTaken when it is too old
-    to trust and PortalError when it was not ours."""
+def _signed_data(loop: Loop, signed: str) -> dict:
     try:
         data = _serializer().loads(signed or "", max_age=OPTION_MAX_AGE_S)
     except SignatureExpired:
@@ -192,12 +191,25 @@ def read_option(loop: Loop, signed: str) -> list[loops.Placement]:
                         "now.") from None
     except BadSignature:
         raise PortalError("The chosen time could not be read. Choose one of the times below.") from None
+    if not isinstance(data, dict) or data.get("loop") != loop.id:
+        raise PortalError("The chosen time could not be read. Choose one of the times below.")
+    return data
+
+
+def read_option(loop: Loop, signed: str) -> list[loops.Placement]:
+    """The placements of an option this page offered (signed by the server), or TimeTaken when it is too old
+    to trust and PortalError when it was not ours."""
+    data = _signed_data(loop, signed)
     try:
-        if not isinstance(data, dict) or data.get("loop") != loop.id:
-            raise ValueError("another loop")
         return loops.decode_option(data.get("p"))
     except ValueError:
         raise PortalError("The chosen time could not be read. Choose one of the times below.") from None
+
+
+def option_version(loop: Loop, signed: str) -> int | None:
+    """The loop's version when the option was offered (None for an option signed before versions were)."""
+    version = _signed_data(loop, signed).get("v")
+    return version if isinstance(version, int) else None
 
 
 @dataclass
@@ -250,10 +262,17 @@ def self_book(loop: Loop, portal: CandidatePortal, signed: str, raw_zone: str | 
     candidate may not book now.
     """
     tz = clean_zone(raw_zone) if raw_zone else None
+    read_version = loops.lock_loop(loop)  # a recruiter's booking of this loop waits, or this one does
+    placements = read_option(loop, signed)
+    if loops.unchanged(loop, placements):
+        return loops.Change(loop_id=loop.id, nothing_changed=True)
     state = booking_state(loop, portal)
     if not state.can_choose:
         raise PortalError(state.why_not or "Booking is not possible on this page.")
-    placements = read_option(loop, signed)
+    seen = option_version(loop, signed)
+    if loop.version != (read_version if seen is None else seen):
+        raise TimeTaken("Your interviews were changed a moment ago, so nothing was booked. Here they are as "
+                        "they are now.")
     active = {s.id for s in loops.sessions_to_place(loop)}
     if {p.session_id for p in placements} != active or len(placements) != len(active):
         raise TimeTaken("The interviews were changed since these times were offered; here are the times free now.")
@@ -264,7 +283,8 @@ def self_book(loop: Loop, portal: CandidatePortal, signed: str, raw_zone: str | 
         raise PortalError("Your recruiter is still preparing the interviews, so they cannot be booked yet.")
     try:
         change = loops.book(loop, placements, None, "", actor_label="Candidate",
-                            action="rescheduled" if rescheduling else "booked", announced=False)
+                            action="rescheduled" if rescheduling else "booked", announced=False,
+                            seen_version=loop.version)
     except loops.BookingConflict as exc:
         raise TimeTaken("Someone took one of these times a moment ago, so nothing was booked. Here are the "
                         "times free now.") from exc

@@ -232,6 +232,9 @@ def book(token: str):
             discard_changes()
             message, status = exc.message, exc.status
         else:
+            if change.nothing_changed:
+                flash(change.NOTHING_CHANGED, "info")
+                return redirect(portal_url("portal.home", tz=services.clean_zone(raw_tz)))
             sent = _candidate_invited(change)
             flash("Your interviews are booked. " + ("Calendar invitations follow by e-mail; the details are "
                                                    "below." if sent else

@@ -12,7 +12,7 @@ from coordinator import timeutil
 from coordinator.audit.services import record as audit
 from coordinator.auth.models import User
 from coordinator.extensions import db
-from coordinator.hiring.models import CandidateStage
+from coordinator.hiring.models import Candidate, CandidateStage
 from coordinator.loops.models import Loop, LoopStatus
 from coordinator.scorecards.models import Decision, LoopDecision
 from coordinator.scorecards.services import RATIONALE_MAX, ScorecardError, clean_text, too_long
@@ -38,9 +38,46 @@ def decisions_of(loop: Loop) -> list[LoopDecision]:
 STAGE_AFTER = {Decision.HIRE: CandidateStage.OFFER, Decision.NO_HIRE: CandidateStage.NOT_HIRED}
 
 
+class DecisionChanged(ScorecardError):
+    """Someone recorded a decision after the decider's page showed the decision in force: nothing is recorded,
+    the page shows theirs and keeps what this decider wrote (409)."""
+
+    status = 409
+
+    def __init__(self, current: LoopDecision) -> None:
+        who = current.decided_by.name if current.decided_by else "Someone"
+        super().__init__(f"{who} recorded “{current.outcome_label}” while you were deciding, so yours was not "
+                         "recorded. Read theirs below; record yours again if you still decide otherwise.")
+        self.current = current
+
+
+#: `seen_decision` of a page that showed no decision yet
+NO_DECISION = "none"
+
+
+def _seen_differs(seen: str | None, current: LoopDecision | None) -> bool:
+    if seen is None or seen == "":
+        return False  # a form from before pages said what they showed: nothing to compare
+    return seen != (str(current.id) if current is not None else NO_DECISION)
+
+
 def record_decision(loop: Loop, outcome: str, rationale: str, actor: User, missing: int = 0,
-                    accept_missing: bool = False) -> LoopDecision:
-    """Record hire / no hire / another round with its rationale, and move the candidate's stage."""
+                    accept_missing: bool = False, seen_decision: str | None = None) -> LoopDecision:
+    """Record hire / no hire / another round with its rationale, and move the candidate's stage.
+
+    Deciders take turns: the loop and the candidate are locked first (PostgreSQL: FOR UPDATE; SQLite: the
+    write lock), so the newest decision and the candidate's stage are always written together. When the
+    decision in force is not the one the decider's page showed (`seen_decision`: its id, or "none"), nothing
+    is recorded: DecisionChanged (409).
+    """
+    from coordinator.loops.services import lock_loop  # loops' rule for taking turns on a loop
+
+    lock_loop(loop)
+    db.session.execute(select(Candidate.id).where(Candidate.id == loop.candidate_id).with_for_update())
+    db.session.refresh(loop.candidate)
+    current = latest_decision(loop)
+    if _seen_differs(seen_decision, current):
+        raise DecisionChanged(current)
     errors: dict[tuple[int | None, str], str] = {}
     if outcome not in {d.value for d in Decision}:
         errors[(None, "outcome")] = "Choose hire, no hire or another round."
@@ -57,8 +94,11 @@ def record_decision(loop: Loop, outcome: str, rationale: str, actor: User, missi
     if errors:
         raise ScorecardError("The decision was not recorded.", errors)
     decision = Decision(outcome)
+    now = timeutil.now_utc()
+    if current is not None and current.decided_dt > now:
+        now = current.decided_dt  # never before the one it replaces (ties: the later row is the newer)
     row = LoopDecision(loop_id=loop.id, outcome=decision.value, rationale=rationale, decided_by_id=actor.id,
-                       decided_dt=timeutil.now_utc())
+                       decided_dt=now)
     db.session.add(row)
     stage = STAGE_AFTER.get(decision)
     candidate = loop.candidate

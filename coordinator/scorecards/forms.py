@@ -122,3 +122,5 @@ class DecisionForm(FlaskForm):
     outcome = RadioField("Decision", choices=choices(Decision.choices()), validate_choice=False)
     rationale = TextAreaField("Rationale", description="What the decision rests on; the hiring team reads it later.")
     accept_missing = BooleanField("Decide without the missing scorecards")
+    #: the decision in force when the page was shown (its id, or "none"): a newer one by someone else is a 409
+    seen_decision = HiddenField()

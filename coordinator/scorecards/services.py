@@ -45,7 +45,10 @@ TEXT_FIELDS = tuple(name for name, _, _ in STAR_FIELDS) + ("notes",)
 
 
 class ScorecardError(ValueError):
-    """A rule was broken. `errors` maps (area id or None, field name) to a message for the form."""
+    """A rule was broken. `errors` maps (area id or None, field name) to a message for the form; `status` is the
+    page's status."""
+
+    status = 400
 
     def __init__(self, message: str, errors: Mapping[tuple[int | None, str], str] | None = None) -> None:
         super().__init__(message)

@@ -348,14 +348,16 @@ def decide(loop_id: int):
     debrief, _ = build_debrief(loop)
     try:
         record_decision(loop, form.outcome.data or "", form.rationale.data or "", current_user,
-                                 missing=len(debrief.missing), accept_missing=bool(form.accept_missing.data))
+                        missing=len(debrief.missing), accept_missing=bool(form.accept_missing.data),
+                        seen_decision=form.seen_decision.data)
     except services.ScorecardError as exc:
         discard_changes()
         put_errors(form, exc.errors)  # type: ignore[arg-type]
         if not exc.errors:
             form.form_errors.append(str(exc))
         loop = load_loop(loop_id)
-        return render_template("scorecards/debrief.html", form=form, **_debrief_context(loop)), 400
+        # a decision recorded meanwhile (409): theirs shows as the decision, yours stays in the form below it
+        return render_template("scorecards/debrief.html", form=form, **_debrief_context(loop)), exc.status
     loop_changes.progressed(loop.id)  # the decision reminders stop
     flash("Decision recorded.", "success")
     return redirect(url_for("scorecards.debrief", loop_id=loop_id) + "#decision")
