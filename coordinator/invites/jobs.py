@@ -91,3 +91,40 @@ def purge_outbox(app: Flask) -> str | None:
         deleted = delivery.purge_old(int(app.config.get("OUTBOX_KEEP_DAYS") or 0))
         db.session.commit()
     return f"deleted {deleted} old outbox e-mails" if deleted else None
+
+
+def read_replies(*, batch: int | None = None, rounds: int = 1000) -> int:
+    """Read every stored reply (`invites.replies.process_pending`), one write transaction per batch so a flood
+    never holds the write lock long; returns how many were read. Never raises (logs and rolls back)."""
+    from coordinator.invites import replies
+
+    size = batch or replies.BATCH
+    total = 0
+    try:
+        for _ in range(rounds):
+            with write_transaction():
+                outcome = replies.process_pending(size)
+                db.session.commit()
+            total += outcome.total
+            if outcome.total < size:
+                break
+    except Exception:  # noqa: BLE001 - the listener and the scheduler must keep running
+        log.exception("replies: a batch could not be read")
+        db.session.rollback()
+    return total
+
+
+def send_notices(app: Flask | None = None) -> str | None:
+    """E-mail recruiters what candidates did (batched per candidate: `invites.notices.send_due`)."""
+    from coordinator.invites import notices
+
+    with write_transaction():
+        sent = notices.send_due()
+        db.session.commit()
+    return f"{sent} notice e-mails queued" if sent else None
+
+
+def replies_job(app: Flask) -> str | None:
+    """The scheduler's fallback: replies stored while the listener's reader was not running."""
+    read = read_replies()
+    return f"read {read} replies" if read else None
