@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from coordinator.auth.models import User
 from coordinator.dbtypes import UTCDateTime
 from coordinator.extensions import db
+from coordinator.loops.models import Loop, LoopSession
 from coordinator.timeutil import now_utc
 
 
@@ -328,6 +329,21 @@ class Notice(db.Model):
     #: when it stopped needing action
     done_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    loop: Mapped[Loop] = relationship()
+    session: Mapped[LoopSession | None] = relationship()
+    user: Mapped[User | None] = relationship()
+    proposal: Mapped[Proposal | None] = relationship()
+
     @property
     def kind_label(self) -> str:
         return NoticeKind(self.kind).label
+
+    @property
+    def replacement_options(self) -> list[dict]:
+        """A decline's replacement options as stored: [{"id", "name", "title", "week"}]."""
+        import json
+
+        try:
+            return [dict(zip(("id", "name", "title", "week"), item, strict=False)) for item in json.loads(self.options)]
+        except (ValueError, TypeError):
+            return []

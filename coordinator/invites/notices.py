@@ -35,10 +35,7 @@ _BATCHED = tuple(k.value for k in NoticeKind if k.from_candidate_page or k is No
 
 def options_of(notice: Notice) -> list[dict]:
     """A decline's replacement options as stored: [{"id", "name", "title", "week"}]."""
-    try:
-        return [dict(zip(("id", "name", "title", "week"), item, strict=False)) for item in json.loads(notice.options)]
-    except (ValueError, TypeError):
-        return []
+    return notice.replacement_options
 
 
 def _replacements(session: LoopSession, leaving: User) -> list[list]:
@@ -226,3 +223,17 @@ def send_due(*, now: datetime | None = None) -> int:
                 notice.emailed_dt = now  # nobody to tell: do not try again every run
     db.session.flush()
     return sent
+
+
+def close_proposal(proposal_id: int) -> None:
+    """The proposal was decided: its entry no longer needs action."""
+    db.session.execute(update(Notice).where(Notice.proposal_id == proposal_id, Notice.done_dt.is_(None))
+                       .values(done_dt=now_utc()))
+
+
+def open_for_loop(loop_id: int) -> list[Notice]:
+    """The loop's entries that still need action, newest first (the loop page's panel)."""
+    return list(db.session.scalars(
+        select(Notice).where(Notice.loop_id == loop_id, Notice.done_dt.is_(None))
+        .order_by(Notice.created_dt.desc(), Notice.id.desc()).limit(50)
+        .options(joinedload(Notice.proposal), joinedload(Notice.session), joinedload(Notice.user))).unique())

@@ -395,3 +395,45 @@ def after_loop_change(change: Change) -> None:
                 seat.answer, seat.answer_dt = Answer.NEEDS_ACTION.value, None
     notices.resolve_for_change(moved, change.removed)
     return None
+
+
+# --- the recruiter decides on a proposal -----------------------------------------------------------------------------
+
+def accept_proposal(proposal: Proposal, actor, reason: str = "") -> Change:
+    """Move the session to the proposed time through the normal booking path (`loops.booking.book`: conflicts
+    refused, soft problems need a reason, invites and reminders follow). LoopError when it cannot."""
+    from coordinator.invites import notices
+    from coordinator.loops.booking import Placement, book
+    from coordinator.loops.changes import LoopError
+
+    if proposal.status != ProposalStatus.OPEN.value:
+        raise LoopError("This proposal was already decided.")
+    session = db.session.get(LoopSession, proposal.session_id)
+    if session is None or not session.is_booked:
+        raise LoopError("That session is no longer booked; find a time for it instead.")
+    if session.ical_sequence != proposal.sequence:
+        raise LoopError("The session changed since this time was proposed; look at it again before moving it.")
+    placement = Placement(session.id, proposal.start_dt, tuple(u.id for u in session.interviewers),
+                          tuple(u.id for u in session.shadows))
+    proposal.status, proposal.decided_dt = ProposalStatus.ACCEPTED.value, now_utc()
+    change = book(session.loop, [placement], actor, override_reason=reason,
+                  action="rescheduled")
+    record(session.loop, actor, "proposal_accepted", f"Accepted {proposal.proposer}'s proposed time for "
+                                                     f"'{session.title}'.")
+    notices.close_proposal(proposal.id)
+    return change
+
+
+def refuse_proposal(proposal: Proposal, actor) -> None:
+    """Keep the session where it is; the proposal is closed and the history says so."""
+    from coordinator.invites import notices
+    from coordinator.loops.changes import LoopError
+
+    if proposal.status != ProposalStatus.OPEN.value:
+        raise LoopError("This proposal was already decided.")
+    proposal.status, proposal.decided_dt = ProposalStatus.REFUSED.value, now_utc()
+    session = db.session.get(LoopSession, proposal.session_id)
+    record(session.loop, actor, "proposal_refused", f"Kept '{session.title}' where it is: refused "
+                                                    f"{proposal.proposer}'s proposed time.")
+    notices.close_proposal(proposal.id)
+    db.session.flush()

@@ -238,6 +238,10 @@ class LoopSession(db.Model):
     def where(self) -> str:
         return self.location or self.loop.location
 
+    def seat_of(self, user_id: int) -> SessionInterviewer | None:
+        """That person's seat in this session (their role, their answer to the invite), if they have one."""
+        return next((p for p in self.participants if p.user_id == user_id), None)
+
     @property
     def video(self) -> str:
         return self.video_url or self.loop.video_url

@@ -309,5 +309,6 @@ def upcoming_interviews(user: User, limit: int = 20) -> list[LoopSession]:
         .where(and_(SessionInterviewer.user_id == user.id, SessionInterviewer.is_active,
                     LoopSession.end_dt > now_utc()))
         .order_by(LoopSession.start_dt).limit(limit)
-        .options(selectinload(LoopSession.loop).selectinload(Loop.candidate).selectinload(Candidate.job))
+        .options(selectinload(LoopSession.loop).selectinload(Loop.candidate).selectinload(Candidate.job),
+                 selectinload(LoopSession.participants))
     ))

@@ -16,12 +16,12 @@ import smtplib
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email import encoders
+from email import policy as email_policy
 from email.mime.application import MIMEApplication
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email import encoders
-from email import policy as email_policy
 from email.utils import formataddr, make_msgid
 
 import pytest
