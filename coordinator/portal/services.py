@@ -285,7 +285,7 @@ def self_book(loop: Loop, portal: CandidatePortal, signed: str, raw_zone: str | 
     from coordinator.invites.models import NoticeKind
 
     first = min(p.start for p in placements)
-    when = timeutil.format_instant(first, loop.recruiter.timezone, "%a %d %b, %H:%M %Z")
+    when = timeutil.format_instant(first, loop.recruiter.timezone, "%a %d %b, %H:%M")
     notices.candidate_did(loop, NoticeKind.MOVED if rescheduling else NoticeKind.SELF_BOOKED,
                           f"{loop.candidate.name} {'moved' if rescheduling else 'booked'} the loop on their page: "
                           f"it starts {when}.")

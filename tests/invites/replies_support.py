@@ -169,12 +169,13 @@ def booked_loop(*, interviewers: int = 2, sessions: int = 1, days_ahead: int = 9
 
 @pytest.fixture
 def listener(app) -> Iterator:
-    """Start the reply listener on a free loopback port: `port = listener("lmtp")` (or "smtp")."""
+    """Start the reply listener on a free loopback port: `port = listener("lmtp")` (or "smtp"). Start it once the
+    test's data is committed: on SQLite the test's own session and the listener's reader are two writers."""
     app.config["REPLY_ADDRESS"] = REPLY_ADDRESS
     started = []
 
     def start(protocol: str = "lmtp", max_bytes: int = 2 * 1024 * 1024) -> int:
-        reader = inbound.Reader(app, poll=0.5)
+        reader = inbound.Reader(app, poll=5)
         reader.start()
         controller = inbound.build(app, "127.0.0.1", free_port(), protocol=protocol, max_bytes=max_bytes,
                                    reader=reader)

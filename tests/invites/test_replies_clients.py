@@ -50,8 +50,8 @@ def test_invites_name_the_reply_address_as_organizer_sent_by_the_recruiter(app):
 
 @pytest.mark.parametrize("protocol", ["lmtp", "smtp"])
 def test_each_client_answer_is_recorded(app, listener, protocol):  # noqa: F811
-    port = listener(protocol)
     world = booked_loop(interviewers=len(CLIENTS))
+    port = listener(protocol)
     session, uid = world["sessions"][0], world["uids"][0]
     partstats = ["ACCEPTED", "TENTATIVE", "DECLINED", "ACCEPTED", "TENTATIVE"]
     messages = []
@@ -69,8 +69,8 @@ def test_each_client_answer_is_recorded(app, listener, protocol):  # noqa: F811
 
 
 def test_a_decline_arrives_with_its_fix(app, listener):  # noqa: F811
-    port = listener("lmtp")
     world = booked_loop(interviewers=1)
+    port = listener("lmtp")
     person, session = world["people"][0], world["sessions"][0]
     ics = reply_ics("outlook", world["uids"][0], session.ical_sequence, person.email, "DECLINED")
     send(port, "lmtp", [(person.email, reply_email("outlook", ics, person.email))])
@@ -89,8 +89,8 @@ def test_a_decline_arrives_with_its_fix(app, listener):  # noqa: F811
 def test_a_counter_becomes_a_proposal(app, listener):  # noqa: F811
     from datetime import timedelta
 
-    port = listener("smtp")
     world = booked_loop(interviewers=1)
+    port = listener("smtp")
     person, session = world["people"][0], world["sessions"][0]
     start = session.start_dt + timedelta(days=1)
     ics = reply_ics("gmail", world["uids"][0], session.ical_sequence, person.email, "TENTATIVE", method="COUNTER",
@@ -106,8 +106,8 @@ def test_a_counter_becomes_a_proposal(app, listener):  # noqa: F811
 def test_the_candidates_answer_is_recorded(app, listener):  # noqa: F811
     from coordinator.invites.models import CandidateInviteEvent
 
-    port = listener("lmtp")
     world = booked_loop(interviewers=1)
+    port = listener("lmtp")
     event = db.session.scalar(select(CandidateInviteEvent))
     email = world["candidate"].email
     ics = reply_ics("apple", event.uid, event.sequence, email, "DECLINED")
