@@ -31,9 +31,10 @@ class Reader:
     """The thread that reads stored replies in batches whenever the listener stored something (or every
     `poll` seconds): a flood of 1,000 replies is read as a few batches, not 1,000 transactions."""
 
-    def __init__(self, app: Flask, poll: float = 30.0) -> None:
+    def __init__(self, app: Flask, poll: float = 30.0, gather: float = 0.25) -> None:
         self.app = app
         self.poll = poll
+        self.gather = gather
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="replies-reader", daemon=True)
@@ -55,6 +56,9 @@ class Reader:
 
         while not self._stop.is_set():
             self._wake.wait(self.poll)
+            # let the rest of a burst arrive: a flood is read in a few large batches (one query per batch for the
+            # sessions, one calendar read for its declines), not one transaction per message
+            self._stop.wait(self.gather)
             self._wake.clear()
             with self.app.app_context():
                 try:

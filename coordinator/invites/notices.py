@@ -38,38 +38,45 @@ def options_of(notice: Notice) -> list[dict]:
     return notice.replacement_options
 
 
-def _replacements(session: LoopSession, leaving: User) -> list[list]:
-    from coordinator.loops.booking import replacements_for
-    from coordinator.loops.changes import LoopError
-
-    try:
-        options = replacements_for(session, leaving)[:5]
-    except LoopError:
-        return []
-    titles = dict(db.session.execute(select(User.id, User.job_title)
-                                     .where(User.id.in_([r.person_id for r in options]))).all()) if options else {}
-    return [[r.person_id, r.name, titles.get(r.person_id, ""), r.interviews_that_week] for r in options]
-
-
 def declined(session: LoopSession, user: User, *, now: datetime | None = None) -> Notice | None:
-    """An interviewer declined: one open entry per (session, person), with the replacement options, and the
-    e-mail to the recruiter."""
+    """An interviewer declined: see `declined_many`."""
+    made = declined_many([(session, user)], now=now)
+    return made[0] if made else None
+
+
+def declined_many(seats: Sequence[tuple[LoopSession, User]], *, now: datetime | None = None) -> list[Notice]:
+    """Interviewers declined: one open entry per (session, person), carrying the replacement options found now
+    (`loops.booking.replacements_for_many`: the calendars are read once for the whole batch), and an e-mail to
+    each loop's recruiter."""
+    from coordinator.loops.booking import replacements_for_many
+
     now = now or now_utc()
-    open_already = db.session.scalar(select(Notice.id).where(
-        Notice.kind == NoticeKind.DECLINED.value, Notice.session_id == session.id, Notice.user_id == user.id,
-        Notice.done_dt.is_(None)))
-    if open_already:
-        return None
-    loop = session.loop
-    when = format_range(session.start_dt, session.end_dt, loop.recruiter.timezone)
-    notice = Notice(kind=NoticeKind.DECLINED.value, loop_id=loop.id, candidate_id=loop.candidate_id,
-                    session_id=session.id, user_id=user.id, created_dt=now,
-                    summary=f"{user.name} declined '{session.title}' with {loop.candidate.name} ({when}).",
-                    options=json.dumps(_replacements(session, user)))
-    db.session.add(notice)
+    wanted = list({(s.id, u.id): (s, u) for s, u in seats}.values())
+    if not wanted:
+        return []
+    already = set(db.session.execute(select(Notice.session_id, Notice.user_id).where(
+        Notice.kind == NoticeKind.DECLINED.value, Notice.session_id.in_({s.id for s, _ in wanted}),
+        Notice.done_dt.is_(None))).all())
+    wanted = [(s, u) for s, u in wanted if (s.id, u.id) not in already]
+    options = replacements_for_many(wanted)
+    ids = {r.person_id for found in options.values() for r in found[:5]}
+    titles = dict(db.session.execute(select(User.id, User.job_title).where(User.id.in_(ids))).all()) if ids else {}
+    made = []
+    for session, user in wanted:
+        loop = session.loop
+        when = format_range(session.start_dt, session.end_dt, loop.recruiter.timezone)
+        found = options.get((session.id, user.id), [])[:5]
+        notice = Notice(kind=NoticeKind.DECLINED.value, loop_id=loop.id, candidate_id=loop.candidate_id,
+                        session_id=session.id, user_id=user.id, created_dt=now,
+                        summary=f"{user.name} declined '{session.title}' with {loop.candidate.name} ({when}).",
+                        options=json.dumps([[r.person_id, r.name, titles.get(r.person_id, ""), r.interviews_that_week]
+                                            for r in found]))
+        db.session.add(notice)
+        made.append(notice)
     db.session.flush()
-    _email_now(loop, [notice], now)
-    return notice
+    for notice, (session, _user) in zip(made, wanted, strict=True):
+        _email_now(session.loop, [notice], now)
+    return made
 
 
 def proposed(proposal: Proposal, session: LoopSession, *, now: datetime | None = None) -> Notice:

@@ -188,6 +188,8 @@ class _Batch:
                 session_ids.add(int(m.group(1)))
             elif reply.uid.endswith("@" + domain):
                 other.add(reply.uid)
+        #: (session, person) declined in this batch: their replacement options are found together afterwards
+        self.declines: list[tuple[LoopSession, object]] = []
         self.sessions: dict[int, LoopSession] = {}
         if session_ids:
             rows = db.session.scalars(
@@ -252,6 +254,10 @@ def process_pending(limit: int = BATCH, *, now: datetime | None = None) -> Outco
         else:
             outcome.ignored += 1
             log.info("inbound %s ignored: %s", row.id, why)
+    if batch.declines:
+        from coordinator.invites import notices
+
+        notices.declined_many(batch.declines, now=now)
     db.session.flush()
     return outcome
 
@@ -270,7 +276,7 @@ def _apply(batch: _Batch, reply: ReadReply, now: datetime) -> tuple[bool, str, i
         return False, f"method {reply.method or 'none'} is not an answer (REPLY or COUNTER)", None
     session = batch.session_of(reply.uid)
     if session is not None:
-        return _apply_interviewer(session, reply, now)
+        return _apply_interviewer(batch, session, reply, now)
     event = batch.candidate_events.get(reply.uid)
     if event is not None and event.loop_id in batch.loops:
         return _apply_candidate(batch.loops[event.loop_id], event, reply, now)
@@ -290,7 +296,8 @@ def _who_answers(reply: ReadReply, invited: dict[str, object]) -> tuple[str, str
     return f"it comes from {reply.from_address or 'no address'}, not from the attendee {known[0][0]}"
 
 
-def _apply_interviewer(session: LoopSession, reply: ReadReply, now: datetime) -> tuple[bool, str, int | None]:
+def _apply_interviewer(batch: _Batch, session: LoopSession, reply: ReadReply,
+                       now: datetime) -> tuple[bool, str, int | None]:
     loop = session.loop
     if loop.status == LoopStatus.CANCELLED.value or session.status == SessionStatus.CANCELLED.value:
         return _ignore(loop, reply, f"'{session.title}' is cancelled")
@@ -316,9 +323,7 @@ def _apply_interviewer(session: LoopSession, reply: ReadReply, now: datetime) ->
     record(loop, None, "answer", f"{seat.user.name} {_WORDS[answer]} '{session.title}' ({when}).",
            actor_label=seat.user.name)
     if answer is Answer.DECLINED and before != Answer.DECLINED.value:
-        from coordinator.invites import notices
-
-        notices.declined(session, seat.user, now=now)
+        batch.declines.append((session, seat.user))
     return True, f"{seat.user.name}: {answer.label}", loop.id
 
 

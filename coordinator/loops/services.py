@@ -35,6 +35,7 @@ from coordinator.loops.booking import (  # noqa: F401 - the loop services, impor
     people_names,
     replace_interviewer,
     replacements_for,
+    replacements_for_many,
     search_window,
     session_spec,
     sessions_to_place,
