@@ -31,8 +31,9 @@ class Reader:
     """The thread that reads stored replies in batches whenever the listener stored something (or every
     `poll` seconds): a flood of 1,000 replies is read as a few batches, not 1,000 transactions."""
 
-    def __init__(self, app: Flask, poll: float = 30.0, gather: float = 0.25) -> None:
+    def __init__(self, app: Flask, poll: float = 30.0, gather: float = 0.25, batch: int = 200) -> None:
         self.app = app
+        self.batch = batch  # smaller than the scheduler's: the listener's own stores wait while a batch is applied
         self.poll = poll
         self.gather = gather
         self._wake = threading.Event()
@@ -62,7 +63,7 @@ class Reader:
             self._wake.clear()
             with self.app.app_context():
                 try:
-                    read = read_replies()
+                    read = read_replies(batch=self.batch)
                     if read:
                         log.info("read %s replies", read)
                 finally:

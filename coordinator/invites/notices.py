@@ -74,8 +74,11 @@ def declined_many(seats: Sequence[tuple[LoopSession, User]], *, now: datetime | 
         db.session.add(notice)
         made.append(notice)
     db.session.flush()
-    for notice, (session, _user) in zip(made, wanted, strict=True):
-        _email_now(session.loop, [notice], now)
+    rows = [_email_now(session.loop, [notice], now, queue=False) for notice, (session, _user) in zip(made, wanted,
+                                                                                                      strict=True)]
+    from coordinator.invites.services import enqueue_emails
+
+    enqueue_emails([row for row in rows if row is not None])  # one statement for the whole batch
     return made
 
 
@@ -147,8 +150,9 @@ def _lines(notice: Notice) -> list[str]:
     return lines
 
 
-def _email_now(loop: Loop, notices: Sequence[Notice], now: datetime) -> int | None:
-    """One e-mail to the loop's recruiter about these entries, into the outbox, and a line in the history."""
+def _email_now(loop: Loop, notices: Sequence[Notice], now: datetime, *, queue: bool = True) -> dict | int | None:
+    """One e-mail to the loop's recruiter about these entries, into the outbox (or, `queue=False`, its outbox row
+    for the caller to add with others), and a line in the history."""
     from coordinator.invites.services import app_url, enqueue_emails, mail_sender, outbox_values, uid_domain
     from coordinator.loops.changes import record
 
@@ -181,13 +185,15 @@ def _email_now(loop: Loop, notices: Sequence[Notice], now: datetime) -> int | No
                            headers=[("Auto-Submitted", "auto-generated")])
     except MessageError:
         return None
-    (message_id,) = enqueue_emails([outbox_values(
-        kind=OutboxKind.RECRUITER_NOTICE, loop_id=loop.id, recipient=recruiter.email, recipient_name=recruiter.name,
-        subject=one_line(subject, 300), message=data, now=now)])
+    row = outbox_values(kind=OutboxKind.RECRUITER_NOTICE, loop_id=loop.id, recipient=recruiter.email,
+                        recipient_name=recruiter.name, subject=one_line(subject, 300), message=data, now=now)
     for notice in notices:
         notice.emailed_dt = now
     record(loop, None, "notice_sent", f"E-mailed {recruiter.name}: {one_line(subject, 300)}",
            actor_label="coordinator")
+    if not queue:
+        return row
+    (message_id,) = enqueue_emails([row])
     return message_id
 
 

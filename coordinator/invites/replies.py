@@ -22,7 +22,7 @@ from email.utils import parseaddr
 
 from icalendar import Calendar
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from coordinator.extensions import db
 from coordinator.invites.models import (
@@ -215,25 +215,39 @@ class _Batch:
         return None
 
 
-def process_pending(limit: int = BATCH, *, now: datetime | None = None) -> Outcome:
-    """Read up to `limit` stored messages, oldest first, and apply or ignore each. The caller commits."""
+def read_pending(limit: int = BATCH) -> list[tuple[int, ReadReply | None, str]]:
+    """The oldest `limit` stored messages, parsed: (id, what it said or None, why it could not be read). Only
+    reads the database, so the parsing (most of the work) happens before any write lock is taken."""
+    rows = db.session.execute(
+        select(InboundMessage.id, InboundMessage.raw).where(InboundMessage.status == InboundStatus.PENDING.value)
+        .order_by(InboundMessage.id).limit(limit)).all()
+    out: list[tuple[int, ReadReply | None, str]] = []
+    for row_id, raw in rows:
+        try:
+            out.append((row_id, read_message(bytes(raw)), ""))
+        except Unreadable as exc:
+            out.append((row_id, None, str(exc)))
+    return out
+
+
+def apply_read(read: Sequence[tuple[int, ReadReply | None, str]], *, now: datetime | None = None) -> Outcome:
+    """Apply or ignore parsed messages (`read_pending`) in the caller's transaction; a message another reader
+    finished meanwhile is skipped. The caller commits."""
     from coordinator.invites.services import uid_domain
 
     now = now or now_utc()
-    rows = list(db.session.scalars(
-        select(InboundMessage).where(InboundMessage.status == InboundStatus.PENDING.value)
-        .order_by(InboundMessage.id).limit(limit)))
     outcome = Outcome()
-    if not rows:
+    if not read:
         return outcome
-    read: list[tuple[InboundMessage, ReadReply | None, str]] = []
-    for row in rows:
-        try:
-            read.append((row, read_message(row.raw), ""))
-        except Unreadable as exc:
-            read.append((row, None, str(exc)))
-    batch = _Batch([r for _, r, _ in read if r is not None], uid_domain())
-    for row, reply, error in read:
+    rows = {row.id: row for row in db.session.scalars(
+        select(InboundMessage).where(InboundMessage.id.in_([r[0] for r in read]),
+                                     InboundMessage.status == InboundStatus.PENDING.value)
+        .options(load_only(InboundMessage.id, InboundMessage.status)))}
+    batch = _Batch([r for i, r, _ in read if r is not None and i in rows], uid_domain())
+    for row_id, reply, error in read:
+        row = rows.get(row_id)
+        if row is None:
+            continue
         row.processed_dt, row.raw = now, b""
         if reply is None:
             row.status, row.outcome = InboundStatus.REFUSED.value, one_line(error, 1000)
@@ -260,6 +274,19 @@ def process_pending(limit: int = BATCH, *, now: datetime | None = None) -> Outco
         notices.declined_many(batch.declines, now=now)
     db.session.flush()
     return outcome
+
+
+def refuse(row_id: int, why: str, *, now: datetime | None = None) -> None:
+    """A message that could not be applied even on its own: refused with the reason, so it is not read again."""
+    row = db.session.get(InboundMessage, row_id)
+    if row is not None and row.status == InboundStatus.PENDING.value:
+        row.status, row.outcome, row.raw = InboundStatus.REFUSED.value, one_line(why, 1000), b""
+        row.processed_dt = now or now_utc()
+
+
+def process_pending(limit: int = BATCH, *, now: datetime | None = None) -> Outcome:
+    """Read up to `limit` stored messages, oldest first, and apply or ignore each. The caller commits."""
+    return apply_read(read_pending(limit), now=now)
 
 
 # --- applying -------------------------------------------------------------------------------------------------------
