@@ -373,7 +373,7 @@ def replacements_for(session: LoopSession, leaving: User) -> list[Replacement]:
 
 def replacements_for_many(seats: Sequence[tuple[LoopSession, User]]) -> dict[tuple[int, int], list[Replacement]]:
     """`replacements_for` of many (booked session, person leaving) at once, keyed (session id, user id): the
-    calendars are read once per week of sessions instead of once per seat (a batch of declines)."""
+    calendars are read once per four weeks of sessions instead of once per seat (a batch of declines)."""
     from coordinator.auth.models import UserRole
 
     out: dict[tuple[int, int], list[Replacement]] = {}
@@ -389,10 +389,12 @@ def replacements_for_many(seats: Sequence[tuple[LoopSession, User]]) -> dict[tup
                 everyone = list(db.session.scalars(
                     select(User.id).join(UserRole).where(UserRole.role == Role.INTERVIEWER.value, User.is_enabled)))
             pools[session.id] = [uid for uid in everyone if uid not in current]
-    by_week: dict[tuple[int, int], list[tuple[LoopSession, User]]] = defaultdict(list)
-    for session, leaving in seats:
-        by_week[session.start_dt.isocalendar()[:2]].append((session, leaving))
-    for group in by_week.values():
+    groups: list[list[tuple[LoopSession, User]]] = []
+    for session, leaving in sorted(seats, key=lambda seat: seat[0].start_dt):
+        if not groups or session.start_dt - groups[-1][0][0].start_dt > timedelta(days=28):
+            groups.append([])
+        groups[-1].append((session, leaving))
+    for group in groups:
         lo = min(s.start_dt for s, _ in group)
         hi = max(s.end_dt for s, _ in group)
         calendars = calendars_for({uid for s, _ in group for uid in pools[s.id]}, lo, hi)
