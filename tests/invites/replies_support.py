@@ -139,7 +139,8 @@ def reply_email(client: str, ics: bytes, sender: str, *, method: str = "REPLY", 
 
 # --- a booked loop ------------------------------------------------------------------------------------------------
 
-def booked_loop(*, interviewers: int = 2, sessions: int = 1, days_ahead: int = 9, candidate=None, job=None):
+def booked_loop(*, interviewers: int = 2, sessions: int = 1, days_ahead: int = 9, candidate=None, job=None,
+                hour: int = 10):
     """A loop with `sessions` booked one-on-ones/panels, through the loop services (the invites queue as usual)."""
     recruiter = job.recruiter if job is not None else new_user(Role.RECRUITER, name="Rita Recruiter",
                                                                   email=f"rita{time.monotonic_ns()}@corp.example")
@@ -157,7 +158,7 @@ def booked_loop(*, interviewers: int = 2, sessions: int = 1, days_ahead: int = 9
             title=f"Session {n + 1}", kind="panel" if len(ids) > 1 else "one_on_one", duration_min=45,
             interviewer_ids=ids), recruiter))
     db.session.flush()
-    placements = [loops.Placement(s.id, local_to_utc(day, datetime.min.time().replace(hour=10 + n), "Europe/Berlin"),
+    placements = [loops.Placement(s.id, local_to_utc(day, datetime.min.time().replace(hour=hour + n), "Europe/Berlin"),
                                   tuple(p.id for p in people)) for n, s in enumerate(made)]
     loops.book(loop, placements, recruiter, override_reason="test")
     db.session.commit()
