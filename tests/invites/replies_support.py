@@ -2,7 +2,7 @@
 
 The four clients differ in where the calendar part sits and how it is encoded (what each sends for Accept /
 Decline / Propose new time, reduced to the MIME shape and iCalendar properties that matter):
-* Outlook: multipart/alternative, text/plain + `text/calendar; method=REPLY`, base64.
+* Outlook: multipart/alternative, text/plain + `text/calendar; method=REPLY`, base64; no ORGANIZER in the REPLY.
 * Gmail: multipart/mixed [multipart/alternative [text/plain, text/html, text/calendar 7bit], invite.ics base64].
 * Apple Calendar: multipart/mixed, text/plain + the text/calendar part as an attachment (iCal-….ics), quoted-printable.
 * Thunderbird: multipart/mixed [multipart/alternative [text/plain, text/calendar QP], invite.ics attachment].
@@ -63,9 +63,10 @@ def reply_ics(client: str, uid: str, sequence: int, attendee: str, partstat: str
     ev.add("DTSTART", start or datetime(2030, 1, 7, 10, tzinfo=UTC))
     ev.add("DTEND", end or (start or datetime(2030, 1, 7, 10, tzinfo=UTC)) + timedelta(hours=1))
     ev.add("SUMMARY", "Interview")
-    org = vCalAddress(f"mailto:{REPLY_ADDRESS}")
-    org.params["CN"] = "Rita Recruiter"
-    ev.add("ORGANIZER", org)
+    if client != "outlook":  # Outlook.com's REPLY carries no ORGANIZER (nextcloud/server#53949)
+        org = vCalAddress(f"mailto:{REPLY_ADDRESS}")
+        org.params["CN"] = "Rita Recruiter"
+        ev.add("ORGANIZER", org)
     att = vCalAddress(f"mailto:{attendee}")
     att.params["PARTSTAT"] = partstat
     if name:
