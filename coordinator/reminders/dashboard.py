@@ -213,7 +213,7 @@ def _open_notices(loop_ids: list[int] | None) -> list:
     return list(db.session.scalars(
         _notices_query(loop_ids).order_by(Notice.created_dt.desc(), Notice.id.desc()).limit(LIMIT)
         .options(joinedload(Notice.loop).joinedload(Loop.candidate).joinedload(Candidate.job),
-                 joinedload(Notice.session), joinedload(Notice.user),
+                 joinedload(Notice.session).selectinload(LoopSession.participants), joinedload(Notice.user),
                  joinedload(Notice.proposal).load_only(Proposal.status, Proposal.start_dt, Proposal.end_dt))
     ).unique())
 

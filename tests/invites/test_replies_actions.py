@@ -155,3 +155,32 @@ def test_sessions_unanswered_a_day_ahead_are_listed(app, client_for, clock):
     assert "1 session unanswered within 24 h" in text_of(recruiter.get("/"))
     _answer(world, 1, "TENTATIVE")
     assert "Not answered, starting within 24 hours" not in text_of(recruiter.get("/dashboard"))
+
+
+def test_needs_action_runs_the_same_number_of_queries_for_1_or_8_declines(app, client_for):
+    from sqlalchemy import event
+
+    first = booked_loop(interviewers=2)
+    _answer(first, 0, "DECLINED")
+    recruiter = client_for(first["recruiter"])
+
+    def queries() -> int:
+        count = [0]
+
+        def listener(*args, **kwargs):
+            count[0] += 1
+
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert recruiter.get("/dashboard").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return count[0]
+
+    few = queries()
+    for n in range(7):
+        more = booked_loop(interviewers=2, job=first["job"], days_ahead=9 + 7 * (n + 1))
+        _answer(more, 1, "DECLINED")
+    db.session.commit()
+    assert len(db.session.scalars(select(Notice)).all()) == 8
+    assert queries() == few
