@@ -47,36 +47,70 @@ def _organisation(loops: int, start: datetime) -> list[tuple[int, int, str]]:
     from coordinator.hiring.services import JobData, create_job
     from coordinator.loops.models import Loop, LoopSession, SessionInterviewer
 
-    recruiter = create_user(UserData(email="rita@corp.example", name="Rita Recruiter", job_title="Recruiter",
-                                     timezone="Europe/London", roles=frozenset({Role.RECRUITER})), password=None)
-    manager = create_user(UserData(email="hannah@corp.example", name="Hannah Manager", job_title="Manager",
-                                   timezone="America/New_York", roles=frozenset({Role.HIRING_MANAGER})),
-                          password=None)
+    recruiter = create_user(
+        UserData(
+            email="rita@corp.example",
+            name="Rita Recruiter",
+            job_title="Recruiter",
+            timezone="Europe/London",
+            roles=frozenset({Role.RECRUITER}),
+        ),
+        password=None,
+    )
+    manager = create_user(
+        UserData(
+            email="hannah@corp.example",
+            name="Hannah Manager",
+            job_title="Manager",
+            timezone="America/New_York",
+            roles=frozenset({Role.HIRING_MANAGER}),
+        ),
+        password=None,
+    )
     db.session.flush()
-    job = create_job(JobData(title="Senior Data Engineer", department="Data", hiring_manager_id=manager.id,
-                             recruiter_id=recruiter.id))
+    job = create_job(
+        JobData(
+            title="Senior Data Engineer", department="Data", hiring_manager_id=manager.id, recruiter_id=recruiter.id
+        )
+    )
     db.session.flush()
     zones = ("Europe/Berlin", "Asia/Kolkata", "Europe/London", "America/New_York")
-    people = [User(email=f"person{i}@corp.example", name=f"Person {i}", job_title="Engineer",
-                   timezone=zones[i % 4]) for i in range(loops * 4 + 40)]
-    candidates = [Candidate(name=f"Candidate {i}", email=f"candidate{i}@example.org", timezone="Europe/London",
-                            job_id=job.id) for i in range(loops)]
+    people = [
+        User(email=f"person{i}@corp.example", name=f"Person {i}", job_title="Engineer", timezone=zones[i % 4])
+        for i in range(loops * 4 + 40)
+    ]
+    candidates = [
+        Candidate(name=f"Candidate {i}", email=f"candidate{i}@example.org", timezone="Europe/London", job_id=job.id)
+        for i in range(loops)
+    ]
     db.session.add_all(people + candidates)
     db.session.flush()
     db.session.add_all(UserRole(user_id=p.id, role=Role.INTERVIEWER.value) for p in people)
-    db.session.add_all(WorkingHours(user_id=p.id, weekday=d, start_time=time(8), end_time=time(18))
-                       for p in people for d in range(5))
+    db.session.add_all(
+        WorkingHours(user_id=p.id, weekday=d, start_time=time(8), end_time=time(18)) for p in people for d in range(5)
+    )
     made = []
     for i in range(loops):
         # spread over two weeks of working days, 09:00-16:00 UTC
         at = start + timedelta(days=(i // 8) % 10 + 2 * ((i // 8) % 10 // 5), hours=i % 8)
         end = at + timedelta(minutes=60)
         loop = Loop(candidate_id=candidates[i].id, recruiter_id=recruiter.id, status="scheduled")
-        session = LoopSession(position=0, title="Panel", kind="panel", duration_min=60, status="booked",
-                              start_dt=at, end_dt=end, ical_sequence=i % 3)
+        session = LoopSession(
+            position=0,
+            title="Panel",
+            kind="panel",
+            duration_min=60,
+            status="booked",
+            start_dt=at,
+            end_dt=end,
+            ical_sequence=i % 3,
+        )
         for k in range(4):
-            session.participants.append(SessionInterviewer(user_id=people[i * 4 + k].id, role="interviewer",
-                                                           is_active=True, start_dt=at, end_dt=end))
+            session.participants.append(
+                SessionInterviewer(
+                    user_id=people[i * 4 + k].id, role="interviewer", is_active=True, start_dt=at, end_dt=end
+                )
+            )
         loop.sessions.append(session)
         made.append(loop)
     db.session.add_all(made)
@@ -135,8 +169,9 @@ def _measure(app, loops: int, profile: bool) -> dict:
         if profiler is not None:
             profiler.stop()
             print(profiler.output_text(unicode=True, color=False, show_all=False))
-        statuses = dict(db.session.execute(select(InboundMessage.status, func.count())
-                                           .group_by(InboundMessage.status)).all())
+        statuses = dict(
+            db.session.execute(select(InboundMessage.status, func.count()).group_by(InboundMessage.status)).all()
+        )
         out["statuses"] = statuses
         out["notices"] = db.session.scalar(select(func.count(Notice.id)))
         db.session.commit()
@@ -172,8 +207,9 @@ def _end_to_end(app, loops: int) -> float:
         client.quit()
         with app.app_context():
             while True:
-                done = db.session.scalar(select(func.count(InboundMessage.id))
-                                         .where(InboundMessage.status != "pending"))
+                done = db.session.scalar(
+                    select(func.count(InboundMessage.id)).where(InboundMessage.status != "pending")
+                )
                 db.session.commit()
                 if done >= len(messages):
                     break
@@ -209,8 +245,9 @@ def main(argv: list[str] | None = None) -> int:
         url, schema = target
         with tempfile.TemporaryDirectory() as folder:
             try:
-                app = _app(url, folder, {"connect_args": {"options": f"-csearch_path={schema},public"},
-                                         "pool_pre_ping": True})
+                app = _app(
+                    url, folder, {"connect_args": {"options": f"-csearch_path={schema},public"}, "pool_pre_ping": True}
+                )
                 app.config["REPLY_ADDRESS"] = REPLY_ADDRESS
                 results.append(("PostgreSQL", _measure(app, loops, False)))
             finally:
@@ -220,15 +257,22 @@ def main(argv: list[str] | None = None) -> int:
     count = results[0][1]["count"]
     print(f"\n| what | {' | '.join(name for name, _ in results)} | target |")
     print("|---|" + "---|" * len(results) + "---|")
-    print(f"| {count:,} replies read and applied (wall / CPU) | "
-          + " | ".join(f"{r['read'][0]:.2f} s / {r['read'][1]:.2f} s" for _, r in results) + " | < 10 s |")
-    print("| storing them as the listener does (one transaction here) | "
-          + " | ".join(f"{r['store']:.2f} s" for _, r in results) + " | |")
+    print(
+        f"| {count:,} replies read and applied (wall / CPU) | "
+        + " | ".join(f"{r['read'][0]:.2f} s / {r['read'][1]:.2f} s" for _, r in results)
+        + " | < 10 s |"
+    )
+    print(
+        "| storing them as the listener does (one transaction here) | "
+        + " | ".join(f"{r['store']:.2f} s" for _, r in results)
+        + " | |"
+    )
     print("| per reply | " + " | ".join(f"{r['read'][0] / count * 1000:.2f} ms" for _, r in results) + " | |")
-    print("| declines noted with replacement options | " + " | ".join(str(r["notices"]) for _, r in results)
-          + " | |")
-    print(f"\nend to end, SQLite: {count:,} replies over one LMTP connection to the listener, until the last is "
-          f"applied: {e2e:.2f} s")
+    print("| declines noted with replacement options | " + " | ".join(str(r["notices"]) for _, r in results) + " | |")
+    print(
+        f"\nend to end, SQLite: {count:,} replies over one LMTP connection to the listener, until the last is "
+        f"applied: {e2e:.2f} s"
+    )
     for _, r in results:
         if args.quick:
             continue

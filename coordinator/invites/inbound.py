@@ -128,11 +128,19 @@ class InboundController(Controller):
         return cls(self.handler, **self.SMTP_kwargs)
 
 
-def build(app: Flask, host: str, port: int, *, protocol: str = "lmtp", max_bytes: int | None = None,
-          reader: Reader | None = None) -> InboundController:
+def build(
+    app: Flask,
+    host: str,
+    port: int,
+    *,
+    protocol: str = "lmtp",
+    max_bytes: int | None = None,
+    reader: Reader | None = None,
+) -> InboundController:
     """The listener, not started yet (`.start()`, `.stop()`)."""
     lmtp = protocol.lower() == "lmtp"
     limit = int(max_bytes or app.config.get("INBOUND_MAX_BYTES") or 2 * 1024 * 1024)
     handler = Handler(app, reader, lmtp)
-    return InboundController(handler, lmtp=lmtp, hostname=host, port=port, data_size_limit=limit,
-                             ident="coordinator replies")
+    return InboundController(
+        handler, lmtp=lmtp, hostname=host, port=port, data_size_limit=limit, ident="coordinator replies"
+    )

@@ -54,9 +54,15 @@ def declined_many(seats: Sequence[tuple[LoopSession, User]], *, now: datetime | 
     wanted = list({(s.id, u.id): (s, u) for s, u in seats}.values())
     if not wanted:
         return []
-    already = set(db.session.execute(select(Notice.session_id, Notice.user_id).where(
-        Notice.kind == NoticeKind.DECLINED.value, Notice.session_id.in_({s.id for s, _ in wanted}),
-        Notice.done_dt.is_(None))).all())
+    already = set(
+        db.session.execute(
+            select(Notice.session_id, Notice.user_id).where(
+                Notice.kind == NoticeKind.DECLINED.value,
+                Notice.session_id.in_({s.id for s, _ in wanted}),
+                Notice.done_dt.is_(None),
+            )
+        ).all()
+    )
     wanted = [(s, u) for s, u in wanted if (s.id, u.id) not in already]
     options = replacements_for_many(wanted)
     ids = {r.person_id for found in options.values() for r in found[:5]}
@@ -66,16 +72,25 @@ def declined_many(seats: Sequence[tuple[LoopSession, User]], *, now: datetime | 
         loop = session.loop
         when = format_range(session.start_dt, session.end_dt, loop.recruiter.timezone)
         found = options.get((session.id, user.id), [])[:5]
-        notice = Notice(kind=NoticeKind.DECLINED.value, loop_id=loop.id, candidate_id=loop.candidate_id,
-                        session_id=session.id, user_id=user.id, created_dt=now,
-                        summary=f"{user.name} declined '{session.title}' with {loop.candidate.name} ({when}).",
-                        options=json.dumps([[r.person_id, r.name, titles.get(r.person_id, ""), r.interviews_that_week]
-                                            for r in found]))
+        notice = Notice(
+            kind=NoticeKind.DECLINED.value,
+            loop_id=loop.id,
+            candidate_id=loop.candidate_id,
+            session_id=session.id,
+            user_id=user.id,
+            created_dt=now,
+            summary=f"{user.name} declined '{session.title}' with {loop.candidate.name} ({when}).",
+            options=json.dumps(
+                [[r.person_id, r.name, titles.get(r.person_id, ""), r.interviews_that_week] for r in found]
+            ),
+        )
         db.session.add(notice)
         made.append(notice)
     db.session.flush()
-    rows = [_email_now(session.loop, [notice], now, queue=False) for notice, (session, _user) in zip(made, wanted,
-                                                                                                      strict=True)]
+    rows = [
+        _email_now(session.loop, [notice], now, queue=False)
+        for notice, (session, _user) in zip(made, wanted, strict=True)
+    ]
     from coordinator.invites.services import enqueue_emails
 
     enqueue_emails([row for row in rows if row is not None])  # one statement for the whole batch
@@ -87,10 +102,17 @@ def proposed(proposal: Proposal, session: LoopSession, *, now: datetime | None =
     now = now or now_utc()
     loop = session.loop
     when = format_range(proposal.start_dt, proposal.end_dt, loop.recruiter.timezone)
-    notice = Notice(kind=NoticeKind.PROPOSAL.value, loop_id=loop.id, candidate_id=loop.candidate_id,
-                    session_id=session.id, user_id=proposal.user_id, proposal_id=proposal.id, created_dt=now,
-                    summary=f"{proposal.proposer} proposed {when} for '{session.title}' with {loop.candidate.name}."
-                    + (f" “{proposal.comment}”" if proposal.comment else ""))
+    notice = Notice(
+        kind=NoticeKind.PROPOSAL.value,
+        loop_id=loop.id,
+        candidate_id=loop.candidate_id,
+        session_id=session.id,
+        user_id=proposal.user_id,
+        proposal_id=proposal.id,
+        created_dt=now,
+        summary=f"{proposal.proposer} proposed {when} for '{session.title}' with {loop.candidate.name}."
+        + (f" “{proposal.comment}”" if proposal.comment else ""),
+    )
     db.session.add(notice)
     db.session.flush()
     _email_now(loop, [notice], now)
@@ -99,8 +121,13 @@ def proposed(proposal: Proposal, session: LoopSession, *, now: datetime | None =
 
 def candidate_did(loop: Loop, kind: NoticeKind, summary: str, *, now: datetime | None = None) -> Notice:
     """The candidate did something the recruiter should hear of: an entry now, an e-mail with the next batch."""
-    notice = Notice(kind=kind.value, loop_id=loop.id, candidate_id=loop.candidate_id, summary=one_line(summary, 2000),
-                    created_dt=now or now_utc())
+    notice = Notice(
+        kind=kind.value,
+        loop_id=loop.id,
+        candidate_id=loop.candidate_id,
+        summary=one_line(summary, 2000),
+        created_dt=now or now_utc(),
+    )
     db.session.add(notice)
     db.session.flush()
     return notice
@@ -116,8 +143,11 @@ def resolve_for_change(sessions: Iterable[int], removed: Sequence[tuple[int, int
         conditions.append((Notice.session_id == session_id) & (Notice.user_id == user_id))
     if not conditions:
         return
-    db.session.execute(update(Notice).where(Notice.kind == NoticeKind.DECLINED.value, Notice.done_dt.is_(None),
-                                            or_(*conditions)).values(done_dt=now_utc()))
+    db.session.execute(
+        update(Notice)
+        .where(Notice.kind == NoticeKind.DECLINED.value, Notice.done_dt.is_(None), or_(*conditions))
+        .values(done_dt=now_utc())
+    )
 
 
 def mark_done(notice: Notice, actor: User) -> None:
@@ -130,6 +160,7 @@ def mark_done(notice: Notice, actor: User) -> None:
 
 # --- e-mails ------------------------------------------------------------------------------------------------------
 
+
 def _lines(notice: Notice) -> list[str]:
     from coordinator.invites.services import app_url
 
@@ -138,13 +169,20 @@ def _lines(notice: Notice) -> list[str]:
         options = options_of(notice)
         if options:
             lines.append("  Who could take over (free then, within their limits, least loaded first):")
-            lines += [f"    {o['name']}" + (f" ({o['title']})" if o["title"] else "")
-                      + f", {o['week']} interview{'s' if o['week'] != 1 else ''} that week" for o in options]
-            lines.append("  Replace in one click: " + app_url("loops.replace", loop_id=notice.loop_id,
-                                                              session_id=notice.session_id, user_id=notice.user_id))
+            lines += [
+                f"    {o['name']}"
+                + (f" ({o['title']})" if o["title"] else "")
+                + f", {o['week']} interview{'s' if o['week'] != 1 else ''} that week"
+                for o in options
+            ]
+            lines.append(
+                "  Replace in one click: "
+                + app_url("loops.replace", loop_id=notice.loop_id, session_id=notice.session_id, user_id=notice.user_id)
+            )
         else:
-            lines.append("  Nobody qualified is free then. Find another time: "
-                         + app_url("loops.find", loop_id=notice.loop_id))
+            lines.append(
+                "  Nobody qualified is free then. Find another time: " + app_url("loops.find", loop_id=notice.loop_id)
+            )
     if notice.kind == NoticeKind.PROPOSAL.value:
         lines.append("  Accept or refuse it: " + app_url("reminders.dashboard"))
     return lines
@@ -170,8 +208,11 @@ def _email_now(loop: Loop, notices: Sequence[Notice], now: datetime, *, queue: b
     body = [f"Hello {recruiter.name.split(' ')[0]},", ""]
     for notice in notices:
         body += _lines(notice)
-    body += ["", f"The loop: {app_url('loops.show', loop_id=loop.id)}",
-             f"Everything that needs you: {app_url('reminders.dashboard')}"]
+    body += [
+        "",
+        f"The loop: {app_url('loops.show', loop_id=loop.id)}",
+        f"Everything that needs you: {app_url('reminders.dashboard')}",
+    ]
     text = "\n".join(body)
     from markupsafe import escape
 
@@ -179,18 +220,32 @@ def _email_now(loop: Loop, notices: Sequence[Notice], now: datetime, *, queue: b
     sender = mail_sender()
     token = uuid.uuid4().hex
     try:
-        data = build_email(sender=(sender.name, sender.email), to=(recruiter.name, recruiter.email),
-                           subject=one_line(subject, 300), text=text, html=html, reply_to=None, date=now,
-                           message_id=f"<notice.{token}@{uid_domain()}>", boundary=f"=_coordinator_notice_{token}",
-                           headers=[("Auto-Submitted", "auto-generated")])
+        data = build_email(
+            sender=(sender.name, sender.email),
+            to=(recruiter.name, recruiter.email),
+            subject=one_line(subject, 300),
+            text=text,
+            html=html,
+            reply_to=None,
+            date=now,
+            message_id=f"<notice.{token}@{uid_domain()}>",
+            boundary=f"=_coordinator_notice_{token}",
+            headers=[("Auto-Submitted", "auto-generated")],
+        )
     except MessageError:
         return None
-    row = outbox_values(kind=OutboxKind.RECRUITER_NOTICE, loop_id=loop.id, recipient=recruiter.email,
-                        recipient_name=recruiter.name, subject=one_line(subject, 300), message=data, now=now)
+    row = outbox_values(
+        kind=OutboxKind.RECRUITER_NOTICE,
+        loop_id=loop.id,
+        recipient=recruiter.email,
+        recipient_name=recruiter.name,
+        subject=one_line(subject, 300),
+        message=data,
+        now=now,
+    )
     for notice in notices:
         notice.emailed_dt = now
-    record(loop, None, "notice_sent", f"E-mailed {recruiter.name}: {one_line(subject, 300)}",
-           actor_label="coordinator")
+    record(loop, None, "notice_sent", f"E-mailed {recruiter.name}: {one_line(subject, 300)}", actor_label="coordinator")
     if not queue:
         return row
     (message_id,) = enqueue_emails([row])
@@ -202,25 +257,35 @@ def send_due(*, now: datetime | None = None) -> int:
     unless one went out less than 15 minutes ago (then it waits for the next run). Returns the e-mails queued.
     The caller commits."""
     now = now or now_utc()
-    waiting = list(db.session.scalars(
-        select(Notice).where(Notice.emailed_dt.is_(None), Notice.kind.in_(_BATCHED)).order_by(Notice.id)
-        .limit(5000)))
+    waiting = list(
+        db.session.scalars(
+            select(Notice).where(Notice.emailed_dt.is_(None), Notice.kind.in_(_BATCHED)).order_by(Notice.id).limit(5000)
+        )
+    )
     if not waiting:
         return 0
     candidate_ids = {n.candidate_id for n in waiting}
-    last = dict(db.session.execute(
-        select(Notice.candidate_id, func.max(Notice.emailed_dt))
-        .where(Notice.candidate_id.in_(candidate_ids), Notice.kind.in_(_BATCHED), Notice.emailed_dt.is_not(None))
-        .group_by(Notice.candidate_id)).all())
+    last = dict(
+        db.session.execute(
+            select(Notice.candidate_id, func.max(Notice.emailed_dt))
+            .where(Notice.candidate_id.in_(candidate_ids), Notice.kind.in_(_BATCHED), Notice.emailed_dt.is_not(None))
+            .group_by(Notice.candidate_id)
+        ).all()
+    )
     by_loop: dict[int, list[Notice]] = defaultdict(list)
     for notice in waiting:
         previous = last.get(notice.candidate_id)
         if previous is not None and now - previous < BATCH_WINDOW:
             continue
         by_loop[notice.loop_id].append(notice)
-    loops = {loop.id: loop for loop in db.session.scalars(
-        select(Loop).where(Loop.id.in_(list(by_loop)))
-        .options(joinedload(Loop.candidate).joinedload(Candidate.job), joinedload(Loop.recruiter)))}
+    loops = {
+        loop.id: loop
+        for loop in db.session.scalars(
+            select(Loop)
+            .where(Loop.id.in_(list(by_loop)))
+            .options(joinedload(Loop.candidate).joinedload(Candidate.job), joinedload(Loop.recruiter))
+        )
+    }
     sent = 0
     done_candidates: set[int] = set()
     for loop_id, notices in by_loop.items():
@@ -240,13 +305,19 @@ def send_due(*, now: datetime | None = None) -> int:
 
 def close_proposal(proposal_id: int) -> None:
     """The proposal was decided: its entry no longer needs action."""
-    db.session.execute(update(Notice).where(Notice.proposal_id == proposal_id, Notice.done_dt.is_(None))
-                       .values(done_dt=now_utc()))
+    db.session.execute(
+        update(Notice).where(Notice.proposal_id == proposal_id, Notice.done_dt.is_(None)).values(done_dt=now_utc())
+    )
 
 
 def open_for_loop(loop_id: int) -> list[Notice]:
     """The loop's entries that still need action, newest first (the loop page's panel)."""
-    return list(db.session.scalars(
-        select(Notice).where(Notice.loop_id == loop_id, Notice.done_dt.is_(None))
-        .order_by(Notice.created_dt.desc(), Notice.id.desc()).limit(50)
-        .options(joinedload(Notice.proposal), joinedload(Notice.session), joinedload(Notice.user))).unique())
+    return list(
+        db.session.scalars(
+            select(Notice)
+            .where(Notice.loop_id == loop_id, Notice.done_dt.is_(None))
+            .order_by(Notice.created_dt.desc(), Notice.id.desc())
+            .limit(50)
+            .options(joinedload(Notice.proposal), joinedload(Notice.session), joinedload(Notice.user))
+        ).unique()
+    )

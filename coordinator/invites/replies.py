@@ -46,8 +46,12 @@ BATCH = 500
 MAX_PARTS = 50
 _CALENDAR_TYPES = {"text/calendar", "application/ics", "text/x-vcalendar"}
 _SESSION_UID = re.compile(r"^session-(\d{1,18})-(interviewers|candidate)@([a-z0-9.-]+)$")
-_WORDS = {Answer.ACCEPTED: "accepted", Answer.TENTATIVE: "tentatively accepted", Answer.DECLINED: "declined",
-          Answer.NEEDS_ACTION: "has not decided on"}
+_WORDS = {
+    Answer.ACCEPTED: "accepted",
+    Answer.TENTATIVE: "tentatively accepted",
+    Answer.DECLINED: "declined",
+    Answer.NEEDS_ACTION: "has not decided on",
+}
 
 
 class Unreadable(ValueError):
@@ -71,6 +75,7 @@ class ReadReply:
 
 # --- reading one message --------------------------------------------------------------------------------------------
 
+
 def _address(value: object) -> str:
     text = str(value or "").strip()
     if text.lower().startswith("mailto:"):
@@ -89,8 +94,11 @@ def _calendar_part(msg) -> tuple[bytes, str]:
             continue
         ctype = part.get_content_type()
         filename = (part.get_filename() or "").lower()
-        if ctype in _CALENDAR_TYPES or filename.endswith(".ics") or (
-                ctype == "application/octet-stream" and filename.endswith(".ics")):
+        if (
+            ctype in _CALENDAR_TYPES
+            or filename.endswith(".ics")
+            or (ctype == "application/octet-stream" and filename.endswith(".ics"))
+        ):
             payload = part.get_payload(decode=True)
             if payload:
                 method = str(part.get_param("method") or "").upper()
@@ -135,8 +143,9 @@ def read_message(raw: bytes) -> ReadReply:
         raw_attendees = event.get("ATTENDEE") or []
         if not isinstance(raw_attendees, list):
             raw_attendees = [raw_attendees]
-        attendees = tuple((_address(a), str(getattr(a, "params", {}).get("PARTSTAT", "")).upper())
-                          for a in raw_attendees[:20])
+        attendees = tuple(
+            (_address(a), str(getattr(a, "params", {}).get("PARTSTAT", "")).upper()) for a in raw_attendees[:20]
+        )
         start = end = None
         if method == "COUNTER":
             start = _instant(event.get("DTSTART"))
@@ -154,10 +163,16 @@ def read_message(raw: bytes) -> ReadReply:
 
 # --- storing and processing ---------------------------------------------------------------------------------------
 
+
 def store(raw: bytes, envelope_from: str = "") -> InboundMessage:
     """Keep one received message for `process_pending` (the listener commits right after, then answers 250)."""
-    row = InboundMessage(raw=raw, size=len(raw), envelope_from=one_line(envelope_from, 254),
-                         status=InboundStatus.PENDING.value, received_dt=now_utc())
+    row = InboundMessage(
+        raw=raw,
+        size=len(raw),
+        envelope_from=one_line(envelope_from, 254),
+        status=InboundStatus.PENDING.value,
+        received_dt=now_utc(),
+    )
     db.session.add(row)
     return row
 
@@ -193,18 +208,26 @@ class _Batch:
         self.sessions: dict[int, LoopSession] = {}
         if session_ids:
             rows = db.session.scalars(
-                select(LoopSession).where(LoopSession.id.in_(session_ids)).options(
+                select(LoopSession)
+                .where(LoopSession.id.in_(session_ids))
+                .options(
                     selectinload(LoopSession.participants).selectinload(SessionInterviewer.user),
                     selectinload(LoopSession.loop).selectinload(Loop.candidate),
-                    selectinload(LoopSession.loop).selectinload(Loop.recruiter)))
+                    selectinload(LoopSession.loop).selectinload(Loop.recruiter),
+                )
+            )
             self.sessions = {s.id: s for s in rows}
         self.candidate_events: dict[str, CandidateInviteEvent] = {}
         if other:
             events = db.session.scalars(select(CandidateInviteEvent).where(CandidateInviteEvent.uid.in_(other)))
             self.candidate_events = {e.uid: e for e in events}
             loop_ids = {e.loop_id for e in self.candidate_events.values()}
-            self.loops = {loop.id: loop for loop in db.session.scalars(
-                select(Loop).where(Loop.id.in_(loop_ids)).options(selectinload(Loop.candidate)))}
+            self.loops = {
+                loop.id: loop
+                for loop in db.session.scalars(
+                    select(Loop).where(Loop.id.in_(loop_ids)).options(selectinload(Loop.candidate))
+                )
+            }
         else:
             self.loops = {}
 
@@ -219,8 +242,11 @@ def read_pending(limit: int = BATCH) -> list[tuple[int, ReadReply | None, str]]:
     """The oldest `limit` stored messages, parsed: (id, what it said or None, why it could not be read). Only
     reads the database, so the parsing (most of the work) happens before any write lock is taken."""
     rows = db.session.execute(
-        select(InboundMessage.id, InboundMessage.raw).where(InboundMessage.status == InboundStatus.PENDING.value)
-        .order_by(InboundMessage.id).limit(limit)).all()
+        select(InboundMessage.id, InboundMessage.raw)
+        .where(InboundMessage.status == InboundStatus.PENDING.value)
+        .order_by(InboundMessage.id)
+        .limit(limit)
+    ).all()
     out: list[tuple[int, ReadReply | None, str]] = []
     for row_id, raw in rows:
         try:
@@ -239,10 +265,14 @@ def apply_read(read: Sequence[tuple[int, ReadReply | None, str]], *, now: dateti
     outcome = Outcome()
     if not read:
         return outcome
-    rows = {row.id: row for row in db.session.scalars(
-        select(InboundMessage).where(InboundMessage.id.in_([r[0] for r in read]),
-                                     InboundMessage.status == InboundStatus.PENDING.value)
-        .options(load_only(InboundMessage.id, InboundMessage.status)))}
+    rows = {
+        row.id: row
+        for row in db.session.scalars(
+            select(InboundMessage)
+            .where(InboundMessage.id.in_([r[0] for r in read]), InboundMessage.status == InboundStatus.PENDING.value)
+            .options(load_only(InboundMessage.id, InboundMessage.status))
+        )
+    }
     batch = _Batch([r for i, r, _ in read if r is not None and i in rows], uid_domain())
     for row_id, reply, error in read:
         row = rows.get(row_id)
@@ -291,10 +321,16 @@ def process_pending(limit: int = BATCH, *, now: datetime | None = None) -> Outco
 
 # --- applying -------------------------------------------------------------------------------------------------------
 
+
 def _ignore(loop: Loop | None, reply: ReadReply, why: str) -> tuple[bool, str, int | None]:
     if loop is not None:
-        record(loop, None, "reply_ignored", f"Ignored a {reply.method or 'calendar'} from {reply.from_address or '?'}"
-                                            f": {why}.", actor_label="Calendar reply")
+        record(
+            loop,
+            None,
+            "reply_ignored",
+            f"Ignored a {reply.method or 'calendar'} from {reply.from_address or '?'}: {why}.",
+            actor_label="Calendar reply",
+        )
     return False, why, loop.id if loop is not None else None
 
 
@@ -323,16 +359,21 @@ def _who_answers(reply: ReadReply, invited: dict[str, object]) -> tuple[str, str
     return f"it comes from {reply.from_address or 'no address'}, not from the attendee {known[0][0]}"
 
 
-def _apply_interviewer(batch: _Batch, session: LoopSession, reply: ReadReply,
-                       now: datetime) -> tuple[bool, str, int | None]:
+def _apply_interviewer(
+    batch: _Batch, session: LoopSession, reply: ReadReply, now: datetime
+) -> tuple[bool, str, int | None]:
     loop = session.loop
     if loop.status == LoopStatus.CANCELLED.value or session.status == SessionStatus.CANCELLED.value:
         return _ignore(loop, reply, f"'{session.title}' is cancelled")
     if not session.is_booked or session.start_dt is None:
         return _ignore(loop, reply, f"'{session.title}' is not booked")
     if reply.sequence < session.ical_sequence:
-        return _ignore(loop, reply, f"it answers an older version of '{session.title}' (SEQUENCE {reply.sequence}, "
-                                    f"now {session.ical_sequence})")
+        return _ignore(
+            loop,
+            reply,
+            f"it answers an older version of '{session.title}' (SEQUENCE {reply.sequence}, "
+            f"now {session.ical_sequence})",
+        )
     invited = {p.user.email.strip().casefold(): p for p in session.participants if p.is_active}
     who = _who_answers(reply, invited)
     if isinstance(who, str):
@@ -347,36 +388,58 @@ def _apply_interviewer(batch: _Batch, session: LoopSession, reply: ReadReply,
         return _ignore(loop, reply, f"PARTSTAT {partstat or 'missing'} is not an answer")
     before = seat.answer
     seat.answer, seat.answer_dt = answer.value, now
-    record(loop, None, "answer", f"{seat.user.name} {_WORDS[answer]} '{session.title}' ({when}).",
-           actor_label=seat.user.name)
+    record(
+        loop,
+        None,
+        "answer",
+        f"{seat.user.name} {_WORDS[answer]} '{session.title}' ({when}).",
+        actor_label=seat.user.name,
+    )
     if answer is Answer.DECLINED and before != Answer.DECLINED.value:
         batch.declines.append((session, seat.user))
     return True, f"{seat.user.name}: {answer.label}", loop.id
 
 
-def _counter(session: LoopSession, seat: SessionInterviewer, reply: ReadReply,
-             now: datetime) -> tuple[bool, str, int | None]:
+def _counter(
+    session: LoopSession, seat: SessionInterviewer, reply: ReadReply, now: datetime
+) -> tuple[bool, str, int | None]:
     loop = session.loop
     if reply.start is None or reply.end is None or reply.end <= reply.start:
         return _ignore(loop, reply, "the proposed time has no zone or no end")
     if reply.end - reply.start > timedelta(hours=8) or reply.start < now:
         return _ignore(loop, reply, "the proposed time is in the past or longer than 8 hours")
-    proposal = Proposal(loop_id=loop.id, session_id=session.id, user_id=seat.user_id, proposer=seat.user.name,
-                        start_dt=reply.start, end_dt=reply.end, comment=reply.comment, sequence=session.ical_sequence,
-                        status=ProposalStatus.OPEN.value, created_dt=now)
+    proposal = Proposal(
+        loop_id=loop.id,
+        session_id=session.id,
+        user_id=seat.user_id,
+        proposer=seat.user.name,
+        start_dt=reply.start,
+        end_dt=reply.end,
+        comment=reply.comment,
+        sequence=session.ical_sequence,
+        status=ProposalStatus.OPEN.value,
+        created_dt=now,
+    )
     db.session.add(proposal)
     db.session.flush()
     when = format_range(reply.start, reply.end, loop.recruiter.timezone)
-    record(loop, None, "proposal", f"{seat.user.name} proposed another time for '{session.title}': {when}."
-           + (f" “{reply.comment}”" if reply.comment else ""), actor_label=seat.user.name)
+    record(
+        loop,
+        None,
+        "proposal",
+        f"{seat.user.name} proposed another time for '{session.title}': {when}."
+        + (f" “{reply.comment}”" if reply.comment else ""),
+        actor_label=seat.user.name,
+    )
     from coordinator.invites import notices
 
     notices.proposed(proposal, session, now=now)
     return True, f"{seat.user.name} proposed {when}", loop.id
 
 
-def _apply_candidate(loop: Loop, event: CandidateInviteEvent, reply: ReadReply,
-                     now: datetime) -> tuple[bool, str, int | None]:
+def _apply_candidate(
+    loop: Loop, event: CandidateInviteEvent, reply: ReadReply, now: datetime
+) -> tuple[bool, str, int | None]:
     candidate = loop.candidate
     if loop.status == LoopStatus.CANCELLED.value or event.is_cancelled:
         return _ignore(loop, reply, "that interview is cancelled")
@@ -394,7 +457,8 @@ def _apply_candidate(loop: Loop, event: CandidateInviteEvent, reply: ReadReply,
             return _ignore(loop, reply, "the proposed time has no zone or no end")
         proposed = format_range(reply.start, reply.end, loop.recruiter.timezone)
         summary = f"The candidate proposed another time for {event.summary or 'their interview'}: {proposed}." + (
-            f" “{reply.comment}”" if reply.comment else "")
+            f" “{reply.comment}”" if reply.comment else ""
+        )
         record(loop, None, "proposal", summary, actor_label="Candidate")
         notices.candidate_did(loop, NoticeKind.CANDIDATE_ANSWER, summary, now=now)
         return True, "the candidate proposed another time", loop.id
@@ -411,6 +475,7 @@ def _apply_candidate(loop: Loop, event: CandidateInviteEvent, reply: ReadReply,
 
 
 # --- following loops ------------------------------------------------------------------------------------------------
+
 
 def after_loop_change(change: Change) -> None:
     """The follower of loops: a session booked again or moved asks everyone anew (its invite goes out with
@@ -431,6 +496,7 @@ def after_loop_change(change: Change) -> None:
 
 # --- the recruiter decides on a proposal -----------------------------------------------------------------------------
 
+
 def accept_proposal(proposal: Proposal, actor, reason: str = "") -> Change:
     """Move the session to the proposed time through the normal booking path (`loops.booking.book`: conflicts
     refused, soft problems need a reason, invites and reminders follow). LoopError when it cannot."""
@@ -445,13 +511,14 @@ def accept_proposal(proposal: Proposal, actor, reason: str = "") -> Change:
         raise LoopError("That session is no longer booked; find a time for it instead.")
     if session.ical_sequence != proposal.sequence:
         raise LoopError("The session changed since this time was proposed; look at it again before moving it.")
-    placement = Placement(session.id, proposal.start_dt, tuple(u.id for u in session.interviewers),
-                          tuple(u.id for u in session.shadows))
+    placement = Placement(
+        session.id, proposal.start_dt, tuple(u.id for u in session.interviewers), tuple(u.id for u in session.shadows)
+    )
     proposal.status, proposal.decided_dt = ProposalStatus.ACCEPTED.value, now_utc()
-    change = book(session.loop, [placement], actor, override_reason=reason,
-                  action="rescheduled")
-    record(session.loop, actor, "proposal_accepted", f"Accepted {proposal.proposer}'s proposed time for "
-                                                     f"'{session.title}'.")
+    change = book(session.loop, [placement], actor, override_reason=reason, action="rescheduled")
+    record(
+        session.loop, actor, "proposal_accepted", f"Accepted {proposal.proposer}'s proposed time for '{session.title}'."
+    )
     notices.close_proposal(proposal.id)
     return change
 
@@ -465,7 +532,11 @@ def refuse_proposal(proposal: Proposal, actor) -> None:
         raise LoopError("This proposal was already decided.")
     proposal.status, proposal.decided_dt = ProposalStatus.REFUSED.value, now_utc()
     session = db.session.get(LoopSession, proposal.session_id)
-    record(session.loop, actor, "proposal_refused", f"Kept '{session.title}' where it is: refused "
-                                                    f"{proposal.proposer}'s proposed time.")
+    record(
+        session.loop,
+        actor,
+        "proposal_refused",
+        f"Kept '{session.title}' where it is: refused {proposal.proposer}'s proposed time.",
+    )
     notices.close_proposal(proposal.id)
     db.session.flush()

@@ -49,9 +49,19 @@ PRODIDS = {
 CLIENTS = tuple(PRODIDS)
 
 
-def reply_ics(client: str, uid: str, sequence: int, attendee: str, partstat: str = "ACCEPTED", *,
-              method: str = "REPLY", name: str = "", start: datetime | None = None,
-              end: datetime | None = None, comment: str = "") -> bytes:
+def reply_ics(
+    client: str,
+    uid: str,
+    sequence: int,
+    attendee: str,
+    partstat: str = "ACCEPTED",
+    *,
+    method: str = "REPLY",
+    name: str = "",
+    start: datetime | None = None,
+    end: datetime | None = None,
+    comment: str = "",
+) -> bytes:
     cal = Calendar()
     cal.add("PRODID", PRODIDS[client])
     cal.add("VERSION", "2.0")
@@ -93,8 +103,9 @@ def _calendar(ics: bytes, method: str, encoding: str, attachment: str = "") -> M
     return part
 
 
-def reply_email(client: str, ics: bytes, sender: str, *, method: str = "REPLY", to: str = REPLY_ADDRESS,
-                name: str = "") -> bytes:
+def reply_email(
+    client: str, ics: bytes, sender: str, *, method: str = "REPLY", to: str = REPLY_ADDRESS, name: str = ""
+) -> bytes:
     """An e-mail carrying `ics` the way `client` sends it."""
     verb = {"REPLY": "Accepted", "COUNTER": "New time proposed"}.get(method, method)
     text = MIMEText(f"{verb}: Interview\n", "plain", "utf-8")
@@ -140,11 +151,16 @@ def reply_email(client: str, ics: bytes, sender: str, *, method: str = "REPLY", 
 
 # --- a booked loop ------------------------------------------------------------------------------------------------
 
-def booked_loop(*, interviewers: int = 2, sessions: int = 1, days_ahead: int = 9, candidate=None, job=None,
-                hour: int = 10):
+
+def booked_loop(
+    *, interviewers: int = 2, sessions: int = 1, days_ahead: int = 9, candidate=None, job=None, hour: int = 10
+):
     """A loop with `sessions` booked one-on-ones/panels, through the loop services (the invites queue as usual)."""
-    recruiter = job.recruiter if job is not None else new_user(Role.RECRUITER, name="Rita Recruiter",
-                                                                  email=f"rita{time.monotonic_ns()}@corp.example")
+    recruiter = (
+        job.recruiter
+        if job is not None
+        else new_user(Role.RECRUITER, name="Rita Recruiter", email=f"rita{time.monotonic_ns()}@corp.example")
+    )
     job = job or new_job(recruiter=recruiter)
     people = [new_user(Role.INTERVIEWER, name=f"Interviewer {n}") for n in range(interviewers)]
     spare = new_user(Role.INTERVIEWER, name="Sam Spare")
@@ -155,19 +171,43 @@ def booked_loop(*, interviewers: int = 2, sessions: int = 1, days_ahead: int = 9
     made = []
     for n in range(sessions):
         ids = tuple(p.id for p in people)
-        made.append(loops.add_session(loop, loops.SessionData(
-            title=f"Session {n + 1}", kind="panel" if len(ids) > 1 else "one_on_one", duration_min=45,
-            interviewer_ids=ids), recruiter))
+        made.append(
+            loops.add_session(
+                loop,
+                loops.SessionData(
+                    title=f"Session {n + 1}",
+                    kind="panel" if len(ids) > 1 else "one_on_one",
+                    duration_min=45,
+                    interviewer_ids=ids,
+                ),
+                recruiter,
+            )
+        )
     db.session.flush()
-    placements = [loops.Placement(s.id, local_to_utc(day, datetime.min.time().replace(hour=hour + n), "Europe/Berlin"),
-                                  tuple(p.id for p in people)) for n, s in enumerate(made)]
+    placements = [
+        loops.Placement(
+            s.id,
+            local_to_utc(day, datetime.min.time().replace(hour=hour + n), "Europe/Berlin"),
+            tuple(p.id for p in people),
+        )
+        for n, s in enumerate(made)
+    ]
     loops.book(loop, placements, recruiter, override_reason="test")
     db.session.commit()
-    return {"loop": loop, "sessions": made, "people": people, "recruiter": recruiter, "spare": spare,
-            "candidate": candidate, "job": job, "uids": [session_uid(s.id) for s in made]}
+    return {
+        "loop": loop,
+        "sessions": made,
+        "people": people,
+        "recruiter": recruiter,
+        "spare": spare,
+        "candidate": candidate,
+        "job": job,
+        "uids": [session_uid(s.id) for s in made],
+    }
 
 
 # --- the listener -------------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def listener(app) -> Iterator:
@@ -179,8 +219,7 @@ def listener(app) -> Iterator:
     def start(protocol: str = "lmtp", max_bytes: int = 2 * 1024 * 1024) -> int:
         reader = inbound.Reader(app, poll=5)
         reader.start()
-        controller = inbound.build(app, "127.0.0.1", free_port(), protocol=protocol, max_bytes=max_bytes,
-                                   reader=reader)
+        controller = inbound.build(app, "127.0.0.1", free_port(), protocol=protocol, max_bytes=max_bytes, reader=reader)
         controller.start()
         started.append((controller, reader))
         return controller.port
@@ -214,8 +253,9 @@ def wait_read(expected: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
         db.session.commit()
-        done = db.session.scalar(select(func.count(InboundMessage.id))
-                                 .where(InboundMessage.status != InboundStatus.PENDING.value))
+        done = db.session.scalar(
+            select(func.count(InboundMessage.id)).where(InboundMessage.status != InboundStatus.PENDING.value)
+        )
         if done >= expected:
             db.session.expire_all()
             return

@@ -40,17 +40,22 @@ def test_a_decline_is_replaced_in_one_click_from_needs_action(app, client_for):
     home = text_of(recruiter.get("/"))
     assert "1 answer to act on" in home
     session = world["sessions"][0]
-    response = recruiter.post(f"/loops/{world['loop'].id}/sessions/{session.id}/replace/{leaving.id}",
-                              data={"joining_id": str(spare.id), "reason": f"{leaving.name} declined the invite"})
+    response = recruiter.post(
+        f"/loops/{world['loop'].id}/sessions/{session.id}/replace/{leaving.id}",
+        data={"joining_id": str(spare.id), "reason": f"{leaving.name} declined the invite"},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert {p.user_id for p in db.session.get(LoopSession, session.id).participants} == {
-        world["people"][1].id, spare.id}
+        world["people"][1].id,
+        spare.id,
+    }
     assert db.session.scalar(select(Notice)).done_dt is not None  # the decline no longer needs action
     assert f"{leaving.name} declined" not in text_of(recruiter.get("/dashboard"))
     # the replacement was invited through the outbox like any replacement
-    assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == spare.email,
-                                                         OutboxMessage.kind == "interviewer_invite"))
+    assert db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.recipient == spare.email, OutboxMessage.kind == "interviewer_invite")
+    )
 
 
 def test_when_nobody_fits_the_entry_offers_find_times(app, client_for):
@@ -100,8 +105,14 @@ def test_a_proposal_that_conflicts_is_refused_by_the_booking_rules(app, client_f
 def test_refusing_a_proposal_keeps_the_session(app, client_for):
     world = booked_loop(interviewers=1)
     start = world["sessions"][0].start_dt
-    _answer(world, 0, "TENTATIVE", method="COUNTER", start=start + timedelta(days=2),
-            end=start + timedelta(days=2, minutes=45))
+    _answer(
+        world,
+        0,
+        "TENTATIVE",
+        method="COUNTER",
+        start=start + timedelta(days=2),
+        end=start + timedelta(days=2, minutes=45),
+    )
     proposal = db.session.scalar(select(Proposal))
     recruiter = client_for(world["recruiter"])
     assert recruiter.post(f"/loops/{world['loop'].id}/proposals/{proposal.id}/refuse").status_code == 302
@@ -134,8 +145,12 @@ def test_moving_a_session_asks_everyone_again(app):
     world = booked_loop(interviewers=1)
     _answer(world, 0, "DECLINED")
     session = db.session.get(LoopSession, world["sessions"][0].id)
-    loops.book(world["loop"], [loops.Placement(session.id, session.start_dt + timedelta(hours=1),
-                                               (world["people"][0].id,))], world["recruiter"], override_reason="x")
+    loops.book(
+        world["loop"],
+        [loops.Placement(session.id, session.start_dt + timedelta(hours=1), (world["people"][0].id,))],
+        world["recruiter"],
+        override_reason="x",
+    )
     db.session.commit()
     assert answers(session.id) == {world["people"][0].email: "needs_action"}
     assert db.session.scalar(select(Notice)).done_dt is not None

@@ -93,8 +93,17 @@ def test_a_counter_becomes_a_proposal(app, listener):  # noqa: F811
     port = listener("smtp")
     person, session = world["people"][0], world["sessions"][0]
     start = session.start_dt + timedelta(days=1)
-    ics = reply_ics("gmail", world["uids"][0], session.ical_sequence, person.email, "TENTATIVE", method="COUNTER",
-                    start=start, end=start + timedelta(minutes=45), comment="I am travelling that day")
+    ics = reply_ics(
+        "gmail",
+        world["uids"][0],
+        session.ical_sequence,
+        person.email,
+        "TENTATIVE",
+        method="COUNTER",
+        start=start,
+        end=start + timedelta(minutes=45),
+        comment="I am travelling that day",
+    )
     send(port, "smtp", [(person.email, reply_email("gmail", ics, person.email, method="COUNTER"))])
     wait_read(1)
     proposal = db.session.scalar(select(Proposal))

@@ -24,12 +24,21 @@ from tests.invites.replies_support import (
 from tests.invites.test_replies_clients import answers
 
 
-def _reply(world, n: int = 0, partstat: str = "ACCEPTED", *, sender: str | None = None, uid: str | None = None,
-           sequence: int | None = None, client: str = "outlook") -> tuple[str, bytes]:
+def _reply(
+    world,
+    n: int = 0,
+    partstat: str = "ACCEPTED",
+    *,
+    sender: str | None = None,
+    uid: str | None = None,
+    sequence: int | None = None,
+    client: str = "outlook",
+) -> tuple[str, bytes]:
     person = world["people"][n]
     session = world["sessions"][0]
-    ics = reply_ics(client, uid or world["uids"][0], session.ical_sequence if sequence is None else sequence,
-                    person.email, partstat)
+    ics = reply_ics(
+        client, uid or world["uids"][0], session.ical_sequence if sequence is None else sequence, person.email, partstat
+    )
     frm = sender or person.email
     return frm, reply_email(client, ics, frm)
 
@@ -60,11 +69,11 @@ def test_a_message_over_the_limit_is_refused_and_the_listener_serves_on(app, lis
 
 BROKEN = [
     b"\x00\xff\xfe garbage that is no e-mail at all \x00",
-    b"Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/calendar\r\n"
+    b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/calendar\r\n'
     b"Content-Transfer-Encoding: base64\r\n\r\n!!!not base64!!!\r\n",  # never closed, broken base64
     b"Content-Type: text/calendar; method=REPLY\r\n\r\nBEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nEND:VCALENDAR\r\n",
     b"Content-Type: text/calendar\r\n\r\nBEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:notadate\r\nATTENDEE;PART",
-    b"Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\n" + b"--x\r\nContent-Type: text/plain\r\n\r\nhi\r\n" * 500,
+    b'Content-Type: multipart/mixed; boundary="x"\r\n\r\n' + b"--x\r\nContent-Type: text/plain\r\n\r\nhi\r\n" * 500,
     b"From: =?utf-8?b?broken?= <\r\nContent-Type: text/plain\r\n\r\nno calendar here\r\n",
 ]
 
@@ -120,8 +129,12 @@ def test_a_reply_to_an_old_sequence_is_ignored(app, listener):  # noqa: F811
     world = booked_loop(interviewers=1)
     session = world["sessions"][0]
     old = session.ical_sequence
-    loops.book(world["loop"], [loops.Placement(session.id, session.start_dt + timedelta(hours=2),
-                                               (world["people"][0].id,))], world["recruiter"], override_reason="test")
+    loops.book(
+        world["loop"],
+        [loops.Placement(session.id, session.start_dt + timedelta(hours=2), (world["people"][0].id,))],
+        world["recruiter"],
+        override_reason="test",
+    )
     db.session.commit()
     assert session.ical_sequence == old + 1
     port = listener("lmtp")

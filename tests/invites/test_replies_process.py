@@ -24,13 +24,23 @@ def test_the_inbound_command_receives_an_answer_and_stops_on_sigterm(app, tmp_pa
     person, session = world["people"][0], world["sessions"][0]
     db.session.commit()
     port = free_port()
-    env = {**os.environ, "COORDINATOR_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "COORDINATOR_SECRET_KEY": "test", "COORDINATOR_BASE_URL": app.config["BASE_URL"],
-           "COORDINATOR_REPLY_ADDRESS": REPLY_ADDRESS, "COORDINATOR_INBOUND_PORT": str(port),
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "COORDINATOR_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "COORDINATOR_SECRET_KEY": "test",
+        "COORDINATOR_BASE_URL": app.config["BASE_URL"],
+        "COORDINATOR_REPLY_ADDRESS": REPLY_ADDRESS,
+        "COORDINATOR_INBOUND_PORT": str(port),
+        "PYTHONPATH": str(ROOT),
+    }
     log = open(tmp_path / "inbound.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "coordinator", "inbound"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "coordinator", "inbound"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -21,21 +21,26 @@ from tests.portal.test_portal_availability import slots
 
 def notice_mails() -> list[OutboxMessage]:
     db.session.expire_all()
-    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "recruiter_notice")
-                                   .order_by(OutboxMessage.id)))
+    return list(
+        db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "recruiter_notice").order_by(OutboxMessage.id)
+        )
+    )
 
 
 def kinds() -> list[str]:
     return [n.kind for n in db.session.scalars(select(Notice).order_by(Notice.id))]
 
 
-def test_candidate_actions_are_entries_and_one_batched_email_per_15_minutes(app, team, make_loop, link_for, anon,
-                                                                            client_for, clock):
+def test_candidate_actions_are_entries_and_one_batched_email_per_15_minutes(
+    app, team, make_loop, link_for, anon, client_for, clock
+):
     loop = make_loop()
     token = link_for(loop, allow_self_booking=True)
     monday = loop.window_first_day
-    response = anon.post(f"/c/{token}/availability", data={"tz": "Europe/London",
-                                                           "slot": slots(monday, "09:00", "17:00")})
+    response = anon.post(
+        f"/c/{token}/availability", data={"tz": "Europe/London", "slot": slots(monday, "09:00", "17:00")}
+    )
     assert response.status_code == 302
     assert kinds() == ["availability"]
     assert send_notices() is not None  # the first one goes out at the next run
@@ -92,8 +97,9 @@ def test_candidate_actions_are_entries_and_one_batched_email_per_15_minutes(app,
 def test_marking_an_entry_done_takes_it_off_needs_action(app, team, make_loop, link_for, anon, client_for):
     loop = make_loop()
     token = link_for(loop)
-    anon.post(f"/c/{token}/availability", data={"tz": "Europe/London",
-                                                "slot": slots(loop.window_first_day, "09:00", "12:00")})
+    anon.post(
+        f"/c/{token}/availability", data={"tz": "Europe/London", "slot": slots(loop.window_first_day, "09:00", "12:00")}
+    )
     notice = db.session.scalar(select(Notice))
     recruiter = client_for(team["recruiter"])
     assert "Availability marked" in text_of(recruiter.get("/dashboard"))
