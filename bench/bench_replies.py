@@ -14,8 +14,9 @@ e-mail).
 
 * "read": the messages are stored as the listener stores them, then `invites.jobs.read_replies` parses, matches,
   applies and commits them in batches of 500. Target: < 10 s for 1,000.
-* "end to end" (SQLite): the same 1,000 sent over one LMTP connection to the listener on a loopback port, until the
-  last is applied (storing each message is one short write transaction; the reader reads in batches meanwhile).
+* "end to end" (SQLite): the same 1,000 sent by another process (as the mail server would) over one LMTP
+  connection to the listener on a loopback port, until the last is applied (storing each message is one short
+  write transaction; the reader reads in batches meanwhile). Target: < 10 s.
 """
 
 from __future__ import annotations
@@ -181,9 +182,21 @@ def _measure(app, loops: int, profile: bool) -> dict:
     return out
 
 
-def _end_to_end(app, loops: int) -> float:
-    """The same replies over LMTP to the listener (SQLite), until every one is applied."""
-    import smtplib
+_SENDER = """
+import pickle, smtplib, sys
+messages = pickle.load(open(sys.argv[1], "rb"))
+client = smtplib.LMTP("127.0.0.1", int(sys.argv[2]))
+for sender, raw in messages:
+    client.sendmail(sender, [sys.argv[3]], raw)
+client.quit()
+"""
+
+
+def _end_to_end(app, loops: int, folder: str) -> float:
+    """The same replies over LMTP to the listener (SQLite), until every one is applied. The sender is a process of
+    its own, as the mail server is."""
+    import pickle
+    import subprocess
 
     from sqlalchemy import func, select
 
@@ -195,16 +208,15 @@ def _end_to_end(app, loops: int) -> float:
     with app.app_context():
         messages = _messages(_organisation(loops, _monday_nine()))
         db.session.remove()
+    path = Path(folder) / "messages.pickle"
+    path.write_bytes(pickle.dumps(messages))
     reader = inbound.Reader(app, poll=5)
     reader.start()
     controller = inbound.build(app, "127.0.0.1", free_port(), protocol="lmtp", reader=reader)
     controller.start()
     try:
         t0 = perf_counter()
-        client = smtplib.LMTP("127.0.0.1", controller.port)
-        for sender, raw in messages:
-            client.sendmail(sender, [REPLY_ADDRESS], raw)
-        client.quit()
+        subprocess.run([sys.executable, "-c", _SENDER, str(path), str(controller.port), REPLY_ADDRESS], check=True)
         with app.app_context():
             while True:
                 done = db.session.scalar(
@@ -239,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         app = _app(f"sqlite:///{folder}/e2e.sqlite3", folder)
         app.config["REPLY_ADDRESS"] = REPLY_ADDRESS
-        e2e = _end_to_end(app, loops)
+        e2e = _end_to_end(app, loops, folder)
     target = _pg_target()
     if target is not None:
         url, schema = target
@@ -271,8 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     print("| declines noted with replacement options | " + " | ".join(str(r["notices"]) for _, r in results) + " | |")
     print(
         f"\nend to end, SQLite: {count:,} replies over one LMTP connection to the listener, until the last is "
-        f"applied: {e2e:.2f} s"
+        f"applied (the sender a process of its own, as the mail server is): {e2e:.2f} s (target < 10 s)"
     )
+    ok &= args.quick or e2e < READ_TARGET_S
     for _, r in results:
         if args.quick:
             continue
