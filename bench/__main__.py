@@ -14,6 +14,7 @@ BENCHMARKS = [
     "bench.bench_invites",
     "bench.bench_feed",
     "bench.bench_reminders",
+    "bench.bench_replies",
     "bench.bench_debrief",
     "bench.bench_pages",
 ]

@@ -80,12 +80,14 @@ def _register_models() -> None:
 
 def _follow_loops() -> None:
     """Invites and reminders follow every loop change (loops.changes.announce): no page keeps them in step."""
+    from coordinator.invites import replies
     from coordinator.invites import services as invites
     from coordinator.loops import changes
     from coordinator.reminders import services as reminders
 
     changes.follow("invites", invites.after_loop_change)
     changes.follow("reminders", reminders.after_loop_change)
+    changes.follow("replies", replies.after_loop_change)
 
 
 def _register_blueprints(app: Flask) -> None:

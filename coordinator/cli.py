@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin_command)
 
     from coordinator.jobs.commands import (
+        inbound_command,
         scheduler_command,
         send_outbox_command,
         send_reminders_command,
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
     )
 
     app.cli.add_command(scheduler_command)
+    app.cli.add_command(inbound_command)
     app.cli.add_command(send_outbox_command)
     app.cli.add_command(send_reminders_command)
     app.cli.add_command(sync_reminders_command)

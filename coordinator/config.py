@@ -100,6 +100,14 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "SMTP_USERNAME": _env("SMTP_USERNAME"),
         "SMTP_PASSWORD": _env("SMTP_PASSWORD"),
         "MAIL_FROM": _env("MAIL_FROM", "coordinator@localhost"),
+        # Replies (invites.replies): the address calendars send their answers to (the invites' ORGANIZER, with
+        # the recruiter as SENT-BY); unset, the recruiter is the ORGANIZER and answers are not read. The
+        # listener (`flask inbound`) that the mail server hands that address's mail to over LMTP (or SMTP).
+        "REPLY_ADDRESS": _env("REPLY_ADDRESS"),
+        "INBOUND_HOST": _env("INBOUND_HOST", "127.0.0.1"),
+        "INBOUND_PORT": int(_float("INBOUND_PORT", 8025)),
+        "INBOUND_PROTOCOL": _env("INBOUND_PROTOCOL", "lmtp"),  # lmtp | smtp
+        "INBOUND_MAX_BYTES": int(_float("INBOUND_MAX_BYTES", 2 * 1024 * 1024)),
         "QUERY_COUNT_HEADER": _bool(_env("QUERY_COUNT_HEADER")),
         # Reverse proxies in front of the app (deploy/: nginx, so 1). The client's address, scheme and host are
         # then taken from that many X-Forwarded-For/-Proto/-Host entries, counted from the right (the ones our own

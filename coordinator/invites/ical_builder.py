@@ -180,9 +180,13 @@ def _vtimezone_bytes(tzid: str, first_year: int, last_year: int) -> bytes:
 
 
 def _organizer(person: InvitePerson) -> vCalAddress:
+    """ORGANIZER: calendars send their REPLY/COUNTER to this address. With a reply address configured it is that
+    address, CN the recruiter's name and SENT-BY the recruiter (RFC 5545 3.2.18), so answers reach coordinator."""
     addr = vCalAddress(_mailto(person.email))
     if _cn(person.name):
         addr.params["CN"] = _cn(person.name)
+    if person.sent_by:
+        addr.params["SENT-BY"] = _mailto(person.sent_by)
     return addr
 
 

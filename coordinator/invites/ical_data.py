@@ -110,6 +110,8 @@ class InvitePerson:
     name: str
     email: str = ""
     job_title: str = ""
+    #: as ORGANIZER: the person the address acts for (SENT-BY), when `email` is the reply address
+    sent_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -140,3 +140,71 @@ def purge_outbox(app: Flask) -> str | None:
         deleted = delivery.purge_old(int(app.config.get("OUTBOX_KEEP_DAYS") or 0))
         db.session.commit()
     return f"deleted {deleted} old outbox e-mails" if deleted else None
+
+
+def read_replies(*, batch: int | None = None, rounds: int = 1000) -> int:
+    """Read every stored reply (`invites.replies.process_pending`), one write transaction per batch so a flood
+    never holds the write lock long; returns how many were read. Never raises (logs and rolls back)."""
+    from coordinator.invites import replies
+
+    size = batch or replies.BATCH
+    total = 0
+    try:
+        for _ in range(rounds):
+            read = replies.read_pending(size)  # parsing needs no lock: only applying takes the write lock
+            db.session.commit()
+            if not read:
+                break
+            try:
+                with write_transaction():
+                    outcome = replies.apply_read(read)
+                    db.session.commit()
+            except Exception:  # noqa: BLE001 - one message broke the batch: apply them one at a time
+                log.exception("replies: a batch failed; applying its messages one by one")
+                db.session.rollback()
+                outcome = _one_by_one(read)
+            total += outcome.total
+            if len(read) < size:
+                break
+    except Exception:  # noqa: BLE001 - the listener and the scheduler must keep running
+        log.exception("replies: a batch could not be read")
+        db.session.rollback()
+    return total
+
+
+def _one_by_one(read):
+    """Each message in its own transaction; one that fails alone is refused with the error (not read again)."""
+    from coordinator.invites import replies
+
+    outcome = replies.Outcome()
+    for item in read:
+        try:
+            with write_transaction():
+                one = replies.apply_read([item])
+                db.session.commit()
+            outcome.applied, outcome.ignored = outcome.applied + one.applied, outcome.ignored + one.ignored
+            outcome.refused += one.refused
+        except Exception as exc:  # noqa: BLE001
+            db.session.rollback()
+            log.exception("replies: message %s could not be applied", item[0])
+            with write_transaction():
+                replies.refuse(item[0], f"could not be applied: {type(exc).__name__}")
+                db.session.commit()
+            outcome.refused += 1
+    return outcome
+
+
+def send_notices(app: Flask | None = None) -> str | None:
+    """E-mail recruiters what candidates did (batched per candidate: `invites.notices.send_due`)."""
+    from coordinator.invites import notices
+
+    with write_transaction():
+        sent = notices.send_due()
+        db.session.commit()
+    return f"{sent} notice e-mails queued" if sent else None
+
+
+def replies_job(app: Flask) -> str | None:
+    """The scheduler's fallback: replies stored while the listener's reader was not running."""
+    read = read_replies()
+    return f"read {read} replies" if read else None

@@ -113,6 +113,20 @@ def _person(user: User) -> ical.InvitePerson:
     return ical.InvitePerson(user.name, user.email, user.job_title or "")
 
 
+def reply_address() -> str:
+    """COORDINATOR_REPLY_ADDRESS: where calendars send their answers (empty: answers are not read)."""
+    return parseaddr(str(current_app.config.get("REPLY_ADDRESS") or ""))[1].strip()
+
+
+def organizer(recruiter: User) -> ical.InvitePerson:
+    """The ORGANIZER of every event: the reply address acting for the recruiter (SENT-BY) when one is configured,
+    so Outlook, Gmail, Apple Calendar and Thunderbird send their REPLY there; else the recruiter."""
+    address = reply_address()
+    if not address:
+        return _person(recruiter)
+    return ical.InvitePerson(recruiter.name, address, recruiter.job_title or "", sent_by=recruiter.email)
+
+
 def video_link(value: str) -> str | None:
     """The session's video link when it is a web address people can click, else None."""
     value = (value or "").strip()
@@ -155,7 +169,7 @@ class LoopData:
         self._assigned, self._planned = focus
 
     def organizer(self) -> ical.InvitePerson:
-        return _person(self.loop.recruiter)
+        return organizer(self.loop.recruiter)
 
     def _interviewer(self, session: LoopSession, user: User) -> ical.SessionInterviewer:
         if not self.with_details or (self.details_for is not None and user.id != self.details_for):

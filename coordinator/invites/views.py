@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
 
 from coordinator.auth.permissions import (
     can_download_candidate_invites,
+    can_manage_loop,
     can_retry_outbox_message,
     can_view_loop,
     can_view_outbox,
@@ -16,12 +18,13 @@ from coordinator.auth.permissions import (
     visible_outbox,
 )
 from coordinator.extensions import db
-from coordinator.invites import delivery, feeds, services
+from coordinator.invites import delivery, feeds, notices, replies, services
 from coordinator.invites.ical import InviteError
-from coordinator.invites.models import OutboxMessage, OutboxStatus
+from coordinator.invites.models import Notice, OutboxMessage, OutboxStatus, Proposal
+from coordinator.loops.changes import LoopError
 from coordinator.loops.lookup import loop_or_404, session_or_404
 from coordinator.timeutil import now_utc
-from coordinator.web import allowed
+from coordinator.web import FORM_EXPIRED, allowed, done, refused_back, require_valid
 
 bp = Blueprint("invites", __name__)
 
@@ -190,3 +193,71 @@ def calendar_feed_of(user):
     """For the profile page: the user's feed row (when it was made, last fetched), or None."""
     return feeds.feed_of(user) if user is not None and getattr(user, "is_authenticated", False) else None
 
+
+
+# --- answers: proposals and notices ----------------------------------------------------------------------------
+
+def _managed(loop_id: int):
+    return loop_or_404(loop_id, can_view_loop, can_manage_loop)
+
+
+@bp.route("/loops/<int:loop_id>/proposals/<int:proposal_id>/accept", methods=["POST"])
+@login_required
+def accept_proposal(loop_id: int, proposal_id: int):
+    """Move the session to the time an attendee proposed (the normal booking path)."""
+    loop = _managed(loop_id)
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.loop_id != loop.id:
+        abort(404)
+    require_valid(FlaskForm(), FORM_EXPIRED)
+    reason = (request.form.get("reason") or "")[:2000]
+    return refused_back(LoopError, lambda: replies.accept_proposal(proposal, current_user, reason),
+                        "The session moved to the proposed time; everyone gets the update.",
+                        request.form.get("next_page") == "dashboard" and url_for("reminders.dashboard")
+                        or url_for("loops.show", loop_id=loop.id))
+
+
+@bp.route("/loops/<int:loop_id>/proposals/<int:proposal_id>/refuse", methods=["POST"])
+@login_required
+def refuse_proposal(loop_id: int, proposal_id: int):
+    """Keep the session where it is."""
+    loop = _managed(loop_id)
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.loop_id != loop.id:
+        abort(404)
+    require_valid(FlaskForm(), FORM_EXPIRED)
+    return refused_back(LoopError, lambda: replies.refuse_proposal(proposal, current_user),
+                        "The session stays where it is.",
+                        request.form.get("next_page") == "dashboard" and url_for("reminders.dashboard")
+                        or url_for("loops.show", loop_id=loop.id))
+
+
+@bp.route("/loops/<int:loop_id>/notices/<int:notice_id>/done", methods=["POST"])
+@login_required
+def notice_done(loop_id: int, notice_id: int):
+    """The recruiter dealt with it: off "Needs action"."""
+    loop = _managed(loop_id)
+    notice = db.session.get(Notice, notice_id)
+    if notice is None or notice.loop_id != loop.id:
+        abort(404)
+    require_valid(FlaskForm(), FORM_EXPIRED)
+    notices.mark_done(notice, current_user)
+    return done("Marked as done.", request.form.get("next_page") == "dashboard" and url_for("reminders.dashboard")
+                or url_for("loops.show", loop_id=loop.id))
+
+
+def _loop_replies(loop) -> dict:
+    """The loop page's panel: open proposals and notices (declines with their options), for who manages the loop."""
+    if not can_manage_loop(current_user, loop):
+        return {"visible": False}
+    from coordinator.invites.models import CandidateInviteEvent
+
+    answers = list(db.session.scalars(select(CandidateInviteEvent).where(
+        CandidateInviteEvent.loop_id == loop.id, CandidateInviteEvent.is_cancelled.is_(False))
+        .order_by(CandidateInviteEvent.start_dt)))
+    return {"visible": True, "notices": notices.open_for_loop(loop.id), "candidate_events": answers}
+
+
+@bp.record_once
+def _template_helpers(state) -> None:
+    state.app.jinja_env.globals.update(loop_replies=_loop_replies)

@@ -75,3 +75,44 @@ def sync_reminders_command() -> None:
 
     _configure_logging()
     click.echo(f"Reminders: {sweep()}.")
+
+
+@click.command("inbound")
+@click.option("--host", default=None, help="Address to listen on (default: COORDINATOR_INBOUND_HOST, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=None,
+              help="Port (default: COORDINATOR_INBOUND_PORT, 8025).")
+@click.option("--protocol", type=click.Choice(["lmtp", "smtp"]), default=None,
+              help="LMTP for a mail server's lmtp transport (default), SMTP for a relay.")
+def inbound_command(host: str | None, port: int | None, protocol: str | None) -> None:
+    """Receive the reply address's mail (calendar answers) until SIGTERM or Ctrl-C; one per installation."""
+    import signal
+    import threading
+
+    from coordinator.invites import inbound
+    from coordinator.invites.jobs import read_replies
+
+    _configure_logging()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    host = host or app.config["INBOUND_HOST"]
+    port = app.config["INBOUND_PORT"] if port is None else port
+    protocol = protocol or app.config["INBOUND_PROTOCOL"]
+    log = logging.getLogger("coordinator.inbound")
+    if not app.config.get("REPLY_ADDRESS"):
+        log.warning("COORDINATOR_REPLY_ADDRESS is not set: invites name the recruiter as ORGANIZER, so calendars "
+                    "answer them, not this listener")
+    read_replies()  # what arrived while it was down
+    reader = inbound.Reader(app)
+    reader.start()
+    controller = inbound.build(app, host, port, protocol=protocol, reader=reader)
+    controller.start()
+    log.info("listening for replies (%s) on %s:%s", protocol.upper(), host, controller.port)
+    click.echo(f"listening {protocol} {host}:{controller.port}", err=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stopped.set())
+    signal.signal(signal.SIGINT, lambda signum, frame: stopped.set())
+    try:
+        stopped.wait()
+    finally:
+        controller.stop()
+        reader.stop()
+        log.info("stopped")

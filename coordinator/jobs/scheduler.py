@@ -76,6 +76,18 @@ def _sync_reminders(app: Flask) -> Any:
     return reconcile(app)
 
 
+def _read_replies(app: Flask) -> Any:
+    from coordinator.invites.jobs import replies_job
+
+    return replies_job(app)
+
+
+def _send_notices(app: Flask) -> Any:
+    from coordinator.invites.jobs import send_notices
+
+    return send_notices(app)
+
+
 def _sync_interval(app: Flask) -> float:
     return float(app.config.get("REMINDER_SYNC_INTERVAL_SECONDS") or 600)
 
@@ -89,6 +101,10 @@ JOBS: list[JobSpec] = [
             seconds=_sync_interval, misfire_grace_time=300),
     JobSpec(id="erase_expired_candidates", name="Erase candidates past the retention period",
             run=_erase_expired_candidates, seconds=lambda app: 24 * 3600, misfire_grace_time=6 * 3600),
+    JobSpec(id="read_replies", name="Read calendar replies the listener stored", run=_read_replies,
+            seconds=lambda app: 60),
+    JobSpec(id="send_notices", name="E-mail recruiters what their candidates did (batched)", run=_send_notices,
+            seconds=lambda app: 60),
     JobSpec(id="purge_outbox", name="Delete outbox e-mails sent or failed long ago", run=_purge_outbox,
             seconds=lambda app: 24 * 3600, misfire_grace_time=6 * 3600),
 ]

@@ -469,19 +469,42 @@ def replacements_for(session: LoopSession, leaving: User) -> list[Replacement]:
     """
     if not session.is_booked:
         raise LoopError("Only a booked session has a time to find a replacement for.")
-    current = {p.user_id for p in session.participants}
-    if session.pool:
-        pool = [u.id for u in session.pool if u.id not in current and u.is_enabled]
-    else:
-        from coordinator.auth.models import UserRole
+    return replacements_for_many([(session, leaving)])[(session.id, leaving.id)]
 
-        pool = list(db.session.scalars(
-            select(User.id).join(UserRole).where(UserRole.role == Role.INTERVIEWER.value, User.is_enabled,
-                                                 User.id.not_in(current))
-        ))
-    calendars = calendars_for(pool, session.start_dt, session.end_dt)
-    return find_replacements(Interval(session.start_dt, session.end_dt), list(calendars.values()),
-                             exclude_ids=current)
+
+def replacements_for_many(seats: Sequence[tuple[LoopSession, User]]) -> dict[tuple[int, int], list[Replacement]]:
+    """`replacements_for` of many (booked session, person leaving) at once, keyed (session id, user id): the
+    calendars are read once per four weeks of sessions instead of once per seat (a batch of declines)."""
+    from coordinator.auth.models import UserRole
+
+    out: dict[tuple[int, int], list[Replacement]] = {}
+    seats = [(s, u) for s, u in seats if s.is_booked and s.start_dt is not None]
+    everyone: list[int] | None = None
+    pools: dict[int, list[int]] = {}
+    for session, _leaving in seats:
+        current = {p.user_id for p in session.participants}
+        if session.pool:
+            pools[session.id] = [u.id for u in session.pool if u.id not in current and u.is_enabled]
+        else:
+            if everyone is None:
+                everyone = list(db.session.scalars(
+                    select(User.id).join(UserRole).where(UserRole.role == Role.INTERVIEWER.value, User.is_enabled)))
+            pools[session.id] = [uid for uid in everyone if uid not in current]
+    groups: list[list[tuple[LoopSession, User]]] = []
+    for session, leaving in sorted(seats, key=lambda seat: seat[0].start_dt):
+        if not groups or session.start_dt - groups[-1][0][0].start_dt > timedelta(days=28):
+            groups.append([])
+        groups[-1].append((session, leaving))
+    for group in groups:
+        lo = min(s.start_dt for s, _ in group)
+        hi = max(s.end_dt for s, _ in group)
+        calendars = calendars_for({uid for s, _ in group for uid in pools[s.id]}, lo, hi)
+        for session, leaving in group:
+            current = {p.user_id for p in session.participants}
+            cals = [calendars[uid] for uid in pools[session.id] if uid in calendars]
+            out[(session.id, leaving.id)] = find_replacements(Interval(session.start_dt, session.end_dt), cals,
+                                                              exclude_ids=current)
+    return out
 
 
 def replace_interviewer(session: LoopSession, leaving_id: int, joining_id: int, actor: User,

@@ -31,6 +31,8 @@ class Row:
     detail: str
     tz: str
     segments: list[Segment] = field(default_factory=list)
+    #: their answers to this loop's invites ("Accepted 'Pairing'")
+    answers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -117,6 +119,8 @@ def build_day_view(loop: Loop, day: date, tz: str, proposed: Sequence[services.P
     for uid, cal in sorted(calendars.items(), key=lambda kv: kv[1].name):
         user = people.get(uid)
         row = Row(cal.name, getattr(user, "job_title", "") or "", cal.tz)
+        row.answers = [f"{p.answer_label} '{s.title}'" for s in loop.active_sessions if s.is_booked
+                       for p in s.participants if p.user_id == uid and p.is_active]
         for s, e in working.get(uid, ()):
             seg = segment("working", s, e, "Working hours", cal.tz)
             if seg:

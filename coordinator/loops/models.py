@@ -20,7 +20,7 @@ from coordinator.hiring.models import Candidate, Job
 from coordinator.loops.kinds import Arrangement, SessionKind
 from coordinator.timeutil import now_utc
 
-__all__ = ["Arrangement", "CandidateInviteGrouping", "Loop", "LoopEvent", "LoopSession", "LoopStatus",
+__all__ = ["Answer", "Arrangement", "CandidateInviteGrouping", "Loop", "LoopEvent", "LoopSession", "LoopStatus",
            "ParticipantRole", "PlanSession", "SessionInterviewer", "SessionKind", "SessionStatus"]
 
 
@@ -40,6 +40,21 @@ class SessionStatus(LabelledEnum):
 class ParticipantRole(LabelledEnum):
     INTERVIEWER = "interviewer", "Interviewer"
     SHADOW = "shadow", "Shadow"
+
+
+class Answer(LabelledEnum):
+    """A person's answer to their invite (the iCalendar PARTSTAT their calendar sent back in a REPLY)."""
+
+    NEEDS_ACTION = "needs_action", "No answer yet"
+    ACCEPTED = "accepted", "Accepted"
+    TENTATIVE = "tentative", "Tentative"
+    DECLINED = "declined", "Declined"
+
+    @classmethod
+    def from_partstat(cls, partstat: str) -> Answer | None:
+        """ACCEPTED -> accepted, ...; None for a PARTSTAT a REPLY should not carry (DELEGATED, garbage)."""
+        return {"NEEDS-ACTION": cls.NEEDS_ACTION, "ACCEPTED": cls.ACCEPTED, "TENTATIVE": cls.TENTATIVE,
+                "DECLINED": cls.DECLINED}.get(partstat.strip().upper())
 
 
 class CandidateInviteGrouping(LabelledEnum):
@@ -223,6 +238,10 @@ class LoopSession(db.Model):
     def where(self) -> str:
         return self.location or self.loop.location
 
+    def seat_of(self, user_id: int) -> SessionInterviewer | None:
+        """That person's seat in this session (their role, their answer to the invite), if they have one."""
+        return next((p for p in self.participants if p.user_id == user_id), None)
+
     @property
     def video(self) -> str:
         return self.video_url or self.loop.video_url
@@ -243,6 +262,7 @@ class SessionInterviewer(db.Model):
     __table_args__ = (
         UniqueConstraint("session_id", "user_id"),
         one_of("role", ParticipantRole),
+        one_of("answer", Answer),
         CheckConstraint("NOT is_active OR (start_dt IS NOT NULL AND end_dt IS NOT NULL AND start_dt < end_dt)",
                         name="active_has_time"),
         Index("ix_session_interviewers_user_active", "user_id", "is_active", "start_dt"),
@@ -263,9 +283,16 @@ class SessionInterviewer(db.Model):
     start_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: booked end, copied from the session
     end_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: their answer to the invite (one of Answer), from their calendar's REPLY; back to needs_action on a move
+    answer: Mapped[str] = mapped_column(String(16), default=Answer.NEEDS_ACTION.value,
+                                        server_default=Answer.NEEDS_ACTION.value)
+    #: when that answer arrived
+    answer_dt: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     session: Mapped[LoopSession] = relationship(back_populates="participants")
     user: Mapped[User] = relationship()
+
+    answer_label = LabelOf("answer", Answer)
 
 
 class LoopEvent(db.Model):

@@ -37,6 +37,7 @@ from coordinator.loops.booking import (  # noqa: F401 - the loop services, impor
     people_names,
     replace_interviewer,
     replacements_for,
+    replacements_for_many,
     require_interviewers,
     search_window,
     session_spec,
@@ -298,5 +299,6 @@ def upcoming_interviews(user: User, limit: int = 20) -> list[LoopSession]:
         .where(and_(SessionInterviewer.user_id == user.id, SessionInterviewer.is_active,
                     LoopSession.end_dt > now_utc()))
         .order_by(LoopSession.start_dt).limit(limit)
-        .options(selectinload(LoopSession.loop).selectinload(Loop.candidate).selectinload(Candidate.job))
+        .options(selectinload(LoopSession.loop).selectinload(Loop.candidate).selectinload(Candidate.job),
+                 selectinload(LoopSession.participants))
     ))

@@ -283,10 +283,13 @@ def save_availability(loop: Loop, raw_zone: str | None, values: Sequence[str]) -
             raise PortalError(exc.message) from exc
     adopt_zone(loop, tz)
     hours = len(starts) / 2
-    loops.record(loop, None, "candidate_windows",
-                 f"The candidate marked {hours:g} hour{'s' if hours != 1 else ''} they can interview "
-                 f"({len(windows)} window{'s' if len(windows) != 1 else ''}, {tz.replace('_', ' ')}).",
-                 actor_label="Candidate")
+    marked = (f"marked {hours:g} hour{'s' if hours != 1 else ''} they can interview "
+              f"({len(windows)} window{'s' if len(windows) != 1 else ''}, {tz.replace('_', ' ')}).")
+    loops.record(loop, None, "candidate_windows", f"The candidate {marked}", actor_label="Candidate")
+    from coordinator.invites import notices
+    from coordinator.invites.models import NoticeKind
+
+    notices.candidate_did(loop, NoticeKind.AVAILABILITY, f"{candidate.name} {marked}")
     audit("candidate.availability", "loop", loop.id, f"{len(windows)} windows", actor_label="candidate")
     db.session.flush()
     return windows

@@ -301,6 +301,14 @@ def self_book(loop: Loop, portal: CandidatePortal, signed: str, raw_zone: str | 
         adopt_zone(loop, tz)
     audit("candidate.rescheduled" if rescheduling else "candidate.booked", "loop", loop.id,
           actor_label="candidate")
+    from coordinator.invites import notices
+    from coordinator.invites.models import NoticeKind
+
+    first = min(p.start for p in placements)
+    when = timeutil.format_instant(first, loop.recruiter.timezone, "%a %d %b, %H:%M")
+    notices.candidate_did(loop, NoticeKind.MOVED if rescheduling else NoticeKind.SELF_BOOKED,
+                          f"{loop.candidate.name} {'moved' if rescheduling else 'booked'} the loop on their page: "
+                          f"it starts {when}.")
     return loops.announce(change)  # after the zone is adopted: the candidate's invitation is in their zone
 
 
@@ -401,6 +409,11 @@ def add_note(loop: Loop, to_user_id: int | None, body: str) -> CandidateNote:
     db.session.add(note)
     loops.record(loop, None, "candidate_note", f"The candidate wrote a thank-you note for {met[to_user_id].name}.",
                  actor_label="Candidate")
+    from coordinator.invites import notices
+    from coordinator.invites.models import NoticeKind
+
+    notices.candidate_did(loop, NoticeKind.THANK_YOU, f"{loop.candidate.name} wrote a thank-you note for "
+                                                      f"{met[to_user_id].name}; pass it on from the loop page.")
     db.session.flush()
     return note
 

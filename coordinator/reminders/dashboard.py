@@ -60,11 +60,15 @@ class TeamCounts:
     scorecards_overdue: int  # scorecards, not loops
     debrief_ready: int
     decisions_due: int
+    #: open entries: declines, proposals, what candidates did (coordinator.invites.notices)
+    notices: int = 0
+    #: booked sessions starting within 24 hours with someone who has not answered their invite
+    unanswered: int = 0
 
     @property
     def count(self) -> int:
         return (self.not_scheduled + self.without_loop + self.scorecards_overdue + self.debrief_ready
-                + self.decisions_due)
+                + self.decisions_due + self.notices + self.unanswered)
 
 
 @dataclass
@@ -76,6 +80,10 @@ class TeamDashboard:
     decisions_due: list[LoopAction]
     #: how many there are in all (each list shows the first LIMIT)
     totals: TeamCounts
+    #: open notices, newest first (a decline carries its replacement options)
+    notices: list = field(default_factory=list)
+    #: sessions within 24 hours that someone has not answered: (session, [people])
+    unanswered: list[tuple[LoopSession, list[User]]] = field(default_factory=list)
 
     @property
     def overdue_count(self) -> int:
@@ -159,7 +167,7 @@ def team_dashboard(user: User, *, now: datetime | None = None, tz: str | None = 
 
     debrief_ready = _debrief_ready(scope, _decided())
     return TeamDashboard(not_scheduled, without_loop, scorecards_overdue[:LIMIT], debrief_ready, decisions_due,
-                         _totals(user, ids, scope, now, today))
+                         _totals(user, ids, scope, now, today), _open_notices(ids), _unanswered(ids, now))
 
 
 def team_counts(user: User, *, now: datetime | None = None, tz: str | None = None) -> TeamCounts:
@@ -182,7 +190,54 @@ def _totals(user: User, ids: list[int] | None, scope: Select, now: datetime, tod
         scorecards_overdue=sum(1 for end, hours in ends if end + timedelta(hours=int(hours)) < now),
         debrief_ready=_count(_debrief_ready_query(scope, _decided())),
         decisions_due=_count(_decisions_due(scope, today)),
+        notices=_count(_notices_query(ids)),
+        unanswered=_count(_unanswered_query(ids, now).with_only_columns(LoopSession.id).distinct()),
     )
+
+
+#: a booked session starting this soon with someone who has not answered is listed
+UNANSWERED_HOURS = 24
+
+
+def _notices_query(loop_ids: list[int] | None) -> Select:
+    from coordinator.invites.models import Notice
+
+    query = select(Notice).join(Loop, Loop.id == Notice.loop_id).where(
+        Notice.done_dt.is_(None), Loop.status != LoopStatus.CANCELLED.value)
+    return query if loop_ids is None else query.where(Notice.loop_id.in_(_ids(loop_ids)))
+
+
+def _open_notices(loop_ids: list[int] | None) -> list:
+    from coordinator.invites.models import Notice, Proposal
+
+    return list(db.session.scalars(
+        _notices_query(loop_ids).order_by(Notice.created_dt.desc(), Notice.id.desc()).limit(LIMIT)
+        .options(joinedload(Notice.loop).joinedload(Loop.candidate).joinedload(Candidate.job),
+                 joinedload(Notice.session).selectinload(LoopSession.participants), joinedload(Notice.user),
+                 joinedload(Notice.proposal).load_only(Proposal.status, Proposal.start_dt, Proposal.end_dt))
+    ).unique())
+
+
+def _unanswered_query(loop_ids: list[int] | None, now: datetime) -> Select:
+    from coordinator.loops.models import Answer
+
+    query = (select(SessionInterviewer).join(LoopSession, LoopSession.id == SessionInterviewer.session_id)
+             .where(LoopSession.status == SessionStatus.BOOKED.value, SessionInterviewer.is_active,
+                    SessionInterviewer.answer == Answer.NEEDS_ACTION.value, LoopSession.start_dt > now,
+                    LoopSession.start_dt <= now + timedelta(hours=UNANSWERED_HOURS)))
+    return query if loop_ids is None else query.where(LoopSession.loop_id.in_(_ids(loop_ids)))
+
+
+def _unanswered(loop_ids: list[int] | None, now: datetime) -> list[tuple[LoopSession, list[User]]]:
+    seats = db.session.scalars(
+        _unanswered_query(loop_ids, now).order_by(LoopSession.start_dt, SessionInterviewer.id).limit(LIMIT * 8)
+        .options(joinedload(SessionInterviewer.user),
+                 joinedload(SessionInterviewer.session).joinedload(LoopSession.loop).joinedload(Loop.candidate)
+                 .joinedload(Candidate.job))).all()
+    grouped: dict[int, tuple[LoopSession, list[User]]] = {}
+    for seat in seats:
+        grouped.setdefault(seat.session_id, (seat.session, []))[1].append(seat.user)
+    return list(grouped.values())[:LIMIT]
 
 
 def _ids(ids: list[int]):

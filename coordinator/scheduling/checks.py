@@ -61,10 +61,16 @@ def find_replacements(
     """
     out: list[Replacement] = []
     excluded = set(exclude_ids)
+    # People with the same hours in the same zone (most of a company) either all work then or none do: ask once.
+    works: dict[tuple, bool] = {}
     for cal in candidates:
         if cal.id in excluded:
             continue
-        if not _in_working_hours(cal, interval.start, interval.end):
+        key = (cal.tz, tuple(sorted(cal.working_hours.items())))
+        ok = works.get(key)
+        if ok is None:
+            ok = works[key] = _in_working_hours(cal, interval.start, interval.end)
+        if not ok:
             continue
         if _busy_overlaps(cal, interval.start, interval.end, cal.buffer_before_min, cal.buffer_after_min):
             continue

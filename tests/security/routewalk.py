@@ -101,6 +101,23 @@ def _optional_objects(world: dict) -> None:
     except (ImportError, AttributeError, ValueError):  # pragma: no cover
         pass
     try:
+        from coordinator.invites.models import Notice, Proposal
+
+        session = world["session"]
+        proposal = Proposal(loop_id=world["loop"].id, session_id=session.id, user_id=world["interviewer"].id,
+                            proposer=world["interviewer"].name, start_dt=session.start_dt + timedelta(days=1),
+                            end_dt=session.end_dt + timedelta(days=1), sequence=session.ical_sequence)
+        db.session.add(proposal)
+        db.session.flush()
+        notice = Notice(kind="proposal", loop_id=world["loop"].id, candidate_id=world["candidate"].id,
+                        session_id=session.id, user_id=world["interviewer"].id, proposal_id=proposal.id,
+                        summary="Ian proposed another time.")
+        db.session.add(notice)
+        db.session.flush()
+        world.update(proposal=proposal, notice=notice)
+    except ImportError:  # pragma: no cover
+        pass
+    try:
         from coordinator.invites.feeds import new_feed_token
 
         world["feed_token"] = new_feed_token(world["interviewer"])
@@ -144,6 +161,8 @@ def url_for_rule(rule, world: dict) -> str:
             "step_id": world.get("step") and world["step"].id,
             "message_id": world.get("message") and world["message"].id,
             "note_id": world.get("note") and world["note"].id, "filename": "app.css", "rest": "nothing-here",
+            "notice_id": world.get("notice") and world["notice"].id,
+            "proposal_id": world.get("proposal") and world["proposal"].id,
             "token": _token_for(rule.endpoint, world),
         }[name]
     path = rule.rule
