@@ -67,13 +67,16 @@ def _register_models() -> None:
 
 
 def _follow_loops() -> None:
-    """Invites and reminders follow every loop change (loops.changes.announce): no page keeps them in step."""
+    """Invites, reminders and calendar write-back follow every loop change (loops.changes.announce): no page
+    keeps them in step."""
+    from coordinator.availability import calendar_sync
     from coordinator.invites import services as invites
     from coordinator.loops import changes
     from coordinator.reminders import services as reminders
 
     changes.follow("invites", invites.after_loop_change)
     changes.follow("reminders", reminders.after_loop_change)
+    changes.follow("calendars", calendar_sync.after_loop_change)
 
 
 def _register_blueprints(app: Flask) -> None:
