@@ -99,6 +99,20 @@ def normalise_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
 
 
+def _tree(response: Any) -> Any:
+    """The parsed XML of a 207 answer (the DAVClient already parsed it)."""
+    tree = getattr(response, "tree", None)
+    if tree is not None:
+        return tree
+    raw = response._raw
+    try:
+        return etree.fromstring(raw if isinstance(raw, bytes) else str(raw).encode(),
+                                parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+    except etree.XMLSyntaxError:
+        raise CalendarSourceError("The server's answer is not WebDAV XML: this is not a CalDAV address.",
+                                  "not_caldav") from None
+
+
 def _tag(ns: str, name: str) -> str:
     return f"{{{ns}}}{name}"
 
@@ -167,14 +181,7 @@ class CalDAVSession:
         status = int(response.status)
         if status != 207:
             return status, []
-        raw = response._raw_body if hasattr(response, "_raw_body") else response.raw
-        try:
-            root = etree.fromstring(raw if isinstance(raw, bytes) else raw.encode(),
-                                    parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
-        except etree.XMLSyntaxError:
-            raise CalendarSourceError("The server's answer is not WebDAV XML: this is not a CalDAV address.",
-                                      "not_caldav") from None
-        return status, list(root.iter(_tag(DAV, "response")))
+        return status, list(_tree(response).iter(_tag(DAV, "response")))
 
     def _props(self, response: Any) -> dict[str, Any]:
         """The properties of one DAV:response that came back 2xx, by Clark name."""
@@ -290,8 +297,7 @@ class CalDAVSession:
             return None  # DAV:valid-sync-token failed
         if status != 207:
             return None
-        raw = response._raw_body
-        root = etree.fromstring(raw, parser=etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
+        root = _tree(response)
         delta = Delta(complete=not token, sync_token=_text(root.find(_tag(DAV, "sync-token"))))
         for r in root.iter(_tag(DAV, "response")):
             href = self._href(r, url)
