@@ -217,6 +217,20 @@ class BusySource:
         age = self.age(now)
         return bool(self.error) or (age is not None and age > STALE_AFTER)
 
+    def describe(self, now: datetime) -> str:
+        """"Live calendar, synced 4 min ago", "Live calendar, stale: last synced 3 h ago", "Imported file, 2 days
+        old", "Added by hand", "No calendar"."""
+        age = self.age(now)
+        if self.label == "Live calendar":
+            if age is None:
+                return "Live calendar, not synced yet"
+            text = f"synced {timeutil.format_age(age)} ago" if age >= timedelta(minutes=1) else "synced just now"
+            return f"Live calendar, {'stale: last ' if self.error else ''}{text}"
+        if self.label == "Imported file" and age is not None:
+            return f"Imported file, {timeutil.format_age(age)} old" if age >= timedelta(minutes=1) \
+                else "Imported file, just now"
+        return self.label
+
 
 SOURCE_LABELS = {"manual": "added by hand", "import": "imported file", SYNCED: "live calendar"}
 
