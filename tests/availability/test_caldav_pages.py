@@ -98,7 +98,7 @@ def test_connect_choose_and_see_live_busy_times_on_the_page(app, clock, make_use
     assert response.status_code == 302
     page = text_of(client.get("/availability"))
     assert "Connected: 2 calendars found (Interviews, Work)" in page
-    assert f"Connected to 127.0.0.1 as alice" in page and PASSWORD not in page
+    assert "Connected to 127.0.0.1 as alice" in page and PASSWORD not in page
 
     conn = db.session.scalar(select(CalendarConnection))
     ids = {c.name: c.id for c in conn.calendars}
