@@ -472,6 +472,23 @@ def apply(outcome: ConnectionOutcome, now: datetime, report: SyncReport | None =
     return report
 
 
+def is_quiet(outcome: ConnectionOutcome) -> bool:
+    """Nothing changed and nothing failed: only the sync state moves on (`mark_quiet`, in bulk)."""
+    return not outcome.error and not outcome.calendars
+
+
+def mark_quiet(outcomes: Sequence[ConnectionOutcome], now: datetime, report: SyncReport | None = None) -> SyncReport:
+    """Record a good sync with no change for many connections in ONE statement (what a quiet pass writes)."""
+    report = report if report is not None else SyncReport()
+    ids = [o.plan.id for o in outcomes]
+    if ids:
+        db.session.execute(update(CalendarConnection).where(CalendarConnection.id.in_(ids)).values(
+            last_attempt_dt=now, last_ok_dt=now, failures=0, last_error="", next_sync_dt=now + sync_interval()))
+        report.connections += len(ids)
+        report.requests += sum(o.requests for o in outcomes)
+    return report
+
+
 def _apply_calendar(plan: ConnectionPlan, out: CalendarOutcome, report: SyncReport) -> None:
     if out.gone:
         _delete_objects(out.id, None)

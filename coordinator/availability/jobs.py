@@ -25,6 +25,8 @@ from coordinator.timeutil import now_utc
 log = logging.getLogger("coordinator.calendars")
 
 leadership = Leadership("calendars")
+#: connections with no change recorded per statement
+QUIET_BATCH = 200
 
 
 def sync_all(*, now: datetime | None = None, workers: int | None = None) -> SyncReport:
@@ -36,10 +38,27 @@ def sync_all(*, now: datetime | None = None, workers: int | None = None) -> Sync
     db.session.commit()  # end the reading transaction before the network
     if not plans:
         return report
+    quiet: list[calendar_sync.ConnectionOutcome] = []
+
+    def record_quiet() -> None:
+        with write_transaction():
+            try:
+                calendar_sync.mark_quiet(quiet, now, report)
+                db.session.commit()
+            except BaseException:
+                db.session.rollback()
+                raise
+        quiet.clear()
+
     with ThreadPoolExecutor(max_workers=min(workers, len(plans)), thread_name_prefix="calendar-sync") as pool:
         futures = [pool.submit(calendar_sync.fetch, plan) for plan in plans]
         for future in as_completed(futures):
             outcome = future.result()
+            if calendar_sync.is_quiet(outcome):  # nothing changed: recorded in bulk, QUIET_BATCH at a time
+                quiet.append(outcome)
+                if len(quiet) >= QUIET_BATCH:
+                    record_quiet()
+                continue
             with write_transaction():
                 try:
                     calendar_sync.apply(outcome, now, report)
@@ -47,6 +66,8 @@ def sync_all(*, now: datetime | None = None, workers: int | None = None) -> Sync
                 except BaseException:
                     db.session.rollback()
                     raise
+    if quiet:
+        record_quiet()
     return report
 
 
