@@ -30,10 +30,11 @@ def free_port() -> int:
 class RadicaleServer:
     """One Radicale process; `users` maps user name to password."""
 
-    def __init__(self, root: Path, users: dict[str, str], port: int | None = None, *, no_fsync: bool = True
-                 ) -> None:
+    def __init__(self, root: Path, users: dict[str, str], port: int | None = None, *, no_fsync: bool = True,
+                 extra_args: tuple[str, ...] = ()) -> None:
         self.root = root
         self.no_fsync = no_fsync
+        self.extra_args = extra_args
         self.users = dict(users)
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
@@ -53,7 +54,7 @@ class RadicaleServer:
                "--auth-type", "htpasswd", "--auth-htpasswd-filename", str(self.root / "users"),
                "--auth-htpasswd-encryption", "plain", "--auth-delay", "0", "--rights-type", "owner_only",
                "--storage-filesystem-folder", str(self.root / "collections"), "--logging-level", "warning",
-               "--server-max-connections", "64"]
+               "--server-max-connections", "64", *self.extra_args]
         with open(self.root / "radicale.log", "ab") as log:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
