@@ -241,11 +241,11 @@ class CalDAVSession:
         return None
 
     def calendars(self, home_url: str) -> dict[str, RemoteCalendar]:
-        """Every calendar under the home with its ctag and sync-token, in ONE PROPFIND (depth 1): what a pass
-        with no changes costs per account."""
+        """Every calendar under the home with its ctag, in ONE PROPFIND (depth 1): what a pass with no changes
+        costs per account. The sync-token is not asked for here: some servers compute it per request (Radicale
+        takes twice as long with it), and sync-collection returns it when a calendar has changed."""
         status, found = self.propfind(
-            home_url, "<d:resourcetype/><d:displayname/><cs:getctag/><d:sync-token/>"
-                      "<c:supported-calendar-component-set/>", 1)
+            home_url, "<d:resourcetype/><d:displayname/><cs:getctag/><c:supported-calendar-component-set/>", 1)
         if status != 207:
             raise CalendarSourceError(f"The calendar home could not be read (HTTP {status}).", "server")
         out: dict[str, RemoteCalendar] = {}
@@ -263,11 +263,12 @@ class CalDAVSession:
     # --- changes --------------------------------------------------------------------------------------------
 
     def changes(self, remote: RemoteCalendar, sync_token: str, stored_etags: dict[str, str] | None) -> Delta:
-        """What changed in `remote` since `sync_token` (RFC 6578) or, for a server without sync-collection,
-        against the stored etags (one PROPFIND depth 1). Changed objects are fetched with calendar-multiget."""
+        """What changed in `remote` since `sync_token` (RFC 6578 sync-collection; without `stored_etags`) or
+        against the stored etags (one PROPFIND depth 1; a calendar whose server refused sync-collection before).
+        Changed objects are fetched with calendar-multiget."""
         before = self.requests
         delta: Delta | None = None
-        if remote.sync_token:
+        if stored_etags is None:
             delta = self._sync_collection(remote.url, sync_token)
             if delta is None and sync_token:  # the server forgot the token: start over
                 delta = self._sync_collection(remote.url, "")

@@ -44,9 +44,10 @@ class CalendarSource(Protocol):
 KINDS = {"caldav": "CalDAV"}
 
 
-def open_source(kind: str, connection_id: int, url: str, username: str, password: str, *, timeout: float = 20
-                ) -> CalendarSource:
-    """The source of one connection (kept between passes, so its HTTP connections are reused)."""
+def open_source(kind: str, connection_id: int, url: str, username: str, password: str, *, timeout: float = 20,
+                purpose: str = "sync") -> CalendarSource:
+    """The source of one connection (kept between passes, so its HTTP connections are reused); the sync and the
+    write-back run in different scheduler threads and get one each (`purpose`)."""
     if kind != "caldav":
         raise CalendarSourceError(f"Calendars of kind {kind!r} are not supported by this installation.", "server")
-    return client_for(("caldav", connection_id), url, username, password, timeout=timeout)
+    return client_for(("caldav", connection_id, purpose), url, username, password, timeout=timeout)

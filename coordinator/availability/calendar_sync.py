@@ -339,7 +339,8 @@ def plans_due(now: datetime, *, user_id: int | None = None, limit: int = 5000) -
     for cal in db.session.scalars(select(SyncedCalendar).where(SyncedCalendar.connection_id.in_(conn_ids),
                                                                SyncedCalendar.is_busy.is_(True))):
         cals.setdefault(cal.connection_id, []).append(cal)
-    need_etags = [c.id for group in cals.values() for c in group if not c.sync_token and c.ctag]
+    # synced before without a sync-token: the server refused sync-collection, so the stored etags are compared
+    need_etags = [c.id for group in cals.values() for c in group if not c.sync_token and c.range_start_dt]
     etags: dict[int, dict[str, str]] = {}
     for chunk in _chunks(need_etags):
         for cal_id, href, etag in db.session.execute(
@@ -358,7 +359,7 @@ def plans_due(now: datetime, *, user_id: int | None = None, limit: int = 5000) -
             conn.id, user.id, conn.kind, conn.server_url, conn.username, password, conn.home_url, user.timezone,
             user.email, start, end, suffix, timeout,
             tuple(CalendarPlan(c.id, c.url, c.ctag, c.sync_token, c.range_start_dt == start,
-                               etags.get(c.id, {}) if not c.sync_token and c.ctag else None)
+                               etags.get(c.id, {}) if not c.sync_token and c.range_start_dt else None)
                   for c in cals.get(conn.id, []))))
     return plans
 
@@ -397,6 +398,14 @@ def expand(plan: ConnectionPlan, datas: Sequence[str]) -> tuple[list[calendar_im
     return blocks, problems
 
 
+def same_url(url: str) -> str:
+    """A collection address in one spelling (percent-encoding and the trailing slash vary between answers)."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.lower()}{unquote(parts.path).rstrip('/')}"
+
+
 def fetch(plan: ConnectionPlan) -> ConnectionOutcome:
     """Ask the server what changed in the plan's calendars and expand it; never raises (the error is kept)."""
     started = time.perf_counter()
@@ -409,9 +418,10 @@ def fetch(plan: ConnectionPlan) -> ConnectionOutcome:
         source = open_source(plan.kind, plan.id, plan.server_url, plan.username, plan.password,
                              timeout=plan.timeout)
         before = source.requests
-        remote = source.calendars(plan.home_url) if plan.calendars else {}
+        remote = {same_url(url): found for url, found in
+                  (source.calendars(plan.home_url) if plan.calendars else {}).items()}
         for cal in plan.calendars:
-            found = remote.get(cal.url)
+            found = remote.get(same_url(cal.url))
             if found is None:
                 outcome.calendars.append(CalendarOutcome(cal.id, gone=True))
                 continue
@@ -432,7 +442,7 @@ def fetch(plan: ConnectionPlan) -> ConnectionOutcome:
 
 
 def _fetch_calendar(plan: ConnectionPlan, source, cal: CalendarPlan, found: RemoteCalendar) -> CalendarOutcome:
-    token = cal.sync_token if cal.ctag else ""
+    token = cal.sync_token
     delta = source.changes(found, token, cal.etags)
     if not found.ctag and not delta.changed and not delta.deleted and token and cal.expanded:
         return CalendarOutcome(cal.id, delta=delta)
@@ -675,7 +685,7 @@ def write_one(user_id: int, session_id: int, now: datetime, report: WriteReport)
     uid, data = _event_for(user_id, session_id, now)
     try:
         source = open_source(conn.kind, conn.id, conn.server_url, conn.username, credentials.decrypt(conn.secret),
-                             timeout=_timeout())
+                             timeout=_timeout(), purpose="write")
         if data is None:
             source.delete(target.url, uid)
             report.removed += 1
