@@ -279,9 +279,17 @@ def _measure(app, server, people: int, events: int, workers: int, profile: bool)
         user_ids = _people(server.url, people)
 
         print("  first sync ...", file=sys.stderr, flush=True)
+        if profile:
+            from pyinstrument import Profiler
+
+            first_profiler = Profiler()
+            first_profiler.start()
         q0, t0, c0 = counter.count, time.perf_counter(), time.process_time()
         first = sync_all(workers=workers)
         out["first"] = (time.perf_counter() - t0, time.process_time() - c0, counter.count - q0, first)
+        if profile:
+            first_profiler.stop()
+            print(first_profiler.output_text(unicode=False, color=False, show_all=False)[:8000])
         assert first.failed == 0, first.errors[:3]
         out["objects"] = db.session.scalar(select(func.count(CalendarObject.id)))
         out["busy"] = db.session.scalar(select(func.count(BusyBlock.id)))
