@@ -105,8 +105,10 @@ def test_connect_choose_and_see_live_busy_times_on_the_page(app, clock, make_use
     response = client.post(f"/availability/{me.id}/calendar/choose",
                            data={"busy": [str(ids["Work"])], "write": str(ids["Interviews"])})
     assert response.status_code == 302
-    sync_all(now=clock())
+    response = client.post(f"/availability/{me.id}/calendar/sync")  # "Sync now"
+    assert response.status_code == 302
     page = text_of(client.get("/availability"))
+    assert "Synced: 1 calendar changed, 1 busy time read." in page
     assert "Fri 6 Mar 12:00 – 13:00 CET Lunch with Bob Live calendar" in page
 
     # a recruiter sees that it is connected and when it synced; not the server account, not the titles
