@@ -79,7 +79,9 @@ def _register_models() -> None:
 
 
 def _follow_loops() -> None:
-    """Invites and reminders follow every loop change (loops.changes.announce): no page keeps them in step."""
+    """Invites, reminders, replies and calendar write-back follow every loop change (loops.changes.announce): no
+    page keeps them in step."""
+    from coordinator.availability import calendar_sync
     from coordinator.invites import replies
     from coordinator.invites import services as invites
     from coordinator.loops import changes
@@ -88,6 +90,7 @@ def _follow_loops() -> None:
     changes.follow("invites", invites.after_loop_change)
     changes.follow("reminders", reminders.after_loop_change)
     changes.follow("replies", replies.after_loop_change)
+    changes.follow("calendars", calendar_sync.after_loop_change)
 
 
 def _register_blueprints(app: Flask) -> None:

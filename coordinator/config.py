@@ -124,4 +124,11 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "REMINDER_INTERVAL_SECONDS": _float("REMINDER_INTERVAL_SECONDS", 30),
         "REMINDER_SYNC_INTERVAL_SECONDS": _float("REMINDER_SYNC_INTERVAL_SECONDS", 600),
         "REMINDER_BATCH_SIZE": int(_float("REMINDER_BATCH_SIZE", 500)),
+        # Live calendars (CalDAV): the Fernet key that encrypts stored app passwords (derived from SECRET_KEY when
+        # unset), how often the scheduler syncs every connected calendar, how many servers it talks to at once,
+        # and how long it waits for one answer.
+        "CALENDAR_KEY": _env("CALENDAR_KEY"),
+        "CALENDAR_SYNC_MINUTES": _float("CALENDAR_SYNC_MINUTES", 10),
+        "CALENDAR_SYNC_WORKERS": int(_float("CALENDAR_SYNC_WORKERS", 4)),
+        "CALENDAR_TIMEOUT_SECONDS": _float("CALENDAR_TIMEOUT_SECONDS", 20),
     }

@@ -251,3 +251,15 @@ def format_date(day: date, fmt: str = "%a %d %b %Y") -> str:
 def format_wall_time(at: time) -> str:
     """A time of day that is no instant yet (working hours, a row of a week grid): "09:00"."""
     return f"{at:%H:%M}"
+
+
+def format_age(age: timedelta) -> str:
+    """How old something is, in the largest whole unit: "just now", "4 min", "3 h", "2 days"."""
+    seconds = max(0, int(age.total_seconds()))
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} days"

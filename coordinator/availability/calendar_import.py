@@ -121,6 +121,8 @@ class BusyBlock:
     end: datetime
     summary: str
     all_day: bool = False
+    uid: str = ""
+    """The event's UID (live calendars map it back to the calendar object it came from)."""
 
 
 @dataclass(slots=True)
@@ -320,10 +322,11 @@ class _Reader:
     # ------------------------------------------------------------------------------- expand one series
 
     def _expand(self, group: list[_Prepared]) -> list[BusyBlock]:
+        uid = str(group[0].adapter.uid)
         if len(group) == 1 and not group[0].recurring:
             # A single event: its one occurrence is the adapter's own span; no series to build.
             adapter = group[0].adapter
-            block = self._block(adapter.info, adapter.start, adapter.end)
+            block = self._block(adapter.info, adapter.start, adapter.end, uid)
             return [block] if block is not None else []
         series = _Series([p.adapter for p in group])
         blocks: list[BusyBlock] = []
@@ -331,12 +334,12 @@ class _Reader:
         for occurrence in islice(series.between(self.query_start, self.query_end), most):
             self._check_deadline()
             if occurrence.info.blocks:
-                block = self._block(occurrence.info, occurrence.start, occurrence.end)
+                block = self._block(occurrence.info, occurrence.start, occurrence.end, uid)
                 if block is not None:
                     blocks.append(block)
         return blocks
 
-    def _block(self, info: _Info, start: date | datetime, end: date | datetime) -> BusyBlock | None:
+    def _block(self, info: _Info, start: date | datetime, end: date | datetime, uid: str = "") -> BusyBlock | None:
         if not info.blocks:
             return None
         all_day = not _is_datetime(start)
@@ -348,7 +351,7 @@ class _Reader:
         start_utc, end_utc = max(start_utc, self.start), min(end_utc, self.end)
         if end_utc <= start_utc:
             return None  # outside the range, or zero length
-        return BusyBlock(start_utc, end_utc, info.summary, all_day)
+        return BusyBlock(start_utc, end_utc, info.summary, all_day, uid)
 
     def _to_utc(self, value: date | datetime) -> datetime:
         if _is_datetime(value):

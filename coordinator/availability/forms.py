@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, IntegerField, StringField, TimeField
+from wtforms import BooleanField, DateField, IntegerField, PasswordField, StringField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from coordinator.availability.services import LIMIT_RANGES, SUMMARY_MAX_CHARS
@@ -87,6 +87,30 @@ class CalendarImportForm(FlaskForm):
     calendar_file = FileField("Calendar file (.ics)", validators=[
         FileRequired(message="Choose a calendar file (.ics) to import."),
     ], render_kw={"accept": ".ics,.ical,.ifb,.icalendar,text/calendar"})
+
+
+class CalendarConnectForm(FlaskForm):
+    """A live calendar account: checked with the server before anything is stored."""
+
+    server_url = StringField("CalDAV server address", filters=[strip_filter],
+                             validators=[InputRequired(message="Enter the address of your CalDAV server."),
+                                         Length(max=1000), no_control_characters],
+                             description="e.g. https://caldav.fastmail.com/, https://cloud.example.com/remote.php/dav/",
+                             render_kw={"autocomplete": "url", "spellcheck": "false"})
+    username = StringField("User name", filters=[strip_filter],
+                           validators=[InputRequired(message="Enter the user name of your calendar account."),
+                                       Length(max=255), no_control_characters],
+                           render_kw={"autocomplete": "username", "spellcheck": "false"})
+    password = PasswordField("App password",
+                             validators=[InputRequired(message="Enter the app password of your calendar account."),
+                                         Length(max=1000)],
+                             description="Made at your provider for this use; stored encrypted, never shown again.",
+                             render_kw={"autocomplete": "new-password"})
+
+
+class CalendarChooseForm(FlaskForm):
+    """Which calendars count as busy (checkboxes named `busy`) and which one receives interviews (`write`); the
+    choices are the connection's calendars, read from the request by the view."""
 
 
 class CandidateWindowForm(_TimesMixin, FlaskForm):

@@ -35,6 +35,7 @@ __all__ = [
     "add_manual_block",
     "blocks_between",
     "busy_blocks_for",
+    "busy_with_sources",
     "calendar_import_of",
     "candidate_windows_for",
     "clean_filename",
@@ -104,6 +105,25 @@ def busy_blocks_for(user_ids: Iterable[int], start: datetime, end: datetime) -> 
     ).all()
     for user_id, start_dt, end_dt in rows:
         result[user_id].append(Interval(start_dt, end_dt))
+    return result
+
+
+def busy_with_sources(user_ids: Iterable[int], start: datetime, end: datetime
+                      ) -> dict[int, list[tuple[datetime, datetime, str]]]:
+    """Like :func:`busy_blocks_for`, with each block's source ('manual', 'import', 'caldav'), for the pages that
+    name where a busy time comes from (never its title: that is the owner's)."""
+    ids = sorted({int(i) for i in user_ids})
+    result: dict[int, list[tuple[datetime, datetime, str]]] = {i: [] for i in ids}
+    if not ids:
+        return result
+    rows = db.session.execute(
+        select(BusyBlock.user_id, BusyBlock.start_dt, BusyBlock.end_dt, BusyBlock.source)
+        .where(BusyBlock.user_id.in_(ids), BusyBlock.start_dt < timeutil.as_utc(end),
+               BusyBlock.end_dt > timeutil.as_utc(start))
+        .order_by(BusyBlock.user_id, BusyBlock.start_dt, BusyBlock.end_dt)
+    ).all()
+    for user_id, start_dt, end_dt, source in rows:
+        result[user_id].append((start_dt, end_dt, source))
     return result
 
 

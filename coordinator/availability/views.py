@@ -23,9 +23,11 @@ from coordinator.auth.permissions import (
     can_view_availability,
     can_view_candidate,
 )
-from coordinator.availability import calendar_import, services
+from coordinator.availability import calendar_import, calendar_sync, services
 from coordinator.availability.forms import (
     BusyTimeForm,
+    CalendarChooseForm,
+    CalendarConnectForm,
     CalendarImportForm,
     CandidateWindowForm,
     LoadLimitsForm,
@@ -34,7 +36,15 @@ from coordinator.availability.models import BusyBlock, CandidateWindow
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate
 from coordinator.timeutil import format_span
-from coordinator.web import allowed_or_404, done, end_read_transaction, refused, submitted
+from coordinator.web import (
+    allowed_or_404,
+    discard_changes,
+    done,
+    end_read_transaction,
+    refused,
+    require_valid,
+    submitted,
+)
 
 bp = Blueprint("availability", __name__)
 
@@ -64,6 +74,12 @@ class SpanRow:
     viewer_when: str | None
     summary: str
     is_manual: bool
+    source: str
+
+
+#: what the busy-times table calls each source
+SOURCE_TAGS = {services.MANUAL: "Added by hand", services.IMPORT: "Imported file",
+               calendar_sync.SYNCED: "Live calendar"}
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,7 @@ def _group_blocks(blocks: list[BusyBlock], tz: str, viewer_tz: str, today: date,
             viewer_when=format_span(block.start_dt, block.end_dt, viewer_tz) if viewer_tz != tz else None,
             summary=block.summary if show_titles or block.source == services.MANUAL else "Busy",
             is_manual=block.source == services.MANUAL,
+            source=SOURCE_TAGS.get(block.source, block.source),
         ))
     return [DayGroup(_day_heading(day, today), rows) for day, rows in sorted(days.items())]
 
@@ -124,7 +141,8 @@ def _limits_form(owner: User) -> LoadLimitsForm:
 
 
 def _render_page(owner: User, status: int = 200, *, limits_form: LoadLimitsForm | None = None,
-                 busy_form: BusyTimeForm | None = None, import_form: CalendarImportForm | None = None):
+                 busy_form: BusyTimeForm | None = None, import_form: CalendarImportForm | None = None,
+                 connect_form: CalendarConnectForm | None = None):
     tz, viewer_tz = owner.timezone, current_user.timezone
     today = _local_today(tz)
     start = timeutil.local_day_bounds(today, tz)[0]
@@ -155,6 +173,10 @@ def _render_page(owner: User, status: int = 200, *, limits_form: LoadLimitsForm 
         limits_form=limits_form or _limits_form(owner),
         busy_form=busy_form or BusyTimeForm(formdata=None),
         import_form=import_form or CalendarImportForm(formdata=None),
+        live=calendar_sync.status_of(owner),
+        live_when=lambda dt: describe_instant(dt, viewer_tz) if dt else "never",
+        connect_form=connect_form or CalendarConnectForm(formdata=None),
+        choose_form=CalendarChooseForm(formdata=None),
     ), status
 
 
@@ -272,6 +294,85 @@ def remove_import(user_id: int):
     removed = services.remove_import(owner)
     flash(f"The imported calendar is removed ({_count(removed, 'busy time')}).", "success")
     return redirect(_page_url(owner, "import"))
+
+
+# --- live calendars -------------------------------------------------------------------------------------------
+# Only the person connects and chooses (the app password is theirs); whoever may edit their availability may
+# also sync now or disconnect.
+
+
+def _own_page(user_id: int) -> User:
+    owner = _owner_or_404(user_id)
+    if owner.id != current_user.id:
+        abort(403, description="Only the owner of a calendar can connect it.")
+    return owner
+
+
+@bp.route("/availability/<int:user_id>/calendar/connect", methods=["POST"])
+@login_required
+def connect_calendar(user_id: int):
+    owner = _own_page(user_id)
+    form = CalendarConnectForm()
+
+    def connected(conn):
+        names = ", ".join(c.name for c in conn.calendars)
+        return done(f"Connected: {_count(len(conn.calendars), 'calendar')} found ({names}). All count as busy; "
+                    "untick the ones that should not, and choose where your interviews go. Busy times arrive "
+                    "with the first sync, within a minute.", _page_url(owner, "live-calendar"))
+
+    return submitted(form, services.AvailabilityError, lambda: calendar_sync.connect(
+        owner, form.server_url.data, form.username.data, form.password.data), connected) \
+        or _render_page(owner, 400, connect_form=form)
+
+
+@bp.route("/availability/<int:user_id>/calendar/choose", methods=["POST"])
+@login_required
+def choose_calendars(user_id: int):
+    owner = _own_page(user_id)
+    require_valid(CalendarChooseForm(), "The form expired; open the page again and retry.")
+    try:
+        busy = [int(v) for v in request.form.getlist("busy")]
+        write = request.form.get("write", "")
+        write_id = int(write) if write not in ("", "none") else None
+    except ValueError:
+        abort(400, description="Choose among the calendars listed.")
+    try:
+        calendar_sync.choose_calendars(owner, busy, write_id)
+    except services.AvailabilityError as exc:
+        discard_changes()
+        abort(400, description=exc.message)
+    return done("Your calendar choices are saved; busy times follow at the next sync, within a minute.",
+                _page_url(owner, "live-calendar"))
+
+
+@bp.route("/availability/<int:user_id>/calendar/sync", methods=["POST"])
+@login_required
+def sync_calendar(user_id: int):
+    owner = _editable_owner(user_id)
+    require_valid(CalendarChooseForm(), "The form expired; open the page again and retry.")
+    if calendar_sync.connection_of(owner) is None:
+        abort(404)
+    report = calendar_sync.sync_now(owner)
+    if report.failed:
+        status = calendar_sync.status_of(owner)
+        flash(f"The calendar could not be synced: {status.error if status else ''} The busy times of the last "
+              "good sync stay in use.", "error")
+    else:
+        flash(f"Synced: {_count(report.calendars_changed, 'calendar')} changed, "
+              f"{_count(report.busy_rows, 'busy time')} read.", "success")
+    return redirect(_page_url(owner, "live-calendar"))
+
+
+@bp.route("/availability/<int:user_id>/calendar/disconnect", methods=["POST"])
+@login_required
+def disconnect_calendar(user_id: int):
+    owner = _editable_owner(user_id)
+    require_valid(CalendarChooseForm(), "The form expired; open the page again and retry.")
+    removed = calendar_sync.disconnect(owner)
+    if removed is None:
+        abort(404)
+    return done(f"The calendar is disconnected: its password and {_count(removed, 'busy time')} read from it are "
+                "deleted.", _page_url(owner, "live-calendar"))
 
 
 # --- candidate windows ----------------------------------------------------------------------------------------

@@ -92,6 +92,24 @@ def _sync_interval(app: Flask) -> float:
     return float(app.config.get("REMINDER_SYNC_INTERVAL_SECONDS") or 600)
 
 
+def _sync_calendars(app: Flask) -> Any:
+    from coordinator.availability.jobs import sync_calendars
+
+    return sync_calendars(app)
+
+
+def _write_calendars(app: Flask) -> Any:
+    from coordinator.availability.jobs import write_calendars
+
+    return write_calendars(app)
+
+
+def _calendar_poll(app: Flask) -> float:
+    """Connections are synced when due (COORDINATOR_CALENDAR_SYNC_MINUTES after the last, later after failures);
+    the job looks for due ones every minute, or more often when the interval is shorter."""
+    return min(60.0, float(app.config.get("CALENDAR_SYNC_MINUTES") or 10) * 60)
+
+
 #: Every periodic job. Retention jobs go here too, beside the outbox and the reminders.
 JOBS: list[JobSpec] = [
     JobSpec(id="deliver_outbox", name="Deliver due outbox e-mails", run=_deliver_outbox, seconds=_outbox_interval),
@@ -99,6 +117,10 @@ JOBS: list[JobSpec] = [
             seconds=_reminder_interval),
     JobSpec(id="sync_reminders", name="Bring every loop's reminders up to date", run=_sync_reminders,
             seconds=_sync_interval, misfire_grace_time=300),
+    JobSpec(id="sync_calendars", name="Read busy times from the connected calendars", run=_sync_calendars,
+            seconds=_calendar_poll, misfire_grace_time=300),
+    JobSpec(id="write_calendars", name="Write booked interviews into the chosen calendars", run=_write_calendars,
+            seconds=lambda app: 30.0),
     JobSpec(id="erase_expired_candidates", name="Erase candidates past the retention period",
             run=_erase_expired_candidates, seconds=lambda app: 24 * 3600, misfire_grace_time=6 * 3600),
     JobSpec(id="read_replies", name="Read calendar replies the listener stored", run=_read_replies,

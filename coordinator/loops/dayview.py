@@ -10,10 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from coordinator.availability import calendar_sync
+from coordinator.availability import services as availability
 from coordinator.hiring.models import Candidate
 from coordinator.loops import services
 from coordinator.loops.models import Loop
-from coordinator.timeutil import format_clock, format_times, local_day_bounds, local_to_utc, to_local
+from coordinator.timeutil import format_clock, format_times, local_day_bounds, local_to_utc, now_utc, to_local
+
+#: how the day view names where a busy time comes from
+BUSY_SOURCES = {"manual": "added by hand", "import": "imported calendar file", "caldav": "live calendar"}
 
 
 @dataclass
@@ -33,6 +38,9 @@ class Row:
     segments: list[Segment] = field(default_factory=list)
     #: their answers to this loop's invites ("Accepted 'Pairing'")
     answers: list[str] = field(default_factory=list)
+    #: where the person's busy times come from and how old they are ("Live calendar, synced 4 min ago")
+    sources: str = ""
+    sources_old: bool = False
 
 
 @dataclass
@@ -57,6 +65,9 @@ def build_day_view(loop: Loop, day: date, tz: str, proposed: Sequence[services.P
         for uid in (*placement.interviewer_ids, *placement.shadow_ids):
             people.setdefault(uid, None)
     calendars = services.calendars_for(people.keys(), day_start, day_end, exclude_loop_id=loop.id)
+    busy = availability.busy_with_sources(calendars.keys(), day_start, day_end)
+    origins = calendar_sync.busy_sources_for(calendars.keys())
+    now = now_utc()
 
     # Show the hours anyone works that day (at least 08:00-18:00 on the viewer's clock).
     span_start, span_end = local_to_utc(day, time(8), tz), local_to_utc(day, time(18), tz)
@@ -118,15 +129,17 @@ def build_day_view(loop: Loop, day: date, tz: str, proposed: Sequence[services.P
     add_loop_sessions(cand_row, None, candidate.timezone)
     for uid, cal in sorted(calendars.items(), key=lambda kv: kv[1].name):
         user = people.get(uid)
-        row = Row(cal.name, getattr(user, "job_title", "") or "", cal.tz)
+        row = Row(cal.name, getattr(user, "job_title", "") or "", cal.tz,
+                  sources="; ".join(o.describe(now) for o in origins.get(uid, ())),
+                  sources_old=any(o.is_old(now) for o in origins.get(uid, ())))
         row.answers = [f"{p.answer_label} '{s.title}'" for s in loop.active_sessions if s.is_booked
                        for p in s.participants if p.user_id == uid and p.is_active]
         for s, e in working.get(uid, ()):
             seg = segment("working", s, e, "Working hours", cal.tz)
             if seg:
                 row.segments.append(seg)
-        for iv in cal.busy:
-            seg = segment("busy", iv.start, iv.end, "Busy", cal.tz)
+        for start, end, source in busy.get(uid, ()):
+            seg = segment("busy", start, end, f"Busy ({BUSY_SOURCES.get(source, source)})", cal.tz)
             if seg:
                 row.segments.append(seg)
         for iv in cal.interviews:

@@ -21,6 +21,7 @@ from coordinator.auth.permissions import (
     require,
     visible_loops,
 )
+from coordinator.availability import calendar_sync
 from coordinator.extensions import db
 from coordinator.forms import choices, form_status
 from coordinator.hiring.models import Candidate
@@ -210,6 +211,7 @@ def find(loop_id: int):
     else:
         error = "Enter the dates as YYYY-MM-DD."
     first, last = _window_days(loop, form)
+    sources = _busy_sources(loop)
     options = []
     if result:
         names = services.people_names(sessions)  # the engine picks only from these: no query of its own
@@ -218,8 +220,19 @@ def find(loop_id: int):
                             "rows": [(sessions[ps.session_index], ps, [names.get(i, "?") for i in ps.interviewer_ids],
                                       [names.get(i, "?") for i in ps.shadow_ids]) for ps in option.sessions]})
     return render_template("loops/find.html", loop=loop, form=form, result=result, options=options, error=error,
-                           first=first, last=last, book_form=BookOptionForm(), viewer_tz=viewer_timezone()), \
+                           first=first, last=last, book_form=BookOptionForm(), viewer_tz=viewer_timezone(),
+                           sources=sources, stale_sources=[s for s in sources if s[2]]), \
         400 if error and not form.validate() else 200
+
+
+def _busy_sources(loop: Loop) -> list[tuple[str, str, bool]]:
+    """(name, where their busy times come from and how old, older than an hour) for everyone the search weighs."""
+    people = {p.user_id: p.user.name for s in loop.active_sessions for p in s.participants}
+    people.update((u.id, u.name) for s in loop.active_sessions for u in s.pool)
+    origins = calendar_sync.busy_sources_for(people)
+    now = now_utc()
+    return sorted(((people[uid], "; ".join(o.describe(now) for o in found), any(o.is_old(now) for o in found))
+                   for uid, found in origins.items()), key=lambda row: row[0])
 
 
 def _window_days(loop: Loop, form: FindTimesForm) -> tuple[date, date]:

@@ -278,7 +278,7 @@ def test_import_a_google_export_and_see_blocks_and_problems(berliner, client_for
 
     page = text_of(client.get("/availability"))
     assert "Imported “anna.schmidt@example.com.ics”: 25 busy times from 13 events." in page
-    assert "Tomorrow, Tue 3 Mar 10:00 – 10:30 CET Team standup Calendar" in page
+    assert "Tomorrow, Tue 3 Mar 10:00 – 10:30 CET Team standup Imported file" in page
     assert "Tue 24 Mar 11:00 – 11:30 CET Team standup" in page  # the one moved instance
     assert "Sun 29 Mar 07:30 – 08:15 CEST Gym" in page  # after the European change
     assert "Tue 31 Mar" not in page  # four weeks: Monday 2 to Sunday 29 March
@@ -389,7 +389,7 @@ def test_others_see_imported_events_as_busy_without_their_titles(org, client_for
     assert "Quarterly business review" in text_of(client.get("/availability"))
     page = text_of(client_for(org["recruiter"]).get(f"/availability/{ian.id}"))
     assert "Quarterly business review" not in page and "Sync with New York office" not in page
-    assert "Wed 4 Mar 18:30 – 19:30 IST Wed 4 Mar, 14:00 – 15:00 CET Busy Calendar" in page
+    assert "Wed 4 Mar 18:30 – 19:30 IST Wed 4 Mar, 14:00 – 15:00 CET Busy Imported file" in page
     assert "School run Added by hand" in page  # typed into coordinator, visible by design
 
     upload(client, ian, (DATA / "damaged_events.ics").read_bytes())

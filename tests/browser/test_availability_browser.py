@@ -55,7 +55,7 @@ def test_interviewer_imports_a_calendar_and_sees_the_busy_times(page: Page, live
     expect(busy.get_by_role("rowheader", name="Tomorrow, Tue 3 Mar")).to_be_visible()
     standup = busy.get_by_role("row").filter(has_text="Team standup").first
     expect(standup).to_contain_text("10:00 – 10:30 CET")
-    expect(standup).to_contain_text("Calendar")
+    expect(standup).to_contain_text("Imported file")
     expect(busy.get_by_role("row").filter(has_text="Gym").last).to_contain_text("07:30 – 08:15 CEST")
     expect(busy.get_by_text("Company all-hands")).to_have_count(0)  # Anna declined it
     expect(page.get_by_text("Skipped event 'Offsite planning': no start time")).to_be_visible()
