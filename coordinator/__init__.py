@@ -55,6 +55,7 @@ def _register_models() -> None:
     from coordinator.audit import models as _audit  # noqa: F401
     from coordinator.auth import models as _auth  # noqa: F401
     from coordinator.availability import models as _availability  # noqa: F401
+    from coordinator.board import models as _board  # noqa: F401
     from coordinator.focus import models as _focus  # noqa: F401
     from coordinator.hiring import models as _hiring  # noqa: F401
     from coordinator.invites import models as _invites  # noqa: F401
