@@ -81,6 +81,7 @@ def _register_blueprints(app: Flask) -> None:
     from coordinator.audit.views import bp as audit_bp
     from coordinator.auth.views import bp as auth_bp
     from coordinator.availability.views import bp as availability_bp
+    from coordinator.board.views import bp as board_bp
     from coordinator.focus.views import bp as focus_bp
     from coordinator.hiring.views import bp as hiring_bp
     from coordinator.home.views import bp as home_bp
@@ -99,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(privacy_bp)
     app.register_blueprint(hiring_bp)
     app.register_blueprint(loops_bp)
+    app.register_blueprint(board_bp)
     app.register_blueprint(availability_bp)
     app.register_blueprint(candidate_page_bp)
     app.register_blueprint(portal_bp)

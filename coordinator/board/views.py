@@ -84,7 +84,7 @@ def _render(loop: Loop, day: date, mode: str, status: int = 200, move: services.
         "loop": loop, "board": board, "tz": tz, "day": day, "mode": mode, "move": move, "attempt": attempt,
         "error": error, "option_raw": option_raw, "warnings": loop_warnings(loop, times, people),
         "form": ButtonForm(), "video_configured": bool(current_app.config.get("VIDEO_BASE_URL")),
-        "step": 7 if mode == WEEK else 1,
+        "step": 7 if mode == WEEK else 1, "timedelta": timedelta,
     }
     template = "board/_board.html" if _is_htmx() else "board/board.html"
     return render_template(template, **context), status

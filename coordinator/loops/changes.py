@@ -72,6 +72,9 @@ class Change:
     session_id: int | None = None
     #: what each follower returned, by its name (the candidate page tells whether an invitation went out)
     results: dict[str, Any] = field(default_factory=dict)
+    #: the e-mails go out at once even when the loop holds them for the recruiter's Send (the candidate booked
+    #: on their own page and waits for their invitation)
+    send_now: bool = False
 
 
 def record(loop: Loop, actor: User | None, action: str, summary: str, reason: str = "",

@@ -281,6 +281,7 @@ def self_book(loop: Loop, portal: CandidatePortal, signed: str, raw_zone: str | 
         adopt_zone(loop, tz)
     audit("candidate.rescheduled" if rescheduling else "candidate.booked", "loop", loop.id,
           actor_label="candidate")
+    change.send_now = True  # the candidate chose: their invitation must not wait for the recruiter's Send
     return loops.announce(change)  # after the zone is adopted: the candidate's invitation is in their zone
 
 
