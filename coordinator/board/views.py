@@ -33,8 +33,9 @@ def _is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _view(loop: Loop, values) -> tuple[date, str]:
-    """The day and mode asked for (query or form), else the day of the first placed session, else tomorrow."""
+def _view(loop: Loop, values, ghosts: list[loops.Placement] | None = None) -> tuple[date, str]:
+    """The day and mode asked for (query or form), else the day of the option shown, of the first placed session,
+    else tomorrow."""
     mode = WEEK if values.get("mode") == WEEK else DAY
     raw = values.get("day") or ""
     tz = viewer_timezone()
@@ -44,7 +45,8 @@ def _view(loop: Loop, values) -> tuple[date, str]:
         abort(400, description="Give the day as YYYY-MM-DD.")
     if day is None:
         drafts = services.drafts_of(loop)
-        starts = [d.start_dt for d in drafts.values()] or [s.start_dt for s in loop.active_sessions if s.start_dt]
+        starts = [g.start for g in ghosts or ()] or [d.start_dt for d in drafts.values()] \
+            or [s.start_dt for s in loop.active_sessions if s.start_dt]
         day = to_local(min(starts), tz).date() if starts else to_local(now_utc(), tz).date() + timedelta(days=1)
     if mode == WEEK:
         day -= timedelta(days=day.weekday())
@@ -102,8 +104,9 @@ def _after(loop: Loop, form, status: int = 200, **kwargs):
 @login_required
 def show(loop_id: int):
     loop = _loop(loop_id)
-    day, mode = _view(loop, request.args)
-    return _render(loop, day, mode, option_raw=request.args.get("option", ""))
+    option_raw = request.args.get("option", "")
+    day, mode = _view(loop, request.args, _ghosts(option_raw))
+    return _render(loop, day, mode, option_raw=option_raw)
 
 
 @bp.route("/loops/<int:loop_id>/board/place", methods=["POST"])

@@ -492,15 +492,15 @@ def _queue_candidate(q: _Queue, data: LoopData) -> None:
         fingerprint = _fingerprint(probe) if probe else ""
         if row is not None and not row.is_cancelled and fingerprint and row.fingerprint == fingerprint:
             continue
+        # before the new state row is added: the lookup flushes
+        never_sent = q.supersede(event.uid, data.candidate.email) == OutboxKind.CANDIDATE_INVITE.value
         if row is None:
             sequence, kind = event.sequence, OutboxKind.CANDIDATE_INVITE
             row = CandidateInviteEvent(loop_id=loop.id, uid=event.uid)
             db.session.add(row)
         else:
             sequence = max(row.sequence + 1, event.sequence)
-            kind = OutboxKind.CANDIDATE_INVITE if row.is_cancelled else OutboxKind.CANDIDATE_UPDATE
-        if q.supersede(event.uid, data.candidate.email) == OutboxKind.CANDIDATE_INVITE.value:
-            kind = OutboxKind.CANDIDATE_INVITE  # the first invitation never went out: this one is it
+            kind = OutboxKind.CANDIDATE_INVITE if row.is_cancelled or never_sent else OutboxKind.CANDIDATE_UPDATE
         _add_candidate_event(q, data, iloop, event, by_uid, kind, sequence)
         row.sequence, row.is_cancelled, row.fingerprint = sequence, False, fingerprint
         row.session_ids = ",".join(str(by_uid[s.uid].id) for s in event.sessions)

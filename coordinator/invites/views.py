@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func
+from sqlalchemy import func, select
 
 from coordinator.auth.permissions import (
     can_download_candidate_invites,
@@ -255,3 +255,10 @@ def hold_held(loop_id: int):
     flash(f"Nothing was sent. {count} e-mail{'s' if count != 1 else ''} wait for your Send on this loop's page.",
           "info")
     return redirect(url_for("loops.show", loop_id=loop.id))
+
+
+@bp.app_template_global()
+def held_for_review_count(loop) -> int:
+    """For the loop page: how many of its e-mails wait for the recruiter's Send."""
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.loop_id == loop.id, OutboxMessage.status == OutboxStatus.REVIEW.value)) or 0

@@ -104,6 +104,7 @@ def settings(loop_id: int):
         candidate_grouping=form.candidate_grouping.data, location=form.location.data or "",
         video_url=form.video_url.data or "", window_first_day=form.window_first_day.data,
         window_last_day=form.window_last_day.data, decision_due_on=form.decision_due_on.data,
+        send_at_once=form.send_at_once.data,
     ), current_user), lambda _: done("Loop settings saved.", url_for("loops.show", loop_id=loop.id)))
     return response or (render_template("loops/settings.html", loop=loop, form=form), form_status(form))
 

@@ -26,6 +26,12 @@ def next_monday() -> date:
     return day + timedelta(days=(0 - day.weekday()) % 7)
 
 
+@pytest.fixture(autouse=True)
+def _as_installed(app):
+    """The settings a new installation has: invites wait for the recruiter's Send, changes coalesce."""
+    app.config.update(SEND_INVITES_AT_ONCE=False, INVITE_COALESCE_MINUTES=3)
+
+
 @pytest.fixture
 def team(org, make_user):
     jonas = make_user(Role.INTERVIEWER, name="Jonas Weber", timezone="Europe/Berlin", job_title="Staff Engineer")
