@@ -33,8 +33,11 @@ class PlaceForm(ViewFields):
     session_id = IntegerField("Session", validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
     start = StringField("Start", validators=[DataRequired("Choose a time."), _instant])
     person_id = IntegerField("From the pool", validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
-    reason = TextAreaField("Why is this acceptable?", filters=[strip_filter],
-                           validators=[Optional(), Length(max=REASON_MAX), no_control_characters])
+    reason = TextAreaField(
+        "Why is this acceptable?",
+        filters=[strip_filter],
+        validators=[Optional(), Length(max=REASON_MAX), no_control_characters],
+    )
 
     def start_dt(self) -> datetime:
         return as_utc(datetime.fromisoformat(self.start.data))
@@ -49,8 +52,11 @@ class OptionForm(ViewFields):
 
 
 class ConfirmForm(FlaskForm):
-    reason = TextAreaField("Reason for accepting the problems above", filters=[strip_filter],
-                           validators=[Optional(), Length(max=REASON_MAX), no_control_characters])
+    reason = TextAreaField(
+        "Reason for accepting the problems above",
+        filters=[strip_filter],
+        validators=[Optional(), Length(max=REASON_MAX), no_control_characters],
+    )
 
 
 class ButtonForm(FlaskForm):

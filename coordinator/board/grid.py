@@ -139,8 +139,14 @@ def _offset_text(person_tz: str, viewer_tz: str, at: datetime) -> str:
     return f"{zone} ({sign}{h}:{m:02d} on your clock)"
 
 
-def build_board(loop: Loop, first_day: date, tz: str, mode: str = DAY, drafts: dict[int, BoardDraft] | None = None,
-                ghosts: Sequence[loops.Placement] = ()) -> Board:
+def build_board(
+    loop: Loop,
+    first_day: date,
+    tz: str,
+    mode: str = DAY,
+    drafts: dict[int, BoardDraft] | None = None,
+    ghosts: Sequence[loops.Placement] = (),
+) -> Board:
     """The board of `loop` from `first_day` for a day or a week (`mode`), in the viewer's zone `tz`."""
     drafts = drafts or {}
     n_days = 7 if mode == WEEK else 1
@@ -219,8 +225,12 @@ def build_board(loop: Loop, first_day: date, tz: str, mode: str = DAY, drafts: d
             cs, ce = max(s, ws), min(e, we)
             if cs < ce:
                 total = (we - ws).total_seconds()
-                out.append((round(d * width + (cs - ws).total_seconds() / total * width, 3),
-                            round((ce - cs).total_seconds() / total * width, 3)))
+                out.append(
+                    (
+                        round(d * width + (cs - ws).total_seconds() / total * width, 3),
+                        round((ce - cs).total_seconds() / total * width, 3),
+                    )
+                )
         return out
 
     def hover(s: datetime, e: datetime, person_tz: str) -> str:
@@ -234,12 +244,24 @@ def build_board(loop: Loop, first_day: date, tz: str, mode: str = DAY, drafts: d
     for s in sessions:
         d = drafts.get(s.id)
         if d is not None:
-            placed[s.id] = (d.start_dt, d.start_dt + timedelta(minutes=s.duration_min), d.interviewers + d.shadows,
-                            "draft")
+            placed[s.id] = (
+                d.start_dt,
+                d.start_dt + timedelta(minutes=s.duration_min),
+                d.interviewers + d.shadows,
+                "draft",
+            )
         elif s.is_booked:
             placed[s.id] = (s.start_dt, s.end_dt, tuple(p.user_id for p in s.participants if p.is_active), "booked")
-    ghost_rows = [(g.session_id, g.start, g.start + timedelta(minutes=by_id[g.session_id].duration_min),
-                   g.interviewer_ids + g.shadow_ids) for g in ghosts if g.session_id in by_id]
+    ghost_rows = [
+        (
+            g.session_id,
+            g.start,
+            g.start + timedelta(minutes=by_id[g.session_id].duration_min),
+            g.interviewer_ids + g.shadow_ids,
+        )
+        for g in ghosts
+        if g.session_id in by_id
+    ]
 
     def chips_for(uid: int | None, person_tz: str) -> list[Chip]:
         out = []
@@ -247,37 +269,67 @@ def build_board(loop: Loop, first_day: date, tz: str, mode: str = DAY, drafts: d
             if uid is None or uid in who:
                 pos = place(s, e)
                 if pos:
-                    out.append(Chip(sid, by_id[sid].title, state, pos[0], pos[1], format_times(s, e, tz),
-                                    f"{by_id[sid].title}: {hover(s, e, person_tz)}"))
+                    out.append(
+                        Chip(
+                            sid,
+                            by_id[sid].title,
+                            state,
+                            pos[0],
+                            pos[1],
+                            format_times(s, e, tz),
+                            f"{by_id[sid].title}: {hover(s, e, person_tz)}",
+                        )
+                    )
         for sid, s, e, who in ghost_rows:
             if uid is None or uid in who:
                 pos = place(s, e)
                 if pos:
-                    out.append(Chip(sid, by_id[sid].title, "ghost", pos[0], pos[1], format_times(s, e, tz),
-                                    f"Proposed {by_id[sid].title}: {hover(s, e, person_tz)}"))
+                    out.append(
+                        Chip(
+                            sid,
+                            by_id[sid].title,
+                            "ghost",
+                            pos[0],
+                            pos[1],
+                            format_times(s, e, tz),
+                            f"Proposed {by_id[sid].title}: {hover(s, e, person_tz)}",
+                        )
+                    )
         return out
 
     rows: list[Row] = []
     cand = loop.candidate
-    cand_row = Row("candidate", "candidate", None, cand.name, "Candidate", cand.timezone,
-                   _offset_text(cand.timezone, tz, range_start))
+    cand_row = Row(
+        "candidate",
+        "candidate",
+        None,
+        cand.name,
+        "Candidate",
+        cand.timezone,
+        _offset_text(cand.timezone, tz, range_start),
+    )
     availability = loops.candidate_availability(cand, range_start, range_end)
     for w in availability.windows or ():
         for left, w_width in spans(w.start, w.end):
-            cand_row.segments.append(Segment("window", left, w_width, "Can interview: " + hover(w.start, w.end,
-                                                                                             cand.timezone)))
+            cand_row.segments.append(
+                Segment("window", left, w_width, "Can interview: " + hover(w.start, w.end, cand.timezone))
+            )
     cand_row.chips = chips_for(None, cand.timezone)
     rows.append(cand_row)
 
     busy = defaultdict(list)
     if people_ids:
         for uid, s, e, source, summary in db.session.execute(
-            select(BusyBlock.user_id, BusyBlock.start_dt, BusyBlock.end_dt, BusyBlock.source, BusyBlock.summary)
-            .where(BusyBlock.user_id.in_(people_ids), BusyBlock.end_dt > range_start, BusyBlock.start_dt < range_end)
+            select(BusyBlock.user_id, BusyBlock.start_dt, BusyBlock.end_dt, BusyBlock.source, BusyBlock.summary).where(
+                BusyBlock.user_id.in_(people_ids), BusyBlock.end_dt > range_start, BusyBlock.start_dt < range_end
+            )
         ):
             busy[uid].append((s, e, source, summary))
-    titles = dict(db.session.execute(select(User.id, User.job_title).where(User.id.in_(people_ids))).all()) \
-        if people_ids else {}
+    titles = (
+        dict(db.session.execute(select(User.id, User.job_title).where(User.id.in_(people_ids))).all())
+        if people_ids
+        else {}
+    )
 
     def order(uid: int) -> tuple:
         return (0 if uid in role_of else 1, calendars[uid].name if uid in calendars else "")
@@ -300,12 +352,14 @@ def build_board(loop: Loop, first_day: date, tz: str, mode: str = DAY, drafts: d
         for s, e, source, summary in busy.get(uid, ()):
             where = BUSY_SOURCES.get(source, source)
             for left, w in spans(s, e):
-                row.segments.append(Segment("busy", left, w, f"{summary or 'Busy'} ({where}): {hover(s, e, cal.tz)}",
-                                            summary or "Busy"))
+                row.segments.append(
+                    Segment("busy", left, w, f"{summary or 'Busy'} ({where}): {hover(s, e, cal.tz)}", summary or "Busy")
+                )
         for iv in cal.interviews:
             for left, w in spans(iv.start, iv.end):
-                row.segments.append(Segment("interview", left, w, "Another interview: " + hover(iv.start, iv.end,
-                                                                                                cal.tz), "Interview"))
+                row.segments.append(
+                    Segment("interview", left, w, "Another interview: " + hover(iv.start, iv.end, cal.tz), "Interview")
+                )
         row.chips = chips_for(uid, cal.tz)
         rows.append(row)
         users.setdefault(uid, None)
@@ -324,6 +378,15 @@ def build_board(loop: Loop, first_day: date, tz: str, mode: str = DAY, drafts: d
             who = tuple(p.user_id for p in s.participants if not p.is_from_pool)
         pool = [(u.id, u.name) for u in s.pool]
         pool_ids = {u.id for u in s.pool}
-        cards.append(SessionCard(s, state, when, when_candidate, [names.get(uid) or "?" for uid in who],
-                                 pool, tuple(uid for uid in who if uid in pool_ids)))
+        cards.append(
+            SessionCard(
+                s,
+                state,
+                when,
+                when_candidate,
+                [names.get(uid) or "?" for uid in who],
+                pool,
+                tuple(uid for uid in who if uid in pool_ids),
+            )
+        )
     return Board(loop, tz, mode, first_day, heads, slots, rows, cards, drafts, len(ghost_rows))

@@ -47,8 +47,9 @@ def drafts_of(loop: Loop) -> dict[int, BoardDraft]:
 
 
 def _named(session: LoopSession) -> tuple[int, ...]:
-    return tuple(p.user_id for p in session.participants
-                 if p.role == ParticipantRole.INTERVIEWER.value and not p.is_from_pool)
+    return tuple(
+        p.user_id for p in session.participants if p.role == ParticipantRole.INTERVIEWER.value and not p.is_from_pool
+    )
 
 
 def _shadows(session: LoopSession) -> tuple[int, ...]:
@@ -60,19 +61,26 @@ def _picks(session: LoopSession, draft: BoardDraft | None) -> list[int]:
     pool = {u.id for u in session.pool}
     if draft is not None:
         return [uid for uid in draft.interviewers if uid in pool and uid not in _named(session)]
-    return [p.user_id for p in session.participants
-            if p.is_from_pool and p.role == ParticipantRole.INTERVIEWER.value and p.user_id in pool]
+    return [
+        p.user_id
+        for p in session.participants
+        if p.is_from_pool and p.role == ParticipantRole.INTERVIEWER.value and p.user_id in pool
+    ]
 
 
 def placements(loop: Loop, drafts: dict[int, BoardDraft]) -> list[loops.Placement]:
     """The drafts as booking placements."""
     active = {s.id for s in loops.sessions_to_place(loop)}
-    return [loops.Placement(d.session_id, d.start_dt, d.interviewers, d.shadows)
-            for d in drafts.values() if d.session_id in active]
+    return [
+        loops.Placement(d.session_id, d.start_dt, d.interviewers, d.shadows)
+        for d in drafts.values()
+        if d.session_id in active
+    ]
 
 
-def _choose_people(session: LoopSession, start: datetime, draft: BoardDraft | None,
-                   person_id: int | None) -> tuple[int, ...]:
+def _choose_people(
+    session: LoopSession, start: datetime, draft: BoardDraft | None, person_id: int | None
+) -> tuple[int, ...]:
     """Named interviewers, then pool picks: the person dropped on (if in the pool) first, then the earlier picks,
     topped up with the pool members the engine finds free and least loaded at that time."""
     named = _named(session)
@@ -102,8 +110,9 @@ def _check_time(start: datetime) -> None:
         raise loops.LoopError("Place at most two years ahead.")
 
 
-def place(loop: Loop, session: LoopSession, start: datetime, actor: User, person_id: int | None = None,
-          reason: str = "") -> Move:
+def place(
+    loop: Loop, session: LoopSession, start: datetime, actor: User, person_id: int | None = None, reason: str = ""
+) -> Move:
     """Put `session` at `start` on the board (with `person_id` picked from its pool, when given). Hard conflicts
     refuse; soft problems not accepted before need `reason`. Nothing is booked."""
     loops.require_editable(loop)
@@ -131,8 +140,14 @@ def place_option(loop: Loop, chosen: Sequence[loops.Placement], actor: User, rea
     return _save(loop, [*others, *chosen], list(chosen), drafts, actor, reason)
 
 
-def _save(loop: Loop, everything: list[loops.Placement], changed: list[loops.Placement],
-          drafts: dict[int, BoardDraft], actor: User, reason: str) -> Move:
+def _save(
+    loop: Loop,
+    everything: list[loops.Placement],
+    changed: list[loops.Placement],
+    drafts: dict[int, BoardDraft],
+    actor: User,
+    reason: str,
+) -> Move:
     result, _ = loops.check(loop, everything)
     if result.conflicts:
         return Move(conflicts=result.conflicts)
@@ -212,9 +227,14 @@ def add_video_link(loop: Loop, actor: User) -> loops.Change:
     if loop.video_url:
         raise loops.LoopError("This loop already has a video link.")
     settings = loops.LoopSettings(
-        arrangement=loop.arrangement, buffer_min=loop.buffer_min, candidate_grouping=loop.candidate_grouping,
-        location=loop.location, video_url=video_room_url(loop), window_first_day=loop.window_first_day,
-        window_last_day=loop.window_last_day, decision_due_on=loop.decision_due_on,
+        arrangement=loop.arrangement,
+        buffer_min=loop.buffer_min,
+        candidate_grouping=loop.candidate_grouping,
+        location=loop.location,
+        video_url=video_room_url(loop),
+        window_first_day=loop.window_first_day,
+        window_last_day=loop.window_last_day,
+        decision_due_on=loop.decision_due_on,
         send_at_once=loop.send_at_once,
     )
     return loops.update_settings(loop, settings, actor)

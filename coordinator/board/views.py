@@ -45,8 +45,11 @@ def _view(loop: Loop, values, ghosts: list[loops.Placement] | None = None) -> tu
         abort(400, description="Give the day as YYYY-MM-DD.")
     if day is None:
         drafts = services.drafts_of(loop)
-        starts = [g.start for g in ghosts or ()] or [d.start_dt for d in drafts.values()] \
+        starts = (
+            [g.start for g in ghosts or ()]
+            or [d.start_dt for d in drafts.values()]
             or [s.start_dt for s in loop.active_sessions if s.start_dt]
+        )
         day = to_local(min(starts), tz).date() if starts else to_local(now_utc(), tz).date() + timedelta(days=1)
     if mode == WEEK:
         day -= timedelta(days=day.weekday())
@@ -76,17 +79,35 @@ def _times_and_people(loop: Loop, drafts) -> tuple[dict, dict]:
     return times, people
 
 
-def _render(loop: Loop, day: date, mode: str, status: int = 200, move: services.Move | None = None,
-            attempt: PlaceForm | None = None, error: str = "", option_raw: str = ""):
+def _render(
+    loop: Loop,
+    day: date,
+    mode: str,
+    status: int = 200,
+    move: services.Move | None = None,
+    attempt: PlaceForm | None = None,
+    error: str = "",
+    option_raw: str = "",
+):
     drafts = services.drafts_of(loop)
     tz = viewer_timezone()
     board = build_board(loop, day, tz, mode, drafts, _ghosts(option_raw))
     times, people = _times_and_people(loop, drafts)
     context = {
-        "loop": loop, "board": board, "tz": tz, "day": day, "mode": mode, "move": move, "attempt": attempt,
-        "error": error, "option_raw": option_raw, "warnings": loop_warnings(loop, times, people),
-        "form": ButtonForm(), "video_configured": bool(current_app.config.get("VIDEO_BASE_URL")),
-        "step": 7 if mode == WEEK else 1, "timedelta": timedelta,
+        "loop": loop,
+        "board": board,
+        "tz": tz,
+        "day": day,
+        "mode": mode,
+        "move": move,
+        "attempt": attempt,
+        "error": error,
+        "option_raw": option_raw,
+        "warnings": loop_warnings(loop, times, people),
+        "form": ButtonForm(),
+        "video_configured": bool(current_app.config.get("VIDEO_BASE_URL")),
+        "step": 7 if mode == WEEK else 1,
+        "timedelta": timedelta,
     }
     template = "board/_board.html" if _is_htmx() else "board/board.html"
     return render_template(template, **context), status
@@ -120,8 +141,7 @@ def place(loop_id: int):
         return _after(loop, form, 400, error=str(message))
     session = session_or_404(loop, form.session_id.data)
     try:
-        move = services.place(loop, session, form.start_dt(), current_user, form.person_id.data,
-                              form.reason.data or "")
+        move = services.place(loop, session, form.start_dt(), current_user, form.person_id.data, form.reason.data or "")
     except loops.LoopError as exc:
         discard_changes()
         return _after(loop, form, 400, error=str(exc))
@@ -196,8 +216,11 @@ def video(loop_id: int):
         flash(str(exc), "error")
     else:
         flash(f"The loop has its own video link now: {loop.video_url}", "success")
-    return redirect(url_for("board.show", loop_id=loop.id, day=request.form.get("day") or None,
-                            mode=request.form.get("mode") or None))
+    return redirect(
+        url_for(
+            "board.show", loop_id=loop.id, day=request.form.get("day") or None, mode=request.form.get("mode") or None
+        )
+    )
 
 
 @bp.route("/loops/<int:loop_id>/board/confirm", methods=["GET", "POST"])
@@ -237,6 +260,15 @@ def confirm(loop_id: int):
     times, people = _times_and_people(loop, drafts)
     tz = viewer_timezone()
     board = build_board(loop, to_local(now_utc(), tz).date(), tz, DAY, drafts)
-    return render_template("board/confirm.html", loop=loop, form=form, board=board, conflicts=conflicts,
-                           problems=problems, accepted=accepted, reasons=reasons, error=error,
-                           warnings=loop_warnings(loop, times, people)), status
+    return render_template(
+        "board/confirm.html",
+        loop=loop,
+        form=form,
+        board=board,
+        conflicts=conflicts,
+        problems=problems,
+        accepted=accepted,
+        reasons=reasons,
+        error=error,
+        warnings=loop_warnings(loop, times, people),
+    ), status

@@ -29,8 +29,9 @@ def _interviewer_ids(session: LoopSession) -> tuple[int, ...]:
     return tuple(p.user_id for p in session.participants if p.role == ParticipantRole.INTERVIEWER.value)
 
 
-def loop_warnings(loop: Loop, times: Mapping[int, tuple[datetime, datetime]],
-                  people: Mapping[int, Sequence[int]]) -> list[str]:
+def loop_warnings(
+    loop: Loop, times: Mapping[int, tuple[datetime, datetime]], people: Mapping[int, Sequence[int]]
+) -> list[str]:
     """Every warning for the loop as it would be booked: `times` and `people` (interviewer ids) by session id, for
     the sessions placed on the board or booked."""
     sessions = [s for s in loop.active_sessions]
@@ -59,8 +60,14 @@ def _waits(loop: Loop, placed: list[LoopSession], times: Mapping[int, tuple[date
 def _qualifications_and_kits(sessions: list[LoopSession], people: Mapping[int, Sequence[int]]) -> list[str]:
     ids = [s.id for s in sessions]
     planned = session_planned_areas(ids)
-    assignments = {(a.session_id, a.user_id): a for a in db.session.scalars(
-        select(InterviewerAssignment).where(InterviewerAssignment.session_id.in_(ids)))} if ids else {}
+    assignments = (
+        {
+            (a.session_id, a.user_id): a
+            for a in db.session.scalars(select(InterviewerAssignment).where(InterviewerAssignment.session_id.in_(ids)))
+        }
+        if ids
+        else {}
+    )
     who = {s.id: tuple(people.get(s.id, _interviewer_ids(s))) for s in sessions}
     everyone = {uid for uids in who.values() for uid in uids}
     levels = focus.qualifications_of(everyone)

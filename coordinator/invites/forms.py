@@ -10,9 +10,11 @@ MESSAGE_MAX = 4000
 
 
 class CandidateMessageForm(FlaskForm):
-    message = TextAreaField("The candidate's message", validators=[Optional(), Length(max=MESSAGE_MAX)],
-                            description="Replaces the opening of the candidate's invitation. Leave empty for the "
-                                        "standard text.")
+    message = TextAreaField(
+        "The candidate's message",
+        validators=[Optional(), Length(max=MESSAGE_MAX)],
+        description="Replaces the opening of the candidate's invitation. Leave empty for the standard text.",
+    )
     for_job = BooleanField("Use it for every loop of this job")
 
 

@@ -3,70 +3,18 @@ booked until the recruiter confirms, and confirming books through the same rules
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from coordinator.auth.roles import Role
 from coordinator.availability.models import BusyBlock
 from coordinator.board.models import BoardDraft
 from coordinator.extensions import db
 from coordinator.invites.models import OutboxMessage
 from coordinator.loops.models import Loop, LoopSession, SessionStatus
-from coordinator.timeutil import local_to_utc
+from tests.board.conftest import HX, at, next_monday, place, sessions
 from tests.helpers import text_of
-from tests.loops.test_loops import add_session, new_loop
-
-HX = {"HX-Request": "true"}
-
-
-def next_monday() -> date:
-    day = datetime.now(UTC).date() + timedelta(days=3)
-    return day + timedelta(days=(0 - day.weekday()) % 7)
-
-
-@pytest.fixture(autouse=True)
-def _as_installed(app):
-    """The settings a new installation has: invites wait for the recruiter's Send, changes coalesce."""
-    app.config.update(SEND_INVITES_AT_ONCE=False, INVITE_COALESCE_MINUTES=3)
-
-
-@pytest.fixture
-def team(org, make_user):
-    jonas = make_user(Role.INTERVIEWER, name="Jonas Weber", timezone="Europe/Berlin", job_title="Staff Engineer")
-    priya = make_user(Role.INTERVIEWER, name="Priya Nair", timezone="Asia/Kolkata")
-    emily = make_user(Role.INTERVIEWER, name="Emily Johnson", timezone="Europe/Berlin")
-    return {**org, "jonas": jonas, "priya": priya, "emily": emily}
-
-
-@pytest.fixture
-def recruiter(team, client_for):
-    return client_for(team["recruiter"])
-
-
-@pytest.fixture
-def loop_url(team, recruiter):
-    url = new_loop(recruiter, team["candidate"])
-    add_session(recruiter, url, title="Hiring manager", interviewer_ids=[str(team["manager"].id)],
-                location="Room 4")
-    add_session(recruiter, url, title="System design", duration_min="60", location="Room 4",
-                pool_ids=[str(team["jonas"].id), str(team["emily"].id)], pool_count="1")
-    return url
-
-
-def sessions() -> list[LoopSession]:
-    return list(db.session.scalars(select(LoopSession).order_by(LoopSession.position)))
-
-
-def at(hour: int, minute: int = 0, tz: str = "Europe/Berlin") -> str:
-    return local_to_utc(next_monday(), time(hour, minute), tz).isoformat()
-
-
-def place(client, loop_url, session, start, **extra):
-    data = {"session_id": str(session.id), "start": start, "day": next_monday().isoformat(), "mode": "day",
-            **extra}
-    return client.post(loop_url + "/board/place", data=data, headers=HX)
 
 
 def test_the_board_shows_everyone_with_their_own_zone_and_a_slot_per_half_hour(app, team, recruiter, loop_url):
@@ -139,11 +87,14 @@ def test_a_soft_problem_asks_for_a_reason_then_is_kept_with_it(app, team, recrui
     assert draft.reason == "Hannah offered to stay late" and "working hours" in draft.accepted_problems
 
 
-@pytest.mark.parametrize(("start", "message"), [
-    ("yesterday", "Choose a time from the board."),
-    ("2020-01-06T09:00:00+00:00", "Choose a time in the future."),
-    ("2026-01-06T09:00:00", "Choose a time from the board."),
-])
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        ("yesterday", "Choose a time from the board."),
+        ("2020-01-06T09:00:00+00:00", "Choose a time in the future."),
+        ("2026-01-06T09:00:00", "Choose a time from the board."),
+    ],
+)
 def test_bad_times_get_a_message(app, team, recruiter, loop_url, start, message):
     first, _ = sessions()
     response = place(recruiter, loop_url, first, start)

@@ -11,7 +11,7 @@ from coordinator.hiring.models import Job
 from coordinator.invites import delivery
 from coordinator.invites.models import OutboxMessage
 from coordinator.loops.models import Loop
-from tests.board.test_board import _as_installed, at, loop_url, place, recruiter, sessions, team  # noqa: F401
+from tests.board.conftest import at, place, sessions
 from tests.helpers import text_of
 
 
@@ -20,7 +20,7 @@ def outbox() -> list[OutboxMessage]:
 
 
 @pytest.fixture
-def booked(app, team, recruiter, loop_url):  # noqa: F811
+def booked(app, team, recruiter, loop_url):
     first, second = sessions()
     place(recruiter, loop_url, first, at(10))
     place(recruiter, loop_url, second, at(11), person_id=str(team["jonas"].id))
@@ -54,8 +54,10 @@ def test_the_candidates_message_has_placeholders_is_previewed_and_can_serve_the_
     bad = recruiter.post(booked + "/invites/review", data={"message": "Hi {name}!"})
     assert bad.status_code == 400
     assert "Unknown placeholder {name}" in text_of(bad)
-    response = recruiter.post(booked + "/invites/review", data={
-        "message": "Hello {first_name}, we look forward to {first_day} — {recruiter_name}", "for_job": "y"})
+    response = recruiter.post(
+        booked + "/invites/review",
+        data={"message": "Hello {first_name}, we look forward to {first_day} — {recruiter_name}", "for_job": "y"},
+    )
     assert response.status_code == 302
     candidate = next(m for m in outbox() if m.kind == "candidate_invite")
     parts = delivery.parsed(candidate)
@@ -79,7 +81,7 @@ def test_changes_before_send_go_out_as_one_invitation(app, team, recruiter, book
     assert jonas.kind == "interviewer_invite" and "14:00" in jonas.subject
 
 
-def test_a_loop_that_sends_at_once_coalesces_changes_within_minutes(app, team, recruiter, loop_url, clock):  # noqa: F811
+def test_a_loop_that_sends_at_once_coalesces_changes_within_minutes(app, team, recruiter, loop_url, clock):
     db.session.get(Loop, int(loop_url.rsplit("/", 1)[1])).send_at_once = True
     db.session.commit()
     first, second = sessions()
@@ -99,9 +101,16 @@ def test_a_loop_that_sends_at_once_coalesces_changes_within_minutes(app, team, r
     assert [m.kind for m in jonas] == ["interviewer_invite", "interviewer_update"]
 
 
-def test_the_loop_setting_chooses_send_at_once(app, team, recruiter, loop_url):  # noqa: F811
-    response = recruiter.post(loop_url + "/settings", data={
-        "arrangement": "back_to_back", "buffer_min": "10", "candidate_grouping": "session", "send_at_once": "True"})
+def test_the_loop_setting_chooses_send_at_once(app, team, recruiter, loop_url):
+    response = recruiter.post(
+        loop_url + "/settings",
+        data={
+            "arrangement": "back_to_back",
+            "buffer_min": "10",
+            "candidate_grouping": "session",
+            "send_at_once": "True",
+        },
+    )
     assert response.status_code == 302
     assert db.session.scalar(select(Loop)).send_at_once is True
     assert "go out at once" in text_of(recruiter.get(loop_url + "/settings"))
