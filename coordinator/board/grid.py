@@ -94,6 +94,7 @@ class SessionCard:
     people: list[str]
     pool: list[tuple[int, str]]  # (user id, name) to pick from
     picked: tuple[int, ...]
+    start_iso: str = ""  # where it is now, to preselect that time in its list
 
 
 @dataclass
@@ -368,10 +369,11 @@ def build_board(
     names = {uid: cal.name for uid, cal in calendars.items()}
     for s in sessions:
         state = placed[s.id][3] if s.id in placed else "unplaced"
-        when = when_candidate = ""
+        when = when_candidate = start_iso = ""
         who: tuple[int, ...] = ()
         if s.id in placed:
             start, end, who, _ = placed[s.id]
+            start_iso = start.isoformat()
             when = format_range(start, end, tz)
             when_candidate = format_range(start, end, cand.timezone)
         else:
@@ -387,6 +389,7 @@ def build_board(
                 [names.get(uid) or "?" for uid in who],
                 pool,
                 tuple(uid for uid in who if uid in pool_ids),
+                start_iso,
             )
         )
     return Board(loop, tz, mode, first_day, heads, slots, rows, cards, drafts, len(ghost_rows))
