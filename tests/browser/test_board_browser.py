@@ -14,6 +14,7 @@ from coordinator.availability.models import BusyBlock
 from coordinator.extensions import db
 from coordinator.loops import services as loops
 from coordinator.timeutil import local_to_utc
+from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_foundation_browser import sign_in
 
 BERLIN = "Europe/Berlin"
@@ -184,6 +185,9 @@ def test_confirm_then_preview_then_send(page: Page, live_server, board, screensh
     expect(page.frame_locator("iframe.mail-frame").first.get_by_text(re.compile(r"Hello Ada, see you on Monday"))) \
         .to_be_visible()
     screenshot(page, "preview")
+    mail = page.locator("iframe.mail-frame").first
+    mail.scroll_into_view_if_needed()
+    mail.screenshot(path=str(SCREENSHOTS / "test_confirm_then_preview_then_send-candidate-mail.png"))
     page.get_by_role("button", name=re.compile(r"Send \d e-mails")).click()
     expect(page.get_by_text(re.compile(r"e-mails are released|go out within a minute"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"Sent \d e-mails with invites to 3 people"))).to_be_visible()
