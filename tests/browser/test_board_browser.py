@@ -68,6 +68,11 @@ def drag(page: Page, source, target_x: float, target_y: float, grab_x: float | N
     page.mouse.up()
 
 
+def source_of(page: Page, session_id: int):
+    """A session's "Pick up" handle in its card."""
+    return page.locator(f'.chip-source[data-session="{session_id}"]')
+
+
 def slot(page: Page, row: str, start: str):
     return page.locator(f'#board [data-row="{row}"] .slot[data-start="{start}"]')
 
@@ -76,7 +81,7 @@ def test_drag_a_session_to_a_slot_then_move_it(page: Page, live_server, board, s
     open_board(page, live_server, board)
     screenshot(page, "empty-board")
     target = slot(page, "candidate", iso(10)).bounding_box()
-    source = page.locator('.chip-source[data-session="%d"]' % board["loop"].sessions[0].id)
+    source = source_of(page, board["loop"].sessions[0].id)
     drag(page, source, target["x"] + 8, target["y"] + target["height"] / 2)
     chip = page.locator('#board [data-row="candidate"] .chip.draft', has_text="Hiring manager")
     expect(chip).to_contain_text("10:00–10:45")
@@ -95,7 +100,7 @@ def test_drag_a_session_to_a_slot_then_move_it(page: Page, live_server, board, s
 
     # drop the pool session on Emily's row: she is picked (her own time, New York, shown on hover)
     target = slot(page, str(board["emily"].id), iso(15)).bounding_box()
-    source = page.locator('.chip-source[data-session="%d"]' % board["loop"].sessions[1].id)
+    source = source_of(page, board["loop"].sessions[1].id)
     drag(page, source, target["x"] + 8, target["y"] + target["height"] / 2)
     emily_chip = page.locator(f'#board [data-row="{board["emily"].id}"] .chip.draft')
     expect(emily_chip).to_have_attribute("title", re.compile(r"their time: 09:00–10:00 EST"))
@@ -107,7 +112,7 @@ def test_drag_a_session_to_a_slot_then_move_it(page: Page, live_server, board, s
 def test_keyboard_only_placement(page: Page, live_server, board, screenshot):
     open_board(page, live_server, board)
     first = board["loop"].sessions[0]
-    pick = page.locator('.chip-source[data-session="%d"]' % first.id)
+    pick = source_of(page, first.id)
     pick.focus()
     page.keyboard.press("Enter")
     expect(pick).to_have_attribute("aria-pressed", "true")
@@ -142,7 +147,7 @@ def test_a_conflict_is_refused_in_place_and_a_soft_problem_asks_why(page: Page, 
     expect(busy).to_have_attribute("title", re.compile(r"Quarterly review \(from their calendar file\)"))
     first = board["loop"].sessions[0]
     target = slot(page, "candidate", iso(10)).bounding_box()
-    drag(page, page.locator('.chip-source[data-session="%d"]' % first.id), target["x"] + 8,
+    drag(page, source_of(page, first.id), target["x"] + 8,
          target["y"] + target["height"] / 2)
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("Not placed: that time does not work.")
@@ -152,7 +157,7 @@ def test_a_conflict_is_refused_in_place_and_a_soft_problem_asks_why(page: Page, 
 
     # 19:00 is after Hannah's working hours: a soft problem, placed once a reason is given
     target = slot(page, "candidate", iso(19)).bounding_box()
-    drag(page, page.locator('.chip-source[data-session="%d"]' % first.id), target["x"] + 8,
+    drag(page, source_of(page, first.id), target["x"] + 8,
          target["y"] + target["height"] / 2)
     expect(page.get_by_text("This time has problems. Place it anyway?")).to_be_visible()
     expect(page.get_by_label("Why is this acceptable?")).to_be_focused()
@@ -166,7 +171,7 @@ def test_confirm_then_preview_then_send(page: Page, live_server, board, screensh
     open_board(page, live_server, board)
     for session, hour in ((board["loop"].sessions[0], 10), (board["loop"].sessions[1], 11)):
         target = slot(page, "candidate", iso(hour)).bounding_box()
-        drag(page, page.locator('.chip-source[data-session="%d"]' % session.id), target["x"] + 8,
+        drag(page, source_of(page, session.id), target["x"] + 8,
              target["y"] + target["height"] / 2)
         expect(page.locator(f'#board .board-card[data-session="{session.id}"]')).to_contain_text("On the board")
     expect(page.get_by_text("Kits with no questions yet", exact=False)).to_have_count(0)
