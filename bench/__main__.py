@@ -15,6 +15,7 @@ BENCHMARKS = [
     "bench.bench_feed",
     "bench.bench_reminders",
     "bench.bench_debrief",
+    "bench.bench_board",
     "bench.bench_pages",
 ]
 

@@ -110,6 +110,35 @@
     return found;
   }
 
+  /* The time slots of every row, made here from the board's one list of times (the page would be ten times the
+     size with a button per slot and person written out); without script the lists beside each session place it. */
+  function buildSlots() {
+    var b = board();
+    if (!b || !b.dataset.slots) { return; }
+    var starts = JSON.parse(b.dataset.slots);
+    var labels = JSON.parse(b.dataset.slotLabels);
+    var width = 100 / starts.length;
+    var first = true;
+    b.querySelectorAll('.slot-layer').forEach(function (layer) {
+      var name = layer.dataset.name;
+      var frag = document.createDocumentFragment();
+      for (var i = 0; i < starts.length; i += 1) {
+        var btn = document.createElement('button');
+        btn.type = 'button';
+        btn.className = 'slot';
+        btn.tabIndex = first ? 0 : -1;
+        first = false;
+        btn.style.left = (i * width) + '%';
+        btn.style.width = width + '%';
+        btn.dataset.start = starts[i];
+        btn.dataset.i = String(i);
+        btn.setAttribute('aria-label', labels[i] + ', ' + name);
+        frag.appendChild(btn);
+      }
+      layer.appendChild(frag);
+    });
+  }
+
   function marked() { return document.querySelector('#board .slot.drop-target'); }
 
   function setup() {
@@ -152,6 +181,7 @@
   }
 
   document.addEventListener('htmx:afterSwap', function () {
+    buildSlots();
     var reason = document.getElementById('board-reason');
     if (reason) { reason.focus(); return; }
     var alert = document.querySelector('#board-status [role="alert"]');
@@ -163,5 +193,6 @@
     }
   });
 
-  if (document.readyState === 'loading') { document.addEventListener('DOMContentLoaded', setup); } else { setup(); }
+  function start() { buildSlots(); setup(); }
+  if (document.readyState === 'loading') { document.addEventListener('DOMContentLoaded', start); } else { start(); }
 }());

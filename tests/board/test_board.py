@@ -26,7 +26,8 @@ def test_the_board_shows_everyone_with_their_own_zone_and_a_slot_per_half_hour(a
     assert "Pool: 'System design'" in text
     assert "Europe/London" in text and "on your clock" in text  # the candidate's zone against the viewer's
     html = page.get_data(as_text=True)
-    assert 'aria-label="Mon ' in html and 'class="slot"' in html
+    assert "data-slot-labels=" in html and "Mon 14 Dec 10:00".split()[0] in html  # the slots, made by the script
+    assert 'class="slot-layer" data-name="Jonas Weber"' in html
     assert "Not placed yet." in text and "Pick up" in text
     week = recruiter.get(loop_url + f"/board?day={next_monday().isoformat()}&mode=week")
     assert week.status_code == 200 and "Week of" in text_of(week)
