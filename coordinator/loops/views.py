@@ -254,7 +254,15 @@ def book(loop_id: int):
                                action=url_for("loops.book", loop_id=loop.id)), 400
     except services.LoopError as exc:
         abort(400, description=str(exc))
-    flash("Booked. Invites go out to the interviewers and the candidate.", "success")
+    return _booked(loop, "Booked. Invites go out to the interviewers and the candidate.")
+
+
+def _booked(loop: Loop, message: str):
+    """After a booking: to what will be sent when the loop holds its invites for review, else to the loop."""
+    if not loop.send_at_once:
+        flash("Booked. Look at what will go out, then send it.", "success")
+        return redirect(url_for("invites.review", loop_id=loop.id))
+    flash(message, "success")
     return redirect(url_for("loops.show", loop_id=loop.id))
 
 
@@ -302,8 +310,7 @@ def place(loop_id: int, session_id: int):
             except services.LoopError as exc:
                 refused(form, exc)
             else:
-                flash(f"'{session.title}' is booked.", "success")
-                return redirect(url_for("loops.show", loop_id=loop.id))
+                return _booked(loop, f"'{session.title}' is booked.")
     return render_template("loops/place.html", loop=loop, session=session, form=form, tz=tz, conflicts=[],
                            problems=problems), form_status(form)
 

@@ -114,3 +114,12 @@ def test_the_loop_setting_chooses_send_at_once(app, team, recruiter, loop_url):
     assert response.status_code == 302
     assert db.session.scalar(select(Loop)).send_at_once is True
     assert "go out at once" in text_of(recruiter.get(loop_url + "/settings"))
+
+
+def test_booking_a_find_times_option_also_shows_what_will_be_sent(app, team, recruiter, loop_url):
+    from tests.loops.test_loops import options_on
+
+    options = options_on(recruiter.get(loop_url + "/find"))
+    response = recruiter.post(loop_url + "/book", data={"option": options[0]})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/invites/review")
+    assert {m.status for m in outbox()} == {"review"}
