@@ -140,6 +140,19 @@ def _offset_text(person_tz: str, viewer_tz: str, at: datetime) -> str:
     return f"{zone} ({sign}{h}:{m:02d} on your clock)"
 
 
+def _merged(blocks: list[tuple]) -> list[tuple]:
+    """Busy blocks of one person with the same label and source that overlap or touch, as one block: the same
+    busy time, drawn (and read out) once."""
+    out: list[list] = []
+    for s, e, source, summary in sorted(blocks, key=lambda b: (b[2], b[3], b[0])):
+        last = out[-1] if out else None
+        if last is not None and last[2] == source and last[3] == summary and s <= last[1]:
+            last[1] = max(last[1], e)
+        else:
+            out.append([s, e, source, summary])
+    return [tuple(b) for b in out]
+
+
 def build_board(
     loop: Loop,
     first_day: date,
@@ -209,33 +222,29 @@ def build_board(
                 hours.append((left, format_clock(at, tz)))
         heads.append(DayHead(day, format_day(day, year=False), round(d * width, 3), round(width, 3), hours))
 
-    def place(s: datetime, e: datetime):
-        """(left, width) percent of the first day window the span touches; None outside the board."""
-        for d, (ws, we) in enumerate(windows):
-            cs, ce = max(s, ws), min(e, we)
-            if cs < ce:
-                total = (we - ws).total_seconds()
-                left = d * width + (cs - ws).total_seconds() / total * width
-                return round(left, 3), round((ce - cs).total_seconds() / total * width, 3)
-        return None
+    bounds = [(ws.timestamp(), we.timestamp()) for ws, we in windows]
 
-    def spans(s: datetime, e: datetime):
-        """Every (left, width) of a span that crosses several day windows."""
+    def spans(s: datetime, e: datetime) -> list[tuple[float, float]]:
+        """Every (left, width) percent of a span, one per day window it touches (most spans touch one or none)."""
+        a, b = s.timestamp(), e.timestamp()
         out = []
-        for d, (ws, we) in enumerate(windows):
-            cs, ce = max(s, ws), min(e, we)
+        for d, (ws, we) in enumerate(bounds):
+            if b <= ws:
+                break
+            cs, ce = max(a, ws), min(b, we)
             if cs < ce:
-                total = (we - ws).total_seconds()
-                out.append(
-                    (
-                        round(d * width + (cs - ws).total_seconds() / total * width, 3),
-                        round((ce - cs).total_seconds() / total * width, 3),
-                    )
-                )
+                total = we - ws
+                out.append((round(d * width + (cs - ws) / total * width, 3), round((ce - cs) / total * width, 3)))
         return out
 
+    def place(s: datetime, e: datetime) -> tuple[float, float] | None:
+        """(left, width) percent of the first day window the span touches; None outside the board."""
+        found = spans(s, e)
+        return found[0] if found else None
+
     def hover(s: datetime, e: datetime, person_tz: str) -> str:
-        text = format_range(s, e, tz)
+        """The times on your clock (the column says the day), and on the person's own when it differs."""
+        text = format_times(s, e, tz)
         if person_tz != tz:
             text += f" (their time: {format_times(s, e, person_tz)})"
         return text
@@ -326,6 +335,7 @@ def build_board(
             )
         ):
             busy[uid].append((s, e, source, summary))
+    busy = {uid: _merged(blocks) for uid, blocks in busy.items()}
     titles = (
         dict(db.session.execute(select(User.id, User.job_title).where(User.id.in_(people_ids))).all())
         if people_ids
@@ -348,19 +358,20 @@ def build_board(
             detail = "Shadow" + (f" · {detail}" if detail else "")
         row = Row(str(uid), kind, uid, cal.name, detail, cal.tz, _offset_text(cal.tz, tz, range_start), pools)
         for s, e in working.get(uid, ()):
-            for left, w in spans(s, e):
-                row.segments.append(Segment("working", left, w, "Working hours: " + hover(s, e, cal.tz)))
+            pieces = spans(s, e)
+            title = "Working hours: " + hover(s, e, cal.tz) if pieces else ""
+            row.segments += [Segment("working", left, w, title) for left, w in pieces]
         for s, e, source, summary in busy.get(uid, ()):
-            where = BUSY_SOURCES.get(source, source)
-            for left, w in spans(s, e):
-                row.segments.append(
-                    Segment("busy", left, w, f"{summary or 'Busy'} ({where}): {hover(s, e, cal.tz)}", summary or "Busy")
-                )
+            pieces = spans(s, e)
+            if pieces:
+                where = BUSY_SOURCES.get(source, source)
+                title = f"{summary or 'Busy'} ({where}): {hover(s, e, cal.tz)}"
+                row.segments += [Segment("busy", left, w, title, summary or "Busy") for left, w in pieces]
         for iv in cal.interviews:
-            for left, w in spans(iv.start, iv.end):
-                row.segments.append(
-                    Segment("interview", left, w, "Another interview: " + hover(iv.start, iv.end, cal.tz), "Interview")
-                )
+            pieces = spans(iv.start, iv.end)
+            if pieces:
+                title = "Another interview: " + hover(iv.start, iv.end, cal.tz)
+                row.segments += [Segment("interview", left, w, title, "Interview") for left, w in pieces]
         row.chips = chips_for(uid, cal.tz)
         rows.append(row)
         users.setdefault(uid, None)
