@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from coordinator.auth.models import User
 from coordinator.availability.models import BusyBlock
 from coordinator.board.models import BoardDraft
 from coordinator.extensions import db
 from coordinator.loops import services as loops
-from coordinator.loops.models import Loop, LoopSession, ParticipantRole
+from coordinator.loops.models import Loop, LoopSession, ParticipantRole, SessionInterviewer
+from coordinator.scheduling import Interval
 from coordinator.timeutil import (
     format_clock,
     format_day,
@@ -140,6 +142,38 @@ def _offset_text(person_tz: str, viewer_tz: str, at: datetime) -> str:
     return f"{zone} ({sign}{h}:{m:02d} on your clock)"
 
 
+@dataclass
+class _Person:
+    """What a row needs of a person: name, zone, working hours by weekday, other interviews in the range."""
+
+    name: str
+    tz: str
+    working_hours: dict[int, list[tuple[time, time]]]
+    interviews: list[Interval]
+
+
+def _people(ids: list[int], start: datetime, end: datetime, loop_id: int) -> dict[int, _Person]:
+    """The board's people in two queries (the booking's `calendars_for` also reads busy time and a week on either
+    side for load limits, which the board draws from its own query, or does not need)."""
+    if not ids:
+        return {}
+    users = db.session.scalars(select(User).where(User.id.in_(ids)).options(selectinload(User.working_hours)))
+    people = {}
+    for user in users:
+        hours: dict[int, list[tuple[time, time]]] = defaultdict(list)
+        for wh in user.working_hours:
+            hours[wh.weekday].append((wh.start_time, wh.end_time))
+        people[user.id] = _Person(user.name, user.timezone, dict(hours), [])
+    for uid, s, e in db.session.execute(
+        select(SessionInterviewer.user_id, SessionInterviewer.start_dt, SessionInterviewer.end_dt)
+        .join(LoopSession, LoopSession.id == SessionInterviewer.session_id)
+        .where(SessionInterviewer.user_id.in_(ids), SessionInterviewer.is_active, SessionInterviewer.end_dt > start,
+               SessionInterviewer.start_dt < end, LoopSession.loop_id != loop_id)
+    ):
+        people[uid].interviews.append(Interval(s, e))
+    return people
+
+
 def _merged(blocks: list[tuple]) -> list[tuple]:
     """Busy blocks of one person with the same label and source that overlap or touch, as one block: the same
     busy time, drawn (and read out) once."""
@@ -181,7 +215,7 @@ def build_board(
         for u in s.pool:
             pool_of[u.id].append(s.id)
     people_ids = list(dict.fromkeys([*role_of, *pool_of]))
-    calendars = loops.calendars_for(people_ids, range_start, range_end, exclude_loop_id=loop.id)
+    calendars = _people(people_ids, range_start, range_end, loop.id)
     users = {u.id: u for s in sessions for u in [*(p.user for p in s.participants), *s.pool]}
 
     # hours shown: whenever anyone works (on the viewer's clock), at least 08:00-18:00, an hour either side
