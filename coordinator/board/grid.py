@@ -148,11 +148,12 @@ class _Person:
 
     name: str
     tz: str
+    job_title: str
     working_hours: dict[int, list[tuple[time, time]]]
     interviews: list[Interval]
 
 
-def _people(ids: list[int], start: datetime, end: datetime, loop_id: int) -> dict[int, _Person]:
+def _people(ids: list[int], start: datetime, end: datetime, loop_id: int, drawn: list[int]) -> dict[int, _Person]:
     """The board's people in two queries (the booking's `calendars_for` also reads busy time and a week on either
     side for load limits, which the board draws from its own query, or does not need)."""
     if not ids:
@@ -163,11 +164,11 @@ def _people(ids: list[int], start: datetime, end: datetime, loop_id: int) -> dic
         hours: dict[int, list[tuple[time, time]]] = defaultdict(list)
         for wh in user.working_hours:
             hours[wh.weekday].append((wh.start_time, wh.end_time))
-        people[user.id] = _Person(user.name, user.timezone, dict(hours), [])
+        people[user.id] = _Person(user.name, user.timezone, user.job_title or "", dict(hours), [])
     for uid, s, e in db.session.execute(
         select(SessionInterviewer.user_id, SessionInterviewer.start_dt, SessionInterviewer.end_dt)
         .join(LoopSession, LoopSession.id == SessionInterviewer.session_id)
-        .where(SessionInterviewer.user_id.in_(ids), SessionInterviewer.is_active, SessionInterviewer.end_dt > start,
+        .where(SessionInterviewer.user_id.in_(drawn), SessionInterviewer.is_active, SessionInterviewer.end_dt > start,
                SessionInterviewer.start_dt < end, LoopSession.loop_id != loop_id)
     ):
         people[uid].interviews.append(Interval(s, e))
@@ -194,8 +195,10 @@ def build_board(
     mode: str = DAY,
     drafts: dict[int, BoardDraft] | None = None,
     ghosts: Sequence[loops.Placement] = (),
+    only: set[int] | None = None,
 ) -> Board:
-    """The board of `loop` from `first_day` for a day or a week (`mode`), in the viewer's zone `tz`."""
+    """The board of `loop` from `first_day` for a day or a week (`mode`), in the viewer's zone `tz`. With `only`,
+    the rows of other people keep their names and zones but not their calendars (a move redraws only its rows)."""
     drafts = drafts or {}
     n_days = 7 if mode == WEEK else 1
     days = [first_day + timedelta(days=i) for i in range(n_days)]
@@ -215,7 +218,9 @@ def build_board(
         for u in s.pool:
             pool_of[u.id].append(s.id)
     people_ids = list(dict.fromkeys([*role_of, *pool_of]))
-    calendars = _people(people_ids, range_start, range_end, loop.id)
+    drawn = people_ids if only is None else [uid for uid in people_ids if uid in only]
+    drawn_set = set(drawn)
+    calendars = _people(people_ids, range_start, range_end, loop.id, drawn)
     users = {u.id: u for s in sessions for u in [*(p.user for p in s.participants), *s.pool]}
 
     # hours shown: whenever anyone works (on the viewer's clock), at least 08:00-18:00, an hour either side
@@ -362,19 +367,15 @@ def build_board(
     rows.append(cand_row)
 
     busy = defaultdict(list)
-    if people_ids:
+    if drawn:
         for uid, s, e, source, summary in db.session.execute(
             select(BusyBlock.user_id, BusyBlock.start_dt, BusyBlock.end_dt, BusyBlock.source, BusyBlock.summary).where(
-                BusyBlock.user_id.in_(people_ids), BusyBlock.end_dt > range_start, BusyBlock.start_dt < range_end
+                BusyBlock.user_id.in_(drawn), BusyBlock.end_dt > range_start, BusyBlock.start_dt < range_end
             )
         ):
             busy[uid].append((s, e, source, summary))
     busy = {uid: _merged(blocks) for uid, blocks in busy.items()}
-    titles = (
-        dict(db.session.execute(select(User.id, User.job_title).where(User.id.in_(people_ids))).all())
-        if people_ids
-        else {}
-    )
+    titles = {uid: person.job_title for uid, person in calendars.items()}
 
     def order(uid: int) -> tuple:
         return (0 if uid in role_of else 1, calendars[uid].name if uid in calendars else "")
@@ -391,7 +392,7 @@ def build_board(
         elif kind == "shadow":
             detail = "Shadow" + (f" · {detail}" if detail else "")
         row = Row(str(uid), kind, uid, cal.name, detail, cal.tz, _offset_text(cal.tz, tz, range_start), pools)
-        for s, e in working.get(uid, ()):
+        for s, e in working.get(uid, ()) if uid in drawn_set else ():
             pieces = spans(s, e)
             title = "Working hours: " + hover(s, e, cal.tz) if pieces else ""
             row.segments += [Segment("working", left, w, title) for left, w in pieces]

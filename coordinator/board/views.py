@@ -88,10 +88,15 @@ def _render(
     attempt: PlaceForm | None = None,
     error: str = "",
     option_raw: str = "",
+    affected: set[int] | None = None,
 ):
+    """The board page, or for htmx the board; with `affected` (user ids) only the parts a move changes: the bar,
+    the status, the warnings, the cards and the rows of the candidate and of those people (htmx swaps each in by
+    its id), so a move does not redraw twenty calendars that did not change."""
     drafts = services.drafts_of(loop)
     tz = viewer_timezone()
-    board = build_board(loop, day, tz, mode, drafts, _ghosts(option_raw))
+    oob = affected is not None and _is_htmx()
+    board = build_board(loop, day, tz, mode, drafts, _ghosts(option_raw), only=affected if oob else None)
     times, people = _times_and_people(loop, drafts)
     context = {
         "loop": loop,
@@ -108,13 +113,29 @@ def _render(
         "video_configured": bool(current_app.config.get("VIDEO_BASE_URL")),
         "step": 7 if mode == WEEK else 1,
         "timedelta": timedelta,
+        "oob": oob,
+        "affected": {"candidate", *(str(uid) for uid in affected or ())},
     }
     template = "board/_board.html" if _is_htmx() else "board/board.html"
+    if oob:
+        return render_template(template, **context), status, {"HX-Reswap": "none"}
     return render_template(template, **context), status
 
 
+def _people_of(loop: Loop, session_id: int | None) -> set[int]:
+    """Whose rows a change of this session touches: everyone on it now (its draft, else its booking)."""
+    if session_id is None:
+        return set()
+    draft = services.drafts_of(loop).get(session_id)
+    if draft is not None:
+        return {*draft.interviewers, *draft.shadows}
+    session = next((s for s in loop.sessions if s.id == session_id), None)
+    return {p.user_id for p in session.participants if p.is_active} if session is not None else set()
+
+
 def _after(loop: Loop, form, status: int = 200, **kwargs):
-    """The answer to a board action: the board (htmx), or back to the board page (a plain form)."""
+    """The answer to a board action: the parts of the board it changed (htmx), or back to the board page (a plain
+    form)."""
     day, mode = _view(loop, {"day": form.day.data, "mode": form.mode.data})
     if not _is_htmx() and status < 400 and not kwargs.get("move"):
         return redirect(url_for("board.show", loop_id=loop.id, day=day.isoformat(), mode=mode))
@@ -140,18 +161,19 @@ def place(loop_id: int):
         message = next(iter(form.errors.values()))[0] if form.errors else "The form expired; open the board again."
         return _after(loop, form, 400, error=str(message))
     session = session_or_404(loop, form.session_id.data)
+    before = _people_of(loop, session.id)
     try:
         move = services.place(loop, session, form.start_dt(), current_user, form.person_id.data, form.reason.data or "")
     except loops.LoopError as exc:
         discard_changes()
-        return _after(loop, form, 400, error=str(exc))
+        return _after(loop, form, 400, error=str(exc), affected=set())
     if move.conflicts:
         discard_changes()
-        return _after(loop, form, 409, move=move, attempt=form)
+        return _after(loop, form, 409, move=move, attempt=form, affected=set())
     if move.problems:
         discard_changes()
-        return _after(loop, form, 200, move=move, attempt=form)
-    return _after(loop, form)
+        return _after(loop, form, 200, move=move, attempt=form, affected=set())
+    return _after(loop, form, affected=before | _people_of(loop, session.id))
 
 
 @bp.route("/loops/<int:loop_id>/board/unplace", methods=["POST"])
@@ -162,12 +184,13 @@ def unplace(loop_id: int):
     if not form.validate_on_submit():
         return _after(loop, form, 400, error="The form expired; open the board again.")
     session = session_or_404(loop, form.session_id.data)
+    before = _people_of(loop, session.id)
     try:
         services.unplace(loop, session)
     except loops.LoopError as exc:
         discard_changes()
-        return _after(loop, form, 400, error=str(exc))
-    return _after(loop, form)
+        return _after(loop, form, 400, error=str(exc), affected=set())
+    return _after(loop, form, affected=before | _people_of(loop, session.id))
 
 
 @bp.route("/loops/<int:loop_id>/board/option", methods=["POST"])

@@ -118,8 +118,9 @@
     var starts = JSON.parse(b.dataset.slots);
     var labels = JSON.parse(b.dataset.slotLabels);
     var width = 100 / starts.length;
-    var first = true;
+    var first = !b.querySelector('.slot[tabindex="0"]');
     b.querySelectorAll('.slot-layer').forEach(function (layer) {
+      if (layer.firstChild) { return; }  // a row that was not redrawn keeps its slots
       var name = layer.dataset.name;
       var frag = document.createDocumentFragment();
       for (var i = 0; i < starts.length; i += 1) {
@@ -180,7 +181,8 @@
     });
   }
 
-  document.addEventListener('htmx:afterSwap', function () {
+  /* After a move: the parts it changed were swapped in by id (the rows redrawn have empty slot layers). */
+  document.addEventListener('htmx:afterSettle', function () {
     buildSlots();
     var reason = document.getElementById('board-reason');
     if (reason) { reason.focus(); return; }

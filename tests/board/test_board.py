@@ -37,7 +37,11 @@ def test_placing_is_checked_and_held_as_a_draft_without_booking_or_invites(app, 
     first, second = sessions()
     response = place(recruiter, loop_url, first, at(10))
     assert response.status_code == 200
-    assert 'id="board"' in response.get_data(as_text=True) and "<html" not in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "<html" not in html and response.headers["HX-Reswap"] == "none"
+    # only what the move changed: the candidate's and Hannah's rows, not the pool members'
+    assert 'id="row-candidate" hx-swap-oob="true"' in html and f'id="row-{team["manager"].id}"' in html
+    assert f'id="row-{team["jonas"].id}"' not in html and 'id="board-cards" ' in html
     assert "On the board" in text_of(response)
     draft = db.session.get(BoardDraft, first.id)
     assert draft is not None and draft.interviewers == (team["manager"].id,)
