@@ -45,9 +45,11 @@ bench: setup
 ## Refresh the vendored front-end assets from the npm registry (versions pinned here and in VERSIONS.md).
 vendor-assets:
 	rm -rf /tmp/coordinator-vendor && mkdir -p /tmp/coordinator-vendor
-	cd /tmp/coordinator-vendor && npm pack --silent @picocss/pico@2.1.1 htmx.org@2.0.7 \
+	cd /tmp/coordinator-vendor && npm pack --silent @picocss/pico@2.1.1 htmx.org@2.0.7 interactjs@1.10.27 \
 	  && tar xzf picocss-pico-2.1.1.tgz && cp package/css/pico.min.css $(CURDIR)/coordinator/static/vendor/pico-2.1.1.min.css \
-	  && rm -rf package && tar xzf htmx.org-2.0.7.tgz && cp package/dist/htmx.min.js $(CURDIR)/coordinator/static/vendor/htmx-2.0.7.min.js
+	  && rm -rf package && tar xzf htmx.org-2.0.7.tgz && cp package/dist/htmx.min.js $(CURDIR)/coordinator/static/vendor/htmx-2.0.7.min.js \
+	  && rm -rf package && tar xzf interactjs-1.10.27.tgz && cp package/dist/interact.min.js $(CURDIR)/coordinator/static/vendor/interact-1.10.27.min.js \
+	  && cp package/LICENSE $(CURDIR)/coordinator/static/vendor/interact-1.10.27.LICENSE
 
 clean:
 	rm -rf $(VENV) test-artifacts .pytest_cache

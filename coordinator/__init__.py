@@ -67,6 +67,7 @@ def _register_models() -> None:
     from coordinator.audit import models as _audit  # noqa: F401
     from coordinator.auth import models as _auth  # noqa: F401
     from coordinator.availability import models as _availability  # noqa: F401
+    from coordinator.board import models as _board  # noqa: F401
     from coordinator.focus import models as _focus  # noqa: F401
     from coordinator.hiring import models as _hiring  # noqa: F401
     from coordinator.invites import models as _invites  # noqa: F401
@@ -97,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     from coordinator.audit.views import bp as audit_bp
     from coordinator.auth.views import bp as auth_bp
     from coordinator.availability.views import bp as availability_bp
+    from coordinator.board.views import bp as board_bp
     from coordinator.focus.views import bp as focus_bp
     from coordinator.hiring.views import bp as hiring_bp
     from coordinator.home.views import bp as home_bp
@@ -115,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(privacy_bp)
     app.register_blueprint(hiring_bp)
     app.register_blueprint(loops_bp)
+    app.register_blueprint(board_bp)
     app.register_blueprint(availability_bp)
     app.register_blueprint(candidate_page_bp)
     app.register_blueprint(portal_bp)

@@ -131,4 +131,11 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "CALENDAR_SYNC_MINUTES": _float("CALENDAR_SYNC_MINUTES", 10),
         "CALENDAR_SYNC_WORKERS": int(_float("CALENDAR_SYNC_WORKERS", 4)),
         "CALENDAR_TIMEOUT_SECONDS": _float("CALENDAR_TIMEOUT_SECONDS", 20),
+        # New loops send their invites the moment they are booked (true), or hold them for the recruiter to look
+        # at and press Send (false, the default); each loop's settings can change it.
+        "SEND_INVITES_AT_ONCE": _bool(_env("SEND_INVITES_AT_ONCE")),
+        # Invite changes to the same person within this many minutes go out as one message (0: each at once).
+        "INVITE_COALESCE_MINUTES": _float("INVITE_COALESCE_MINUTES", 3),
+        # A meeting service that needs no account: "https://meet.jit.si" makes a room per loop on request.
+        "VIDEO_BASE_URL": _env("VIDEO_BASE_URL", ""),
     }

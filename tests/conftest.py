@@ -129,6 +129,10 @@ def _config(database_url: str, instance: Path, **extra: Any) -> dict[str, Any]:
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_KIB": 8192,
         "ARGON2_PARALLELISM": 1,
+        # The suites that follow every change into the outbox look at each change's own e-mails: invites go out at
+        # once and do not coalesce. tests/board sets the defaults back (held for review, changes coalesce).
+        "SEND_INVITES_AT_ONCE": True,
+        "INVITE_COALESCE_MINUTES": 0,
         **extra,
     }
 

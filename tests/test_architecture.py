@@ -16,7 +16,7 @@ PACKAGE = ROOT / "coordinator"
 
 #: every folder of Python code under coordinator/: a new one is added here on purpose, with the guide's picture
 FEATURES = {
-    "audit", "auth", "availability", "focus", "hiring", "home", "invites", "jobs", "kits", "loops", "portal",
+    "audit", "auth", "availability", "board", "focus", "hiring", "home", "invites", "jobs", "kits", "loops", "portal",
     "privacy", "reminders", "scheduling", "scorecards",
 }
 

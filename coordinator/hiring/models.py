@@ -52,6 +52,8 @@ class Job(db.Model):
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     #: hours after a session ends by which its scorecards are due (1 to 336, checked by the form and service)
     feedback_due_hours: Mapped[int] = mapped_column(default=24, server_default="24")
+    #: the candidate's invite e-mail text with {placeholders}; empty: the standard text
+    candidate_message: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     hiring_manager: Mapped[User] = relationship(foreign_keys=[hiring_manager_id])
     recruiter: Mapped[User] = relationship(foreign_keys=[recruiter_id])

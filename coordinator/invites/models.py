@@ -32,13 +32,15 @@ from coordinator.timeutil import now_utc
 class OutboxStatus(StrEnum):
     PENDING = "pending"  # waiting for its (next) delivery attempt
     HELD = "held"  # no SMTP server is configured: kept, readable in the app, sent once one is
+    REVIEW = "review"  # waits for the recruiter to look and press Send (a loop without "send at once")
     SENDING = "sending"  # claimed by a deliverer; back to due when its claim expires (a crashed process)
     SENT = "sent"  # the SMTP server accepted it
     FAILED = "failed"  # refused for good, or out of attempts; a recruiter may retry it
 
     @property
     def label(self) -> str:
-        return {"pending": "Waiting", "held": "Held (no mail server)", "sending": "Sending", "sent": "Sent",
+        return {"pending": "Waiting", "held": "Held (no mail server)",
+                "review": "Waiting for your Send", "sending": "Sending", "sent": "Sent",
                 "failed": "Failed"}[self.value]
 
 

@@ -42,7 +42,7 @@ from coordinator.invites import ical
 from coordinator.invites.email import build_invite_email
 from coordinator.invites.models import CandidateInviteEvent, OutboxKind, OutboxMessage, OutboxStatus
 from coordinator.invites.texts import TEXTS
-from coordinator.loops.changes import Change, ChangeKind
+from coordinator.loops.changes import Change, ChangeKind, record
 from coordinator.loops.kinds import SessionKind
 from coordinator.loops.models import Loop, LoopSession, ParticipantRole, SessionStatus
 from coordinator.mail import one_line
@@ -251,6 +251,30 @@ class _Queue:
     loop: Loop
     messages: list[OutboxMessage] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    #: hold what is built for the recruiter's Send (the loop is not "send at once")
+    review: bool = False
+    _unsent: dict[tuple[str, str], list[OutboxMessage]] | None = None
+
+    def supersede(self, uid: str, recipient: str) -> str | None:
+        """Changes coalesce: a message to the same person about the same event that has not gone out yet (held for
+        review, or waiting less than INVITE_COALESCE_MINUTES) is dropped for the new one. The kind of the oldest one
+        dropped, or None: an invite never sent keeps the new message an invite."""
+        if self._unsent is None:
+            window = timedelta(minutes=float(current_app.config.get("INVITE_COALESCE_MINUTES") or 0))
+            waiting = (OutboxStatus.PENDING.value, OutboxStatus.HELD.value)
+            self._unsent = defaultdict(list)
+            for row in db.session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.loop_id == self.loop.id,
+                    OutboxMessage.status.in_([OutboxStatus.REVIEW.value, *waiting]))
+                .order_by(OutboxMessage.id)
+            ):
+                if row.status == OutboxStatus.REVIEW.value or (window and row.created_dt >= self.now - window):
+                    self._unsent[(row.ical_uid, row.recipient.lower())].append(row)
+        rows = self._unsent.pop((uid, recipient.lower()), [])
+        for row in rows:
+            db.session.delete(row)
+        return rows[0].kind if rows else None
 
     def add(self, *, kind: OutboxKind, to: ical.InvitePerson, subject: str, build_ics, audience: str,
             context: dict[str, Any], uid: str, sequence: int) -> OutboxMessage:
@@ -278,9 +302,12 @@ class _Queue:
             row.last_error = one_line(f"Could not build the message: {exc}", 1000)
         else:
             row.message = msg.as_bytes()
-            row.status = (OutboxStatus.PENDING if smtp_configured() else OutboxStatus.HELD).value
             row.next_attempt_dt = self.now
-            row.last_error = "" if smtp_configured() else "No mail server is configured (COORDINATOR_SMTP_HOST)."
+            if self.review:
+                row.status, row.last_error = OutboxStatus.REVIEW.value, ""
+            else:
+                row.status = (OutboxStatus.PENDING if smtp_configured() else OutboxStatus.HELD).value
+                row.last_error = "" if smtp_configured() else "No mail server is configured (COORDINATOR_SMTP_HOST)."
         db.session.add(row)
         self.messages.append(row)
         return row
@@ -332,7 +359,8 @@ def _queue_interviewers(q: _Queue, data: LoopData, change) -> None:
             continue
         for p in s.participants:
             user = p.user
-            is_new = s.ical_sequence == 0 or (sid, user.id) in added
+            dropped = q.supersede(session_uid(s.id), user.email)
+            is_new = s.ical_sequence == 0 or (sid, user.id) in added or dropped == OutboxKind.INTERVIEWER_INVITE.value
             kind = OutboxKind.INTERVIEWER_INVITE if is_new else OutboxKind.INTERVIEWER_UPDATE
             iloop = data.invite_loop([s], user.timezone)
             q.add(
@@ -349,6 +377,8 @@ def _queue_interviewers(q: _Queue, data: LoopData, change) -> None:
         user = db.session.get(User, user_id)
         if s is None or user is None or sid in cancelled or s.start_dt is None:
             continue
+        if q.supersede(session_uid(s.id), user.email) == OutboxKind.INTERVIEWER_INVITE.value:
+            continue  # their invitation never went out: nothing to take back
         iloop = data.invite_loop([s], user.timezone)
         q.add(
             kind=OutboxKind.INTERVIEWER_REMOVED, to=_person(user),
@@ -368,6 +398,8 @@ def _queue_interviewers(q: _Queue, data: LoopData, change) -> None:
             continue
         for p in s.participants:
             user = p.user
+            if q.supersede(session_uid(s.id), user.email) == OutboxKind.INTERVIEWER_INVITE.value:
+                continue  # their invitation never went out: nothing to take back
             iloop = data.invite_loop([s], user.timezone)
             q.add(
                 kind=OutboxKind.INTERVIEWER_CANCEL, to=_person(user),
@@ -410,18 +442,45 @@ def _candidate_subject(kind: OutboxKind, job_title: str, start: datetime, tz: st
     return prefix.get(kind, "Your ") + what
 
 
-def _queue_candidate(q: _Queue, data: LoopData) -> None:
+def _candidate_base(data: LoopData) -> dict[str, Any]:
     loop = data.loop
-    booked = [s for s in loop.sessions if s.status == SessionStatus.BOOKED.value and s.start_dt]
+    return {"candidate": data.candidate, "job_title": data.candidate.job.title, "tz": data.candidate.timezone,
+            "recruiter": loop.recruiter, "grouping": loop.candidate_grouping}
+
+
+def _candidate_plan(data: LoopData) -> tuple[ical.InviteLoop, list[ical.CandidateEvent], dict[str, LoopSession]]:
+    booked = [s for s in data.loop.sessions if s.status == SessionStatus.BOOKED.value and s.start_dt]
     iloop = data.invite_loop(booked)
     plan = ical.plan_candidate_events(iloop) if iloop.sessions else []
-    by_uid = {session_uid(s.id): s for s in booked}
+    return iloop, plan, {session_uid(s.id): s for s in booked}
+
+
+def _add_candidate_event(q: _Queue, data: LoopData, iloop: ical.InviteLoop, event: ical.CandidateEvent,
+                         by_uid: dict[str, LoopSession], kind: OutboxKind, sequence: int) -> None:
+    """Queue the candidate's invitation (or update) of one event of their calendar."""
+    tz = data.candidate.timezone
+    items = _candidate_items(iloop, event, by_uid)
+    when = format_when(event.start, event.end, tz)
+    q.add(
+        kind=kind, to=ical.InvitePerson(data.candidate.name, data.candidate.email),
+        subject=_candidate_subject(kind, data.candidate.job.title, event.start, tz, len(items) > 1),
+        build_ics=lambda: ical.candidate_invite(iloop, stamp=q.now, only_uids=[event.uid],
+                                                sequences={event.uid: sequence}),
+        audience="candidate",
+        context={**_candidate_base(data), "action": "invite" if kind is OutboxKind.CANDIDATE_INVITE else "update",
+                 "items": items, "when": when, "message": candidate_message(data.loop, event.start)},
+        uid=event.uid, sequence=sequence,
+    )
+
+
+def _queue_candidate(q: _Queue, data: LoopData) -> None:
+    loop = data.loop
+    iloop, plan, by_uid = _candidate_plan(data)
     state = {row.uid: row for row in db.session.scalars(
         select(CandidateInviteEvent).where(CandidateInviteEvent.loop_id == loop.id))}
     candidate = ical.InvitePerson(data.candidate.name, data.candidate.email)
     tz = data.candidate.timezone
-    base = {"candidate": data.candidate, "job_title": data.candidate.job.title, "tz": tz,
-            "recruiter": loop.recruiter, "grouping": loop.candidate_grouping}
+    base = _candidate_base(data)
     for event in plan:
         row = state.get(event.uid)
         try:
@@ -433,24 +492,16 @@ def _queue_candidate(q: _Queue, data: LoopData) -> None:
         fingerprint = _fingerprint(probe) if probe else ""
         if row is not None and not row.is_cancelled and fingerprint and row.fingerprint == fingerprint:
             continue
+        # before the new state row is added: the lookup flushes
+        never_sent = q.supersede(event.uid, data.candidate.email) == OutboxKind.CANDIDATE_INVITE.value
         if row is None:
             sequence, kind = event.sequence, OutboxKind.CANDIDATE_INVITE
             row = CandidateInviteEvent(loop_id=loop.id, uid=event.uid)
             db.session.add(row)
         else:
             sequence = max(row.sequence + 1, event.sequence)
-            kind = OutboxKind.CANDIDATE_INVITE if row.is_cancelled else OutboxKind.CANDIDATE_UPDATE
-        items = _candidate_items(iloop, event, by_uid)
-        q.add(
-            kind=kind, to=candidate,
-            subject=_candidate_subject(kind, data.candidate.job.title, event.start, tz, len(items) > 1),
-            build_ics=lambda event=event, sequence=sequence: ical.candidate_invite(
-                iloop, stamp=q.now, only_uids=[event.uid], sequences={event.uid: sequence}),
-            audience="candidate",
-            context={**base, "action": "invite" if kind is OutboxKind.CANDIDATE_INVITE else "update",
-                     "items": items, "when": format_when(event.start, event.end, tz)},
-            uid=event.uid, sequence=sequence,
-        )
+            kind = OutboxKind.CANDIDATE_INVITE if row.is_cancelled or never_sent else OutboxKind.CANDIDATE_UPDATE
+        _add_candidate_event(q, data, iloop, event, by_uid, kind, sequence)
         row.sequence, row.is_cancelled, row.fingerprint = sequence, False, fingerprint
         row.session_ids = ",".join(str(by_uid[s.uid].id) for s in event.sessions)
         row.start_dt, row.end_dt, row.updated_dt = event.start, event.end, q.now
@@ -460,6 +511,9 @@ def _queue_candidate(q: _Queue, data: LoopData) -> None:
         if uid in planned or row.is_cancelled:
             continue
         sequence = row.sequence + 1
+        row.sequence, row.is_cancelled, row.updated_dt = sequence, True, q.now
+        if q.supersede(uid, data.candidate.email) == OutboxKind.CANDIDATE_INVITE.value:
+            continue  # the invitation never went out: nothing to take back
         q.add(
             kind=OutboxKind.CANDIDATE_CANCEL, to=candidate,
             subject=_candidate_subject(OutboxKind.CANDIDATE_CANCEL, data.candidate.job.title, row.start_dt, tz,
@@ -472,7 +526,108 @@ def _queue_candidate(q: _Queue, data: LoopData) -> None:
                      "replaced": bool(plan and _overlaps_plan(row, plan)), "summary": row.summary},
             uid=row.uid, sequence=sequence,
         )
-        row.sequence, row.is_cancelled, row.updated_dt = sequence, True, q.now
+
+
+# ------------------------------------------------------------------------------- the candidate's message
+
+#: what a candidate message may name; filled per e-mail
+PLACEHOLDERS = {
+    "candidate_name": "the candidate's full name",
+    "first_name": "the candidate's first name",
+    "job_title": "the job's title",
+    "recruiter_name": "your name",
+    "first_day": "the day of the first interview, in the candidate's zone",
+}
+
+
+def check_message_template(text: str) -> None:
+    """Refuses (ValueError, with a message for the form) a template with a placeholder that is not one of
+    PLACEHOLDERS or with an unmatched brace."""
+    import string
+
+    try:
+        names = [name for _, name, spec, conv in string.Formatter().parse(text or "") if name is not None]
+    except ValueError as exc:
+        raise ValueError("A { or } has no partner. Write placeholders as {first_name}; a brace on its own as {{ "
+                         "or }}.") from exc
+    unknown = sorted({n for n in names if n not in PLACEHOLDERS})
+    if unknown:
+        raise ValueError("Unknown placeholder " + ", ".join("{" + n + "}" for n in unknown) + ". Use: "
+                         + ", ".join("{" + n + "}" for n in PLACEHOLDERS) + ".")
+
+
+def message_template(loop: Loop) -> str:
+    """The candidate's message for this loop: the loop's own, else the job's (empty: the standard text)."""
+    return (loop.candidate_message or loop.candidate.job.candidate_message or "").strip()
+
+
+def candidate_message(loop: Loop, first_start: datetime | None) -> str:
+    """The loop's candidate message with its placeholders filled; empty when there is none (or it cannot be
+    filled: the standard text is used then, never a half-filled one)."""
+    template = message_template(loop)
+    if not template:
+        return ""
+    candidate = loop.candidate
+    values = {
+        "candidate_name": one_line(candidate.name, 160), "first_name": one_line(candidate.name, 160).split(" ")[0],
+        "job_title": one_line(candidate.job.title), "recruiter_name": one_line(loop.recruiter.name, 160),
+        "first_day": format_day(to_local(first_start, candidate.timezone).date(), long=True) if first_start else "",
+    }
+    try:
+        check_message_template(template)
+        return template.format(**values)
+    except (ValueError, KeyError, IndexError):
+        return ""
+
+
+# ------------------------------------------------------------------------------- held for the recruiter
+
+
+def held_for_review(loop: Loop) -> list[OutboxMessage]:
+    """The loop's messages waiting for the recruiter's Send, the candidate's first."""
+    rows = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.loop_id == loop.id, OutboxMessage.status == OutboxStatus.REVIEW.value).order_by(OutboxMessage.id))
+    return sorted(rows, key=lambda r: (r.audience != "candidate", r.id))
+
+
+def send_held(loop: Loop, actor: User, *, now: datetime | None = None) -> int:
+    """The recruiter pressed Send: the held messages go to the deliverer (or stay held without a mail server)."""
+    rows = held_for_review(loop)
+    configured = smtp_configured()
+    for row in rows:
+        row.status = (OutboxStatus.PENDING if configured else OutboxStatus.HELD).value
+        row.next_attempt_dt = now or now_utc()
+        row.last_error = "" if configured else "No mail server is configured (COORDINATOR_SMTP_HOST)."
+    if rows:
+        people = len({r.recipient.lower() for r in rows})
+        record(loop, actor, "invites_sent", f"Sent {len(rows)} e-mail{'s' if len(rows) != 1 else ''} with invites "
+                                            f"to {people} {'people' if people != 1 else 'person'}.")
+    db.session.flush()
+    return len(rows)
+
+
+def rebuild_held_candidate_messages(loop: Loop, *, now: datetime | None = None) -> int:
+    """After the candidate's message changed: the candidate's held invitations are built again with it (same
+    event, same SEQUENCE); cancellations carry no message and stay."""
+    rows = [r for r in held_for_review(loop) if r.kind in (OutboxKind.CANDIDATE_INVITE.value,
+                                                          OutboxKind.CANDIDATE_UPDATE.value)]
+    if not rows:
+        return 0
+    q = _Queue(now=now or now_utc(), loop=loop, review=True)
+    data = LoopData(loop)
+    iloop, plan, by_uid = _candidate_plan(data)
+    events = {event.uid: event for event in plan}
+    rebuilt = 0
+    for row in rows:
+        event = events.get(row.ical_uid)
+        if event is None:
+            continue
+        kind, sequence = OutboxKind(row.kind), row.ical_sequence
+        db.session.delete(row)
+        _add_candidate_event(q, data, iloop, event, by_uid, kind, sequence)
+        rebuilt += 1
+    db.session.flush()
+    return rebuilt
 
 
 def _overlaps_plan(row: CandidateInviteEvent, plan: Sequence[ical.CandidateEvent]) -> bool:
@@ -505,7 +660,7 @@ def queue_for_change(change, *, now: datetime | None = None) -> Queued:
     if loop is None:  # pragma: no cover - the change names a loop that exists
         return Queued([], [])
     db.session.flush()
-    q = _Queue(now=now or now_utc(), loop=loop)
+    q = _Queue(now=now or now_utc(), loop=loop, review=not loop.send_at_once and not getattr(change, "send_now", False))
     data = LoopData(loop)
     _queue_interviewers(q, data, change)
     _queue_candidate(q, data)

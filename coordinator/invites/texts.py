@@ -56,7 +56,9 @@ def candidate_text(c: dict[str, Any]) -> str:
     no kit, no internal notes; times in the candidate's zone, named."""
     action, job = c["action"], one_line(c["job_title"])
     lines = [f"Dear {one_line(c['candidate'].name, 160)},", ""]
-    if action == "invite":
+    if action in ("invite", "update") and c.get("message"):
+        lines.append(c["message"].strip())  # the recruiter's own words (the job's or the loop's template)
+    elif action == "invite":
         lines.append(f"Thank you for making time for the next interviews for the {job} role. Here is your plan; "
                      "the attached invitation adds it to your calendar.")
     elif action == "update":

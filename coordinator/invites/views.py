@@ -19,6 +19,7 @@ from coordinator.auth.permissions import (
 )
 from coordinator.extensions import db
 from coordinator.invites import delivery, feeds, notices, replies, services
+from coordinator.invites.forms import CandidateMessageForm, SendForm
 from coordinator.invites.ical import InviteError
 from coordinator.invites.models import Notice, OutboxMessage, OutboxStatus, Proposal
 from coordinator.loops.changes import LoopError
@@ -261,3 +262,70 @@ def _loop_replies(loop) -> dict:
 @bp.record_once
 def _template_helpers(state) -> None:
     state.app.jinja_env.globals.update(loop_replies=_loop_replies)
+# --- send when ready: what a booking will send, held until the recruiter sends it ----------------------------------
+
+@bp.route("/loops/<int:loop_id>/invites/review", methods=["GET", "POST"])
+@login_required
+def review(loop_id: int):
+    """Every e-mail the loop's last changes will send, rendered with its invite, and the candidate's message to
+    edit; nothing goes out before Send."""
+    loop = loop_or_404(loop_id, can_view_loop, can_manage_loop)
+    form = CandidateMessageForm()
+    status = 200
+    if request.method == "GET":
+        form.message.data = services.message_template(loop)
+    elif form.validate_on_submit():
+        try:
+            services.check_message_template(form.message.data or "")
+        except ValueError as exc:
+            form.message.errors = [*form.message.errors, str(exc)]
+            status = 400
+        else:
+            loop.candidate_message = (form.message.data or "").strip()
+            if form.for_job.data:
+                loop.candidate.job.candidate_message = loop.candidate_message
+            rebuilt = services.rebuild_held_candidate_messages(loop)
+            flash("The candidate's message is saved" + (" for this job's loops too" if form.for_job.data else "")
+                  + (f"; {rebuilt} e-mail{'s' if rebuilt != 1 else ''} below show it." if rebuilt else "."),
+                  "success")
+            return redirect(url_for("invites.review", loop_id=loop.id))
+    else:
+        status = 400
+    held = services.held_for_review(loop)
+    previews = [(row, delivery.parsed(row)) for row in held]
+    return render_template("invites/review.html", loop=loop, previews=previews, form=form, button=SendForm(),
+                           placeholders=services.PLACEHOLDERS, mail_configured=services.smtp_configured()), status
+
+
+@bp.route("/loops/<int:loop_id>/invites/send", methods=["POST"])
+@login_required
+def send_held(loop_id: int):
+    loop = loop_or_404(loop_id, can_view_loop, can_manage_loop)
+    require_valid(SendForm(), "The form expired; open the page again.")
+    sent = services.send_held(loop, current_user)
+    if not sent:
+        flash("Nothing was waiting to be sent.", "info")
+    elif services.smtp_configured():
+        flash(f"Sent: {sent} e-mail{'s' if sent != 1 else ''} go out within a minute.", "success")
+    else:
+        flash(f"{sent} e-mails are released, but no mail server is configured: they stay held in the outbox.",
+              "warning")
+    return redirect(url_for("loops.show", loop_id=loop.id))
+
+
+@bp.route("/loops/<int:loop_id>/invites/hold", methods=["POST"])
+@login_required
+def hold_held(loop_id: int):
+    loop = loop_or_404(loop_id, can_view_loop, can_manage_loop)
+    require_valid(SendForm(), "The form expired; open the page again.")
+    count = len(services.held_for_review(loop))
+    flash(f"Nothing was sent. {count} e-mail{'s' if count != 1 else ''} wait for your Send on this loop's page.",
+          "info")
+    return redirect(url_for("loops.show", loop_id=loop.id))
+
+
+@bp.app_template_global()
+def held_for_review_count(loop) -> int:
+    """For the loop page: how many of its e-mails wait for the recruiter's Send."""
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.loop_id == loop.id, OutboxMessage.status == OutboxStatus.REVIEW.value)) or 0

@@ -87,6 +87,9 @@ class Change:
     nothing_changed: bool = False
 
     NOTHING_CHANGED = "Already booked at these times; nothing changed."
+    #: the e-mails go out at once even when the loop holds them for the recruiter's Send (the candidate booked
+    #: on their own page and waits for their invitation)
+    send_now: bool = False
 
 
 def record(loop: Loop, actor: User | None, action: str, summary: str, reason: str = "",

@@ -24,6 +24,11 @@ from coordinator.loops.models import Arrangement, CandidateInviteGrouping, Sessi
 REASON_MAX = 2000
 
 
+def _yes(value: Any) -> bool:
+    """A yes/no choice as the form sends it ("True", "1") or the loop holds it."""
+    return value is True or str(value).lower() in ("true", "1", "yes", "on")
+
+
 def _web_link(form: Any, field: Any) -> None:
     """Video links go into invites that people click: http(s) only."""
     if field.data and not field.data.startswith(("https://", "http://")):
@@ -54,6 +59,9 @@ class LoopSettingsForm(FlaskForm):
                                      choices=choices((g.value, g.label) for g in CandidateInviteGrouping))
     location = _location_field("Room or address, for sessions without their own.")
     video_url = _video_link_field()
+    send_at_once = SelectField("When sessions are booked or moved, the e-mails with invites", coerce=_yes,
+                               choices=choices([(False, "wait until I have looked at them and press Send"),
+                                                (True, "go out at once")]))
 
 
 class PeopleField(SelectMultipleField):

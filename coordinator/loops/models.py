@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.models import User
@@ -141,6 +142,10 @@ class Loop(db.Model):
     decision_due_on: Mapped[date | None] = mapped_column(Date)
     #: when the loop was created
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: invites go out the moment the loop is booked; otherwise they wait in the outbox for the recruiter's Send
+    send_at_once: Mapped[bool] = mapped_column(default=False, server_default=sa_true())
+    #: the candidate's e-mail text for this loop (placeholders filled at sending); empty: the job's
+    candidate_message: Mapped[str] = mapped_column(Text, default="", server_default="")
     #: bumped on every change, so a stale form is refused instead of overwriting
     version: Mapped[int] = mapped_column(default=1)
 

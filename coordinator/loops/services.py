@@ -101,6 +101,8 @@ class LoopSettings:
     window_first_day: date | None = None
     window_last_day: date | None = None
     decision_due_on: date | None = None
+    #: invites go out when booked (True) or wait for the recruiter's Send (False); None leaves it as it is
+    send_at_once: bool | None = None
 
 
 # --- planning ------------------------------------------------------------------------------------------------------
@@ -142,7 +144,10 @@ def check_session_data(data: SessionData) -> None:
 
 def create_loop(candidate: Candidate, actor: User) -> Loop:
     """A new loop for the candidate, its sessions copied from the job's interview plan."""
-    loop = Loop(candidate=candidate, recruiter_id=candidate.job.recruiter_id, status=LoopStatus.PLANNING.value)
+    from flask import current_app
+
+    loop = Loop(candidate=candidate, recruiter_id=candidate.job.recruiter_id, status=LoopStatus.PLANNING.value,
+                send_at_once=bool(current_app.config.get("SEND_INVITES_AT_ONCE")))
     db.session.add(loop)
     plan = db.session.scalars(
         select(PlanSession).where(PlanSession.job_id == candidate.job_id).order_by(PlanSession.position)
@@ -269,8 +274,10 @@ def update_settings(loop: Loop, settings: LoopSettings, actor: User) -> Change:
     before = places(loop)
     changes = []
     for name in ("arrangement", "buffer_min", "candidate_grouping", "location", "video_url", "window_first_day",
-                 "window_last_day", "decision_due_on"):
+                 "window_last_day", "decision_due_on", "send_at_once"):
         new = getattr(settings, name)
+        if new is None and name == "send_at_once":
+            continue
         new = new.strip() if isinstance(new, str) else new
         if getattr(loop, name) != new:
             changes.append(name.replace("_", " "))

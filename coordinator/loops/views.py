@@ -107,6 +107,7 @@ def settings(loop_id: int):
         candidate_grouping=form.candidate_grouping.data, location=form.location.data or "",
         video_url=form.video_url.data or "", window_first_day=form.window_first_day.data,
         window_last_day=form.window_last_day.data, decision_due_on=form.decision_due_on.data,
+        send_at_once=form.send_at_once.data,
     ), current_user), lambda _: done("Loop settings saved.", url_for("loops.show", loop_id=loop.id)))
     return response or (render_template("loops/settings.html", loop=loop, form=form), form_status(form))
 
@@ -276,7 +277,15 @@ def book(loop_id: int):
     if change.nothing_changed:
         discard_changes()  # not even a coverage reason: nothing happened
         return done(change.NOTHING_CHANGED, url_for("loops.show", loop_id=loop.id), "info")
-    flash("Booked. Invites go out to the interviewers and the candidate.", "success")
+    return _booked(loop, "Booked. Invites go out to the interviewers and the candidate.")
+
+
+def _booked(loop: Loop, message: str):
+    """After a booking: to what will be sent when the loop holds its invites for review, else to the loop."""
+    if not loop.send_at_once:
+        flash("Booked. Look at what will go out, then send it.", "success")
+        return redirect(url_for("invites.review", loop_id=loop.id))
+    flash(message, "success")
     return redirect(url_for("loops.show", loop_id=loop.id))
 
 
@@ -340,8 +349,7 @@ def place(loop_id: int, session_id: int):
                 if change.nothing_changed:
                     discard_changes()
                     return done(change.NOTHING_CHANGED, url_for("loops.show", loop_id=loop.id), "info")
-                flash(f"'{session.title}' is booked.", "success")
-                return redirect(url_for("loops.show", loop_id=loop.id))
+                return _booked(loop, f"'{session.title}' is booked.")
     return render_template("loops/place.html", loop=loop, session=session, form=form, tz=tz, conflicts=[],
                            problems=problems), form_status(form)
 

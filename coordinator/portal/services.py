@@ -309,6 +309,7 @@ def self_book(loop: Loop, portal: CandidatePortal, signed: str, raw_zone: str | 
     notices.candidate_did(loop, NoticeKind.MOVED if rescheduling else NoticeKind.SELF_BOOKED,
                           f"{loop.candidate.name} {'moved' if rescheduling else 'booked'} the loop on their page: "
                           f"it starts {when}.")
+    change.send_now = True  # the candidate chose: their invitation must not wait for the recruiter's Send
     return loops.announce(change)  # after the zone is adopted: the candidate's invitation is in their zone
 
 
