@@ -47,6 +47,12 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("auth.verify_totp", "POST"): "LLLLLL",
     ("availability.add_block", "POST"): "oododL",
     ("availability.delete_block", "POST"): "oododL",
+    # a live calendar is connected and its calendars chosen by its owner only (their own password);
+    # sync and disconnect answer 404 while nothing is connected, as remove_import does
+    ("availability.choose_calendars", "POST"): "dddodL",
+    ("availability.connect_calendar", "POST"): "dddodL",
+    ("availability.disconnect_calendar", "POST"): "dddddL",
+    ("availability.sync_calendar", "POST"): "dddddL",
     ("availability.delete_window", "POST"): "oooddL",
     ("availability.import_calendar", "POST"): "oododL",
     ("availability.limits", "POST"): "oododL",
