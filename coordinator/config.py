@@ -37,6 +37,15 @@ def _float(name: str, default: float) -> float:
         raise ConfigError(f"{ENV_PREFIX}{name} must be a number, not {value!r}") from exc
 
 
+def _positive_int(name: str) -> int | None:
+    value = _env(name)
+    if value is None:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
 def _proxy_hops() -> int:
     value = _env("PROXY_HOPS", "0")
     try:
@@ -109,6 +118,12 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "INBOUND_PROTOCOL": _env("INBOUND_PROTOCOL", "lmtp"),  # lmtp | smtp
         "INBOUND_MAX_BYTES": int(_float("INBOUND_MAX_BYTES", 2 * 1024 * 1024)),
         "QUERY_COUNT_HEADER": _bool(_env("QUERY_COUNT_HEADER")),
+        # Argon2id cost for new password hashes (unset: argon2-cffi's defaults, RFC 9106's second profile, which
+        # production should keep unless sign-in is measurably too slow on its hardware); existing hashes carry
+        # their own cost and keep verifying. The test suite's servers set a cheap cost.
+        "ARGON2_TIME_COST": _positive_int("ARGON2_TIME_COST"),
+        "ARGON2_MEMORY_KIB": _positive_int("ARGON2_MEMORY_KIB"),
+        "ARGON2_PARALLELISM": _positive_int("ARGON2_PARALLELISM"),
         # Reverse proxies in front of the app (deploy/: nginx, so 1). The client's address, scheme and host are
         # then taken from that many X-Forwarded-For/-Proto/-Host entries, counted from the right (the ones our own
         # proxies appended); 0 trusts none of them. Rate limits and the audit log use that address.

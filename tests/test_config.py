@@ -44,3 +44,21 @@ def test_no_setting_moves_the_clock(tmp_path, monkeypatch):
     settings = load_config(str(tmp_path))
     assert not [name for name in settings if "CLOCK" in name or "OFFSET" in name]
     assert abs((timeutil.now_utc() - datetime.now(UTC)).total_seconds()) < 60
+
+
+def test_the_password_hash_cost_is_a_setting_and_nonsense_is_refused(tmp_path, monkeypatch):
+    from coordinator.auth import passwords
+
+    assert load_config(str(tmp_path))["ARGON2_MEMORY_KIB"] is None  # unset: argon2-cffi's own defaults
+    for name in ("_hasher", "_DUMMY_HASH"):  # the suite's cheap hasher comes back after this test
+        monkeypatch.setattr(passwords, name, getattr(passwords, name))
+    monkeypatch.setenv("COORDINATOR_ARGON2_TIME_COST", "2")
+    monkeypatch.setenv("COORDINATOR_ARGON2_MEMORY_KIB", "16384")
+    monkeypatch.setenv("COORDINATOR_ARGON2_PARALLELISM", "1")
+    create_app({"INSTANCE_PATH": str(tmp_path)})
+    made = passwords.hash_password("correct horse battery")
+    assert made.startswith("$argon2id$v=19$m=16384,t=2,p=1$")
+    assert passwords.verify_password(made, "correct horse battery")
+    monkeypatch.setenv("COORDINATOR_ARGON2_MEMORY_KIB", "lots")
+    with pytest.raises(ConfigError, match="COORDINATOR_ARGON2_MEMORY_KIB must be a whole number"):
+        load_config(str(tmp_path))

@@ -102,6 +102,10 @@ def site(seed_template: Callable[..., tuple[Path, Any]], tmp_path_factory: pytes
         "COORDINATOR_BIND": f"127.0.0.1:{app_port}",
         "COORDINATOR_WORKERS": "2",
         "COORDINATOR_PROXY_HOPS": "1",
+        # the suite's cheap password hashing (as in tests/conftest.py): 31 sign-ins are about rate limits, not Argon2
+        "COORDINATOR_ARGON2_TIME_COST": "1",
+        "COORDINATOR_ARGON2_MEMORY_KIB": "8192",
+        "COORDINATOR_ARGON2_PARALLELISM": "1",
     }
     gunicorn_log = folder / "gunicorn.log"
     with gunicorn_log.open("wb") as log:
