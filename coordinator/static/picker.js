@@ -78,10 +78,12 @@
     }
     function open() {
       list.hidden = false;
+      count.hidden = false;
       input.setAttribute("aria-expanded", "true");
     }
     function close() {
       list.hidden = true;
+      count.hidden = true;
       input.setAttribute("aria-expanded", "false");
       setActive(null);
     }
