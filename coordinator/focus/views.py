@@ -23,6 +23,7 @@ from coordinator.focus.question_kind import QuestionKind
 from coordinator.focus.rating import RATINGS_BEST_FIRST, Rating
 from coordinator.forms import choices, form_status
 from coordinator.hiring.models import Job
+from coordinator.loops import picker
 from coordinator.loops.models import PlanSession
 from coordinator.web import (
     FORM_EXPIRED,
@@ -335,8 +336,11 @@ def _step_data(form: PlanStepForm) -> services.PlanStepData:
 def _step_page(job: Job, form: PlanStepForm, step: PlanSession | None):
     people = services.interviewers()
     levels = services.qualifications_of(u.id for u in people)
+    # The picker lists the step's own focus areas first; a plan has no window, so it does not say who is free.
+    chosen = [i for i in (form.focus_area_ids.data or ()) if isinstance(i, int)]
+    facts = picker.people_facts(people, relevant_area_ids=chosen)
     return render_template("focus/step_form.html", job=job, form=form, step=step, people=people, levels=levels,
-                           job_areas=services.job_focus_areas(job)), form_status(form)
+                           job_areas=services.job_focus_areas(job), people_facts=facts), form_status(form)
 
 
 @bp.route("/jobs/<int:job_id>/plan/new", methods=["GET", "POST"])

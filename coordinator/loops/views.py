@@ -26,7 +26,7 @@ from coordinator.extensions import db
 from coordinator.forms import choices, form_status
 from coordinator.hiring.models import Candidate
 from coordinator.kits import services as assignments
-from coordinator.loops import services
+from coordinator.loops import picker, services
 from coordinator.loops.dayview import build_day_view
 from coordinator.loops.forms import (
     BookOptionForm,
@@ -135,8 +135,18 @@ def _session_data(form: SessionForm) -> services.SessionData:
     )
 
 
+def _people_facts(loop: Loop, duration_min: int | None, session: LoopSession | None = None) -> dict:
+    """The people picker's facts for this loop's window (see loops/picker.py): the session's focus areas first."""
+    relevant = [a.id for a in assignments.session_planned_areas([session.id]).get(session.id, [])] if session else []
+    return picker.people_facts(services.interviewer_choices(), window=picker.loop_window(loop, duration_min),
+                               relevant_area_ids=relevant, viewer_tz=viewer_timezone())
+
+
 def _session_page(loop: Loop, form: SessionForm, session: LoopSession | None):
-    return render_template("loops/session_form.html", loop=loop, form=form, session=session), form_status(form)
+    duration = form.duration_min.data if isinstance(form.duration_min.data, int) else None
+    facts = _people_facts(loop, duration or (session.duration_min if session else None), session)
+    return render_template("loops/session_form.html", loop=loop, form=form, session=session,
+                           people_facts=facts), form_status(form)
 
 
 @bp.route("/loops/<int:loop_id>/sessions/new", methods=["GET", "POST"])
@@ -336,7 +346,8 @@ def place(loop_id: int, session_id: int):
             except services.BookingConflict as exc:
                 discard_changes()
                 return render_template("loops/place.html", loop=loop, session=session, form=form, tz=tz,
-                                       conflicts=exc.messages, problems=[]), 409
+                                       conflicts=exc.messages, problems=[],
+                                       people_facts=_people_facts(loop, session.duration_min, session)), 409
             except services.NeedsOverride as exc:
                 discard_changes()
                 problems = exc.problems
@@ -351,7 +362,8 @@ def place(loop_id: int, session_id: int):
                     return done(change.NOTHING_CHANGED, url_for("loops.show", loop_id=loop.id), "info")
                 return _booked(loop, f"'{session.title}' is booked.")
     return render_template("loops/place.html", loop=loop, session=session, form=form, tz=tz, conflicts=[],
-                           problems=problems), form_status(form)
+                           problems=problems, people_facts=_people_facts(loop, session.duration_min, session)), \
+        form_status(form)
 
 
 def _bookable_day(day: date) -> bool:

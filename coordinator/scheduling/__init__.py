@@ -6,6 +6,7 @@ Public API::
     validate_request(request, calendars=None)            # raises PlanError
     find_replacements(interval, candidates, exclude_ids=()) -> list[Replacement]
     check_placement(placed, request, calendars) -> PlacementCheck
+    free_starts(calendar, start, end, duration_min) -> list[Interval]   # when one person could begin
 
 Rules (see the docstrings of LoopRequest, Option and engine for the details):
 
@@ -37,7 +38,7 @@ Rules (see the docstrings of LoopRequest, Option and engine for the details):
 """
 
 from . import models
-from .checks import check_placement, find_replacements
+from .checks import check_placement, find_replacements, free_starts
 from .engine import DEFAULT_NODE_BUDGET, block_layout, fairness_key, find_options
 from .models import *  # noqa: F403 - the engine's plain data is part of the API, exactly as models.__all__ lists it
 from .validation import FieldError, PlanError, validate_request
@@ -52,5 +53,6 @@ __all__ = [
     "check_placement",
     "find_options",
     "find_replacements",
+    "free_starts",
     "validate_request",
 ]

@@ -10,13 +10,13 @@ from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime, timedelta
 
-from .context import local_date, working_spans
-from .intervals import merge, ts_ceil, ts_floor
+from .context import PersonIndex, local_date, working_spans
+from .intervals import from_ts, merge, ts_ceil, ts_floor
 from .models import Interval, InterviewerCalendar, LoopRequest, PlacedSession, PlacementCheck, Replacement
 from .text import duration, local_clock, short_day, with_weekday
 from .validation import CalendarsArg, as_calendar_map
 
-__all__ = ["check_placement", "find_replacements"]
+__all__ = ["check_placement", "find_replacements", "free_starts"]
 
 
 def _in_working_hours(cal: InterviewerCalendar, start: datetime, end: datetime) -> bool:
@@ -48,6 +48,17 @@ def _load(cal: InterviewerCalendar, day: date) -> tuple[int, int]:
         if d.isocalendar()[:2] == week:
             n_week += 1
     return n_day, n_week
+
+
+def free_starts(cal: InterviewerCalendar, start: datetime, end: datetime, duration_min: int) -> list[Interval]:
+    """When, between ``start`` and ``end``, this person could begin a ``duration_min`` interview, by the engine's
+    own rules (:class:`.context.PersonIndex`): inside their working hours, clear of busy time and interviews
+    widened by their buffers, on a day and in an ISO week still under their limits. Each interval holds the
+    possible start instants; an empty list means they are not free in that window."""
+    if end <= start or duration_min <= 0:
+        return []
+    person = PersonIndex(cal, (ts_floor(start), ts_ceil(end)), (start, end))
+    return [Interval(from_ts(s), from_ts(e)) for s, e in person.valid(duration_min * 60)]
 
 
 def find_replacements(

@@ -8,6 +8,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from coordinator.auth.roles import Role
+from tests.browser.picker import choose_people
 from tests.browser.test_foundation_browser import sign_in
 
 
@@ -21,7 +22,7 @@ def test_recruiter_books_a_loop_and_reads_the_candidates_invite_in_the_outbox(pa
     page.get_by_label("Title").fill("Pairing on a data problem")
     page.get_by_label("Format").select_option("practical")
     page.get_by_label("Length (minutes)").fill("60")
-    page.get_by_label("Interviewers").select_option(label="Jonas Weber — Staff Engineer")
+    choose_people(page, "Interviewers", "Jonas Weber")
     page.get_by_label("What the candidate should prepare").fill("Bring a laptop with Python 3.11.")
     page.get_by_role("button", name="Add session").click()
 

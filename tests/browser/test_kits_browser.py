@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from coordinator.extensions import db
 from coordinator.focus import services as fs
+from tests.browser.picker import choose_people
 from tests.browser.test_foundation_browser import sign_in
 from tests.focus.support import make_loop, setup_interviewing
 
@@ -45,9 +46,7 @@ def test_hiring_manager_plans_the_job_and_reads_the_library(page: Page, live_ser
     page.get_by_label("Interviewers", exact=True).fill("2")
     page.get_by_label("Collaboration").check()
     page.get_by_label("Ownership").check()
-    page.get_by_text("Or choose the pool").click()
-    page.get_by_label("Priya Nair").check()
-    page.get_by_label("Emily Johnson").check()
+    choose_people(page, "Or choose the pool", "Priya Nair", "Emily Johnson")
     page.get_by_role("button", name="Add to the plan").click()
     expect(page.get_by_text("The plan covers every focus area of the job once")).to_be_visible()
     screenshot(page, "plan")
