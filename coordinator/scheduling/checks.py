@@ -82,7 +82,8 @@ def find_replacements(
     return out
 
 
-def check_placement(placed: Sequence[PlacedSession], request: LoopRequest, calendars: CalendarsArg) -> PlacementCheck:
+def check_placement(placed: Sequence[PlacedSession], request: LoopRequest, calendars: CalendarsArg,
+                    changed: Collection[int] | None = None) -> PlacementCheck:
     """Hard conflicts and soft problems of a hand-placed itinerary.
 
     Hard (``conflicts``): someone, or the candidate, would be in two places at once; a session that ends
@@ -91,6 +92,10 @@ def check_placement(placed: Sequence[PlacedSession], request: LoopRequest, calen
     than the session asks for, sessions out of order or closer than ``buffer_min``.
 
     The calendars must not already contain this loop's own interviews (they would conflict with themselves).
+    ``changed`` (session indexes) names the sessions being placed or moved; the others stay where they are booked,
+    and a person's own calendar, hours and buffers are checked only for the changed ones (a calendar event that
+    later landed on a booked session must not refuse moving another session, nor be named as its clash). By
+    default every placed session counts as changed.
     """
     cal_map = as_calendar_map(calendars)
     conflicts: list[str] = []
@@ -160,11 +165,14 @@ def check_placement(placed: Sequence[PlacedSession], request: LoopRequest, calen
             continue
         mine.sort(key=lambda ps: ps.start)
         for ps in mine:
+            if changed is not None and ps.session_index not in changed:
+                continue
             hard = _busy_overlaps(cal, ps.start, ps.end, 0, 0)
             for iv in hard:
+                what = f" with {iv.label}" if iv.label else ""
                 conflicts.append(
-                    f"{cal.name} is already busy from {local_clock(iv.start, cal.tz)} to "
-                    f"{local_clock(iv.end, cal.tz)[-5:]} ({cal.tz}), during {title(ps)}."
+                    f"{cal.name} is already busy{what} from {local_clock(iv.start, cal.tz)} to "
+                    f"{local_clock(iv.end, cal.tz)[-5:]} ({cal.tz}), which clashes with {title(ps)}."
                 )
             if not hard and _busy_overlaps(cal, ps.start, ps.end, cal.buffer_before_min, cal.buffer_after_min):
                 problems.append(f"{title(ps)} is inside {cal.name}'s buffer around another commitment.")
