@@ -25,6 +25,7 @@ from coordinator.availability import calendar_sync
 from coordinator.extensions import db
 from coordinator.forms import choices, form_status
 from coordinator.hiring.models import Candidate
+from coordinator.kits import replacing
 from coordinator.kits import services as assignments
 from coordinator.loops import services
 from coordinator.loops.dayview import build_day_view
@@ -399,15 +400,15 @@ def replace(loop_id: int, session_id: int, user_id: int):
         abort(404)
     form = ReplaceForm()
     problems: list[str] = []
+    chosen = None
     if form.validate_on_submit():
         try:
-            services.replace_interviewer(session, user_id, form.joining_id.data, current_user,
-                                         form.reason.data or "")
+            replacing.replace(session, user_id, form.joining_id.data, current_user, form.reason.data or "")
         except services.BookingConflict as exc:
             abort(409, description=" ".join(exc.messages))
         except services.NeedsOverride as exc:
             discard_changes()
-            problems = exc.problems
+            problems, chosen = exc.problems, form.joining_id.data
         except services.LoopError as exc:
             abort(exc.status, description=str(exc))
         else:
@@ -415,15 +416,10 @@ def replace(loop_id: int, session_id: int, user_id: int):
             return redirect(url_for("loops.show", loop_id=loop.id))
     elif request.method == "POST":
         abort(400, description="Choose a colleague to take over.")
-    try:
-        options = services.replacements_for(session, leaving) if session.is_booked else []
-    except services.LoopError:
-        options = []
-    names = _names({r.person_id for r in options})
-    titles = dict(db.session.execute(select(User.id, User.job_title).where(User.id.in_(list(names)))).all()) \
-        if names else {}
-    return render_template("loops/replace.html", loop=loop, session=session, leaving=leaving, options=options,
-                           names=names, titles=titles, form=form, problems=problems,
+    options = replacing.choices(session, leaving)
+    return render_template("loops/replace.html", loop=loop, session=session, leaving=leaving,
+                           options=[c for c in options if not c.conflicts],
+                           busy=[c for c in options if c.conflicts], form=form, problems=problems, chosen=chosen,
                            viewer_tz=viewer_timezone()), 400 if problems else 200
 
 

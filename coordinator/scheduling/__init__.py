@@ -37,7 +37,7 @@ Rules (see the docstrings of LoopRequest, Option and engine for the details):
 """
 
 from . import models
-from .checks import check_placement, find_replacements
+from .checks import check_placement, find_replacements, seat_findings
 from .engine import DEFAULT_NODE_BUDGET, block_layout, fairness_key, find_options
 from .models import *  # noqa: F403 - the engine's plain data is part of the API, exactly as models.__all__ lists it
 from .validation import FieldError, PlanError, validate_request
@@ -52,5 +52,6 @@ __all__ = [
     "check_placement",
     "find_options",
     "find_replacements",
+    "seat_findings",
     "validate_request",
 ]

@@ -16,7 +16,7 @@ from .models import Interval, InterviewerCalendar, LoopRequest, PlacedSession, P
 from .text import duration, local_clock, short_day, with_weekday
 from .validation import CalendarsArg, as_calendar_map
 
-__all__ = ["check_placement", "find_replacements"]
+__all__ = ["check_placement", "find_replacements", "seat_findings"]
 
 
 def _in_working_hours(cal: InterviewerCalendar, start: datetime, end: datetime) -> bool:
@@ -80,6 +80,30 @@ def find_replacements(
         out.append(Replacement(cal.id, cal.name, n_day, n_week))
     out.sort(key=lambda r: (r.interviews_that_week, r.interviews_that_day, r.name, r.person_id))
     return out
+
+
+def seat_findings(interval: Interval, cal: InterviewerCalendar) -> tuple[list[str], list[str]]:
+    """(hard, soft) reasons against one person taking a seat at ``interval``, said about them ("Busy then ...").
+
+    Hard: something in their calendar overlaps it. Soft: it cuts their buffer, lies outside their working hours,
+    or one more interview goes over their daily or weekly limit (counted in their own zone). The replacement
+    page lists these next to each colleague, so the recruiter can still choose by hand."""
+    hard = [
+        f"Busy then{' with ' + iv.label if iv.label else ''} ({local_clock(iv.start, cal.tz)}–"
+        f"{local_clock(iv.end, cal.tz)[-5:]} {cal.tz})."
+        for iv in _busy_overlaps(cal, interval.start, interval.end, 0, 0)
+    ]
+    soft: list[str] = []
+    if not hard and _busy_overlaps(cal, interval.start, interval.end, cal.buffer_before_min, cal.buffer_after_min):
+        soft.append("Inside their buffer around another commitment.")
+    if not _in_working_hours(cal, interval.start, interval.end):
+        soft.append(f"Outside their working hours ({local_clock(interval.start, cal.tz)} {cal.tz}).")
+    n_day, n_week = _load(cal, local_date(interval.start, cal.tz))
+    if n_day + 1 > cal.max_per_day:
+        soft.append(f"Would have {n_day + 1} interviews that day (daily limit {cal.max_per_day}).")
+    if n_week + 1 > cal.max_per_week:
+        soft.append(f"Would have {n_week + 1} interviews that week (weekly limit {cal.max_per_week}).")
+    return hard, soft
 
 
 def check_placement(placed: Sequence[PlacedSession], request: LoopRequest, calendars: CalendarsArg,
