@@ -19,7 +19,7 @@ from coordinator.auth.models import User
 from coordinator.auth.roles import Role
 from coordinator.availability.models import BusyBlock, CandidateWindow
 from coordinator.extensions import db
-from coordinator.hiring.models import Candidate, CandidateStage
+from coordinator.hiring.models import Candidate
 from coordinator.loops.changes import (
     MAX_BOOKING_AHEAD_DAYS,
     MAX_WINDOW_DAYS,
@@ -34,6 +34,7 @@ from coordinator.loops.changes import (
     require_editable,
 )
 from coordinator.loops.models import Loop, LoopSession, LoopStatus, ParticipantRole, SessionInterviewer, SessionStatus
+from coordinator.loops.state import settle
 from coordinator.scheduling import (
     CandidateAvailability,
     FindResult,
@@ -385,10 +386,8 @@ def book(loop: Loop, placements: Sequence[Placement], actor: User | None, overri
         verb = "Moved" if was_booked and old_start != p.start else "Booked"
         when = format_range(p.start, end, actor.timezone if actor else loop.candidate.timezone)
         lines.append(f"{verb} '{session.title}' {'to' if verb == 'Moved' else 'for'} {when}")
-    if loop.status == LoopStatus.PLANNING.value and all(s.is_booked for s in sessions):
-        loop.status = LoopStatus.SCHEDULED.value
-        if loop.candidate.stage == CandidateStage.TO_SCHEDULE.value:
-            loop.candidate.stage = CandidateStage.SCHEDULED.value
+    _flush_booking()
+    settle(loop.candidate)
     summary = "; ".join(lines) + "."
     if result.problems:
         summary += " Accepted: " + " ".join(result.problems)
@@ -456,6 +455,7 @@ def cancel_session(session: LoopSession, actor: User, reason: str) -> Change:
     touch(loop)
     if not sessions_to_place(loop):
         loop.status = LoopStatus.CANCELLED.value
+    settle(loop.candidate)
     return announce(change)
 
 
@@ -473,6 +473,7 @@ def cancel_loop(loop: Loop, actor: User, reason: str) -> Change:
         session.ical_sequence += 1
     loop.status = LoopStatus.CANCELLED.value
     record(loop, actor, "loop_cancelled", "Cancelled the loop.", reason)
+    settle(loop.candidate)
     return announce(change)
 
 

@@ -308,6 +308,7 @@ def place(loop_id: int, session_id: int):
     session = session_or_404(loop, session_id)
     if session.status == "cancelled":
         abort(404)
+    _require_open(loop)
     tz = viewer_timezone()
     form = PlaceSessionForm()
     people = choices((u.id, u.name) for u in services.interviewer_choices())
@@ -355,6 +356,14 @@ def place(loop_id: int, session_id: int):
                            problems=problems), form_status(form)
 
 
+def _require_open(loop: Loop) -> None:
+    """A completed loop's interviews are over: nothing of it is placed or replaced any more (409 says why)."""
+    try:
+        services.require_editable(loop)
+    except services.LoopError as exc:
+        abort(409, description=str(exc))
+
+
 def _bookable_day(day: date) -> bool:
     return day <= now_utc().date() + timedelta(days=services.MAX_BOOKING_AHEAD_DAYS)
 
@@ -398,6 +407,7 @@ def replace(loop_id: int, session_id: int, user_id: int):
     leaving = next((p.user for p in session.participants if p.user_id == user_id), None)
     if leaving is None:
         abort(404)
+    _require_open(loop)
     form = ReplaceForm()
     problems: list[str] = []
     chosen = None
