@@ -62,6 +62,10 @@ def bootstrap_command() -> None:
         db.session.commit()
         _print_summary(summary)
     else:
+        from coordinator.loops.state import settle_due
+
+        if settle_due():  # loops whose interviews ended while the app was stopped; stages drifted before #22
+            db.session.commit()
         click.echo(f"Database ready. Demo logins (if unchanged): {demo_email(PEOPLE[0][0])} / {DEMO_PASSWORD}")
     click.echo(f"Open {current_app.config['BASE_URL']}/")
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import time
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from coordinator.auth.models import User
 from coordinator.auth.roles import Role
 from coordinator.auth.services import UserData, count_users, create_user
 from coordinator.extensions import db
 from coordinator.focus.demo import seed_interviewing
-from coordinator.hiring.models import CandidateStage
+from coordinator.hiring.models import Candidate, CandidateStage
 from coordinator.hiring.services import CandidateData, JobData, create_candidate, create_job
+from coordinator.loops.state import settle
 from coordinator.scorecards.demo import seed_scorecards
 
 # The demo login, printed on purpose for the person trying the demo; never used in production.
@@ -129,6 +130,8 @@ def seed_demo(reset: bool = False) -> DemoSummary:
                                        stage=stage.value, first_interview_emphasis=emphasis, probe_further=probe))
     seed_interviewing(users, jobs)  # focus areas, question bank, qualifications, interview plans
     seed_scorecards(users, jobs)  # a loop two days ago with its scorecards, for the debrief
+    for candidate in db.session.scalars(select(Candidate)):
+        settle(candidate)  # every stage as its loops say (the one rule, coordinator.loops.state)
     logins = [(", ".join(users[local].role_labels), users[local].email, DEMO_PASSWORD)
               for local in ("admin", "rita", "hannah", "jonas")]
     return DemoSummary(logins=logins, jobs=len(jobs), candidates=len(CANDIDATES))

@@ -47,3 +47,41 @@ def record_now(action: str, **kwargs) -> None:
         persist_apart(lambda: record(action, **kwargs))
     except Exception:  # noqa: BLE001 - the log must never turn a 403 into a 500 (persist_apart rolled back)
         logging.getLogger(__name__).exception("audit: could not record %s", action)
+
+
+def target_names(events) -> dict[tuple[str, int], str]:
+    """What each event was about, by name ("Ada Lovelace's loop", "Jonas Weber's scorecard for Ada Lovelace"), for
+    the audit log; a thing erased since keeps its kind and number only."""
+    from sqlalchemy import select
+
+    from coordinator.auth.models import User
+    from coordinator.hiring.models import Candidate
+    from coordinator.loops.models import Loop, LoopSession
+    from coordinator.scorecards.models import Scorecard
+
+    wanted: dict[str, set[int]] = {}
+    for e in events:
+        if e.target_type and e.target_id:
+            wanted.setdefault(e.target_type, set()).add(e.target_id)
+    names: dict[tuple[str, int], str] = {}
+    if wanted.get("user"):
+        for uid, name in db.session.execute(select(User.id, User.name).where(User.id.in_(wanted["user"]))):
+            names[("user", uid)] = name
+    if wanted.get("candidate"):
+        for cid, name in db.session.execute(
+                select(Candidate.id, Candidate.name).where(Candidate.id.in_(wanted["candidate"]))):
+            names[("candidate", cid)] = name
+    if wanted.get("loop"):
+        for lid, name in db.session.execute(select(Loop.id, Candidate.name).join(Candidate)
+                                            .where(Loop.id.in_(wanted["loop"]))):
+            names[("loop", lid)] = f"{name}'s loop"
+    if wanted.get("scorecard"):
+        rows = db.session.execute(
+            select(Scorecard.id, User.name, Candidate.name, LoopSession.title)
+            .join(User, User.id == Scorecard.interviewer_id)
+            .join(LoopSession, LoopSession.id == Scorecard.session_id)
+            .join(Loop, Loop.id == LoopSession.loop_id).join(Candidate, Candidate.id == Loop.candidate_id)
+            .where(Scorecard.id.in_(wanted["scorecard"])))
+        for sid, who, candidate, title in rows:
+            names[("scorecard", sid)] = f"{who}'s scorecard for {candidate} ('{title}')"
+    return names

@@ -36,6 +36,7 @@ def log():
     events = db.session.scalars(query.limit(PAGE)).all()
     actions = db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
     return render_template("audit/log.html", events=events, action=action, who=who, actions=actions,
+                           names=audit.target_names(events),
                            next_before=events[-1].id if len(events) == PAGE else None)
 
 

@@ -148,7 +148,7 @@ def _save(
     actor: User,
     reason: str,
 ) -> Move:
-    result, _ = loops.check(loop, everything)
+    result, _ = loops.check(loop, everything, moving=[p.session_id for p in changed])
     if result.conflicts:
         return Move(conflicts=result.conflicts)
     accepted = {line for d in drafts.values() for line in d.problems}

@@ -105,6 +105,9 @@ def update_candidate(candidate: Candidate, data: CandidateData) -> None:
         setattr(candidate, key, value)
     candidate.email = data.email.strip().lower()
     db.session.flush()
+    from coordinator.loops.state import settle  # loops sit above hiring; a stage set by hand must fit the loops
+
+    settle(candidate)
 
 
 def search_candidates(base: Select, text: str = "", stage: str = "", job_id: int | None = None) -> Select:

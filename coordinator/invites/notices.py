@@ -181,8 +181,11 @@ def _lines(notice: Notice) -> list[str]:
             )
         else:
             lines.append(
-                "  Nobody qualified is free then. Find another time: " + app_url("loops.find", loop_id=notice.loop_id)
+                "  Nobody is free then without a problem. Choose someone by hand (each with what speaks against"
+                " them): "
+                + app_url("loops.replace", loop_id=notice.loop_id, session_id=notice.session_id, user_id=notice.user_id)
             )
+            lines.append("  Or find another time: " + app_url("loops.find", loop_id=notice.loop_id))
     if notice.kind == NoticeKind.PROPOSAL.value:
         lines.append("  Accept or refuse it: " + app_url("reminders.dashboard"))
     return lines

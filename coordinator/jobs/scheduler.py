@@ -110,6 +110,15 @@ def _calendar_poll(app: Flask) -> float:
     return min(60.0, float(app.config.get("CALENDAR_SYNC_MINUTES") or 10) * 60)
 
 
+def _settle_loops(app: Flask) -> Any:
+    from coordinator.extensions import db
+    from coordinator.loops.state import settle_due
+
+    n = settle_due()
+    db.session.commit()
+    return f"{n} candidate{'s' if n != 1 else ''} brought up to date" if n else None
+
+
 #: Every periodic job. Retention jobs go here too, beside the outbox and the reminders.
 JOBS: list[JobSpec] = [
     JobSpec(id="deliver_outbox", name="Deliver due outbox e-mails", run=_deliver_outbox, seconds=_outbox_interval),
@@ -127,6 +136,8 @@ JOBS: list[JobSpec] = [
             seconds=lambda app: 60),
     JobSpec(id="send_notices", name="E-mail recruiters what their candidates did (batched)", run=_send_notices,
             seconds=lambda app: 60),
+    JobSpec(id="settle_loops", name="Complete loops whose interviews are over; candidates' stages follow",
+            run=_settle_loops, seconds=lambda app: 300),
     JobSpec(id="purge_outbox", name="Delete outbox e-mails sent or failed long ago", run=_purge_outbox,
             seconds=lambda app: 24 * 3600, misfire_grace_time=6 * 3600),
 ]

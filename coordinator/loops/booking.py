@@ -19,7 +19,7 @@ from coordinator.auth.models import User
 from coordinator.auth.roles import Role
 from coordinator.availability.models import BusyBlock, CandidateWindow
 from coordinator.extensions import db
-from coordinator.hiring.models import Candidate, CandidateStage
+from coordinator.hiring.models import Candidate
 from coordinator.loops.changes import (
     MAX_BOOKING_AHEAD_DAYS,
     MAX_WINDOW_DAYS,
@@ -34,6 +34,7 @@ from coordinator.loops.changes import (
     require_editable,
 )
 from coordinator.loops.models import Loop, LoopSession, LoopStatus, ParticipantRole, SessionInterviewer, SessionStatus
+from coordinator.loops.state import settle
 from coordinator.scheduling import (
     CandidateAvailability,
     FindResult,
@@ -146,20 +147,21 @@ def calendars_for(user_ids: Iterable[int], start: datetime, end: datetime,
     lo, hi = start - timedelta(days=8), end + timedelta(days=8)
     busy_lo, busy_hi = start - timedelta(days=1), end + timedelta(days=1)
     busy: dict[int, list[Interval]] = defaultdict(list)
-    for uid, s, e in db.session.execute(
-        select(BusyBlock.user_id, BusyBlock.start_dt, BusyBlock.end_dt)
+    for uid, s, e, summary in db.session.execute(
+        select(BusyBlock.user_id, BusyBlock.start_dt, BusyBlock.end_dt, BusyBlock.summary)
         .where(BusyBlock.user_id.in_(ids), BusyBlock.end_dt > busy_lo, BusyBlock.start_dt < busy_hi)
     ):
-        busy[uid].append(Interval(s, e))
+        busy[uid].append(Interval(s, e, "" if not summary or summary == "Busy" else f"'{summary}'"))
     interviews: dict[int, list[Interval]] = defaultdict(list)
-    query = (select(SessionInterviewer.user_id, SessionInterviewer.start_dt, SessionInterviewer.end_dt)
+    query = (select(SessionInterviewer.user_id, SessionInterviewer.start_dt, SessionInterviewer.end_dt,
+                    LoopSession.title)
              .join(LoopSession, LoopSession.id == SessionInterviewer.session_id)
              .where(SessionInterviewer.user_id.in_(ids), SessionInterviewer.is_active,
                     SessionInterviewer.end_dt > lo, SessionInterviewer.start_dt < hi))
     if exclude_loop_id is not None:
         query = query.where(LoopSession.loop_id != exclude_loop_id)
-    for uid, s, e in db.session.execute(query):
-        interviews[uid].append(Interval(s, e))
+    for uid, s, e, title in db.session.execute(query):
+        interviews[uid].append(Interval(s, e, f"another interview, '{title}'"))
     calendars = {}
     for user in users:
         hours: dict[int, list] = defaultdict(list)
@@ -255,8 +257,13 @@ class Placement:
     shadow_ids: tuple[int, ...] = ()
 
 
-def check(loop: Loop, placements: Sequence[Placement]) -> tuple[PlacementCheck, list[LoopSession]]:
-    """Hard conflicts and soft problems of placing these sessions, with the loop's other booked sessions."""
+def check(loop: Loop, placements: Sequence[Placement], moving: Iterable[int] | None = None,
+          ) -> tuple[PlacementCheck, list[LoopSession]]:
+    """Hard conflicts and soft problems of placing these sessions, with the loop's other booked sessions.
+
+    Each person's calendar, hours and buffers are checked for the sessions that change (`moving`, session ids;
+    by default the placements that differ from what is booked), so a refusal names the session that clashes."""
+    only = None if moving is None else set(moving)
     sessions = sessions_to_place(loop)
     by_id = {s.id: s for s in sessions}
     unknown = [p for p in placements if p.session_id not in by_id]
@@ -264,11 +271,19 @@ def check(loop: Loop, placements: Sequence[Placement]) -> tuple[PlacementCheck, 
         raise LoopError("That session is not part of this loop (or is cancelled).")
     placed_ids = {p.session_id for p in placements}
     placed: list[PlacedSession] = []
+    changed: set[int] = set()
     for index, session in enumerate(sessions):
         p = next((p for p in placements if p.session_id == session.id), None)
         if p is not None:
             placed.append(PlacedSession(index, p.start, p.start + timedelta(minutes=session.duration_min),
                                         tuple(p.interviewer_ids), tuple(p.shadow_ids)))
+            if only is not None:
+                if session.id in only:
+                    changed.add(index)
+            elif not (session.is_booked and session.start_dt == p.start
+                    and {u.id for u in session.interviewers} == set(p.interviewer_ids)
+                    and {u.id for u in session.shadows} == set(p.shadow_ids)):
+                changed.add(index)
         elif session.is_booked and session.id not in placed_ids:
             placed.append(PlacedSession(index, session.start_dt, session.end_dt,
                                         tuple(u.id for u in session.interviewers),
@@ -281,7 +296,7 @@ def check(loop: Loop, placements: Sequence[Placement]) -> tuple[PlacementCheck, 
     if missing:
         raise LoopError("Choose interviewers from the list.", "interviewer_ids")
     request = loop_request(loop, sessions, lo, hi)
-    return check_placement(placed, request, calendars), sessions
+    return check_placement(placed, request, calendars, changed), sessions
 
 
 def unchanged(loop: Loop, placements: Sequence[Placement]) -> bool:
@@ -371,10 +386,8 @@ def book(loop: Loop, placements: Sequence[Placement], actor: User | None, overri
         verb = "Moved" if was_booked and old_start != p.start else "Booked"
         when = format_range(p.start, end, actor.timezone if actor else loop.candidate.timezone)
         lines.append(f"{verb} '{session.title}' {'to' if verb == 'Moved' else 'for'} {when}")
-    if loop.status == LoopStatus.PLANNING.value and all(s.is_booked for s in sessions):
-        loop.status = LoopStatus.SCHEDULED.value
-        if loop.candidate.stage == CandidateStage.TO_SCHEDULE.value:
-            loop.candidate.stage = CandidateStage.SCHEDULED.value
+    _flush_booking()
+    settle(loop.candidate)
     summary = "; ".join(lines) + "."
     if result.problems:
         summary += " Accepted: " + " ".join(result.problems)
@@ -442,6 +455,7 @@ def cancel_session(session: LoopSession, actor: User, reason: str) -> Change:
     touch(loop)
     if not sessions_to_place(loop):
         loop.status = LoopStatus.CANCELLED.value
+    settle(loop.candidate)
     return announce(change)
 
 
@@ -459,6 +473,7 @@ def cancel_loop(loop: Loop, actor: User, reason: str) -> Change:
         session.ical_sequence += 1
     loop.status = LoopStatus.CANCELLED.value
     record(loop, actor, "loop_cancelled", "Cancelled the loop.", reason)
+    settle(loop.candidate)
     return announce(change)
 
 

@@ -103,6 +103,9 @@ def record(loop: Loop, actor: User | None, action: str, summary: str, reason: st
 def require_editable(loop: Loop) -> None:
     if loop.status == LoopStatus.CANCELLED.value:
         raise LoopError("This loop is cancelled; create a new loop instead.")
+    if loop.status == LoopStatus.COMPLETED.value:
+        raise LoopError("This loop is completed (its interviews are over or it is decided); create a new loop for "
+                        "another round.")
 
 
 def places(loop: Loop) -> dict[int, tuple[str, str]]:

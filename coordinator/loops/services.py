@@ -73,6 +73,7 @@ from coordinator.loops.models import (
     SessionInterviewer,
     SessionKind,
 )
+from coordinator.loops.state import settle
 from coordinator.timeutil import now_utc
 
 
@@ -166,6 +167,7 @@ def create_loop(candidate: Candidate, actor: User) -> Loop:
     from coordinator.kits.services import copy_plan_focus_areas  # it imports this module
 
     copy_plan_focus_areas(plan, loop.sessions)
+    settle(candidate)
     return loop
 
 
@@ -200,6 +202,7 @@ def add_session(loop: Loop, data: SessionData, actor: User) -> LoopSession:
     record(loop, actor, "session_added", f"Added {session.kind_label.lower()} '{session.title}' "
                                          f"({data.duration_min} min).")
     db.session.flush()
+    settle(loop.candidate)
     return session
 
 
@@ -237,6 +240,7 @@ def remove_session(session: LoopSession, actor: User) -> None:
         s.position = position
     record(loop, actor, "session_removed", f"Removed '{session.title}'.")
     db.session.flush()
+    settle(loop.candidate)
 
 
 def move_session(session: LoopSession, delta: int, actor: User) -> None:

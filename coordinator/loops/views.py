@@ -25,6 +25,7 @@ from coordinator.availability import calendar_sync
 from coordinator.extensions import db
 from coordinator.forms import choices, form_status
 from coordinator.hiring.models import Candidate
+from coordinator.kits import replacing
 from coordinator.kits import services as assignments
 from coordinator.loops import picker, services
 from coordinator.loops.dayview import build_day_view
@@ -317,6 +318,7 @@ def place(loop_id: int, session_id: int):
     session = session_or_404(loop, session_id)
     if session.status == "cancelled":
         abort(404)
+    _require_open(loop)
     tz = viewer_timezone()
     form = PlaceSessionForm()
     people = choices((u.id, u.name) for u in services.interviewer_choices())
@@ -366,6 +368,14 @@ def place(loop_id: int, session_id: int):
         form_status(form)
 
 
+def _require_open(loop: Loop) -> None:
+    """A completed loop's interviews are over: nothing of it is placed or replaced any more (409 says why)."""
+    try:
+        services.require_editable(loop)
+    except services.LoopError as exc:
+        abort(409, description=str(exc))
+
+
 def _bookable_day(day: date) -> bool:
     return day <= now_utc().date() + timedelta(days=services.MAX_BOOKING_AHEAD_DAYS)
 
@@ -409,17 +419,18 @@ def replace(loop_id: int, session_id: int, user_id: int):
     leaving = next((p.user for p in session.participants if p.user_id == user_id), None)
     if leaving is None:
         abort(404)
+    _require_open(loop)
     form = ReplaceForm()
     problems: list[str] = []
+    chosen = None
     if form.validate_on_submit():
         try:
-            services.replace_interviewer(session, user_id, form.joining_id.data, current_user,
-                                         form.reason.data or "")
+            replacing.replace(session, user_id, form.joining_id.data, current_user, form.reason.data or "")
         except services.BookingConflict as exc:
             abort(409, description=" ".join(exc.messages))
         except services.NeedsOverride as exc:
             discard_changes()
-            problems = exc.problems
+            problems, chosen = exc.problems, form.joining_id.data
         except services.LoopError as exc:
             abort(exc.status, description=str(exc))
         else:
@@ -427,15 +438,10 @@ def replace(loop_id: int, session_id: int, user_id: int):
             return redirect(url_for("loops.show", loop_id=loop.id))
     elif request.method == "POST":
         abort(400, description="Choose a colleague to take over.")
-    try:
-        options = services.replacements_for(session, leaving) if session.is_booked else []
-    except services.LoopError:
-        options = []
-    names = _names({r.person_id for r in options})
-    titles = dict(db.session.execute(select(User.id, User.job_title).where(User.id.in_(list(names)))).all()) \
-        if names else {}
-    return render_template("loops/replace.html", loop=loop, session=session, leaving=leaving, options=options,
-                           names=names, titles=titles, form=form, problems=problems,
+    options = replacing.choices(session, leaving)
+    return render_template("loops/replace.html", loop=loop, session=session, leaving=leaving,
+                           options=[c for c in options if not c.conflicts],
+                           busy=[c for c in options if c.conflicts], form=form, problems=problems, chosen=chosen,
                            viewer_tz=viewer_timezone()), 400 if problems else 200
 
 

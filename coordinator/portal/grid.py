@@ -290,7 +290,8 @@ def save_availability(loop: Loop, raw_zone: str | None, values: Sequence[str]) -
     from coordinator.invites.models import NoticeKind
 
     notices.candidate_did(loop, NoticeKind.AVAILABILITY, f"{candidate.name} {marked}")
-    audit("candidate.availability", "loop", loop.id, f"{len(windows)} windows", actor_label="candidate")
+    audit("candidate.availability", "loop", loop.id, f"{len(windows)} window{'s' if len(windows) != 1 else ''}",
+          actor_label="candidate")
     db.session.flush()
     return windows
 

@@ -38,7 +38,7 @@ Rules (see the docstrings of LoopRequest, Option and engine for the details):
 """
 
 from . import models
-from .checks import check_placement, find_replacements, free_starts
+from .checks import check_placement, find_replacements, free_starts, seat_findings
 from .engine import DEFAULT_NODE_BUDGET, block_layout, fairness_key, find_options
 from .models import *  # noqa: F403 - the engine's plain data is part of the API, exactly as models.__all__ lists it
 from .validation import FieldError, PlanError, validate_request
@@ -54,5 +54,6 @@ __all__ = [
     "find_options",
     "find_replacements",
     "free_starts",
+    "seat_findings",
     "validate_request",
 ]

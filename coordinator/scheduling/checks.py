@@ -16,7 +16,7 @@ from .models import Interval, InterviewerCalendar, LoopRequest, PlacedSession, P
 from .text import duration, local_clock, short_day, with_weekday
 from .validation import CalendarsArg, as_calendar_map
 
-__all__ = ["check_placement", "find_replacements", "free_starts"]
+__all__ = ["check_placement", "find_replacements", "free_starts", "seat_findings"]
 
 
 def _in_working_hours(cal: InterviewerCalendar, start: datetime, end: datetime) -> bool:
@@ -93,7 +93,32 @@ def find_replacements(
     return out
 
 
-def check_placement(placed: Sequence[PlacedSession], request: LoopRequest, calendars: CalendarsArg) -> PlacementCheck:
+def seat_findings(interval: Interval, cal: InterviewerCalendar) -> tuple[list[str], list[str]]:
+    """(hard, soft) reasons against one person taking a seat at ``interval``, said about them ("Busy then ...").
+
+    Hard: something in their calendar overlaps it. Soft: it cuts their buffer, lies outside their working hours,
+    or one more interview goes over their daily or weekly limit (counted in their own zone). The replacement
+    page lists these next to each colleague, so the recruiter can still choose by hand."""
+    hard = [
+        f"Busy then{' with ' + iv.label if iv.label else ''} ({local_clock(iv.start, cal.tz)}–"
+        f"{local_clock(iv.end, cal.tz)[-5:]} {cal.tz})."
+        for iv in _busy_overlaps(cal, interval.start, interval.end, 0, 0)
+    ]
+    soft: list[str] = []
+    if not hard and _busy_overlaps(cal, interval.start, interval.end, cal.buffer_before_min, cal.buffer_after_min):
+        soft.append("Inside their buffer around another commitment.")
+    if not _in_working_hours(cal, interval.start, interval.end):
+        soft.append(f"Outside their working hours ({local_clock(interval.start, cal.tz)} {cal.tz}).")
+    n_day, n_week = _load(cal, local_date(interval.start, cal.tz))
+    if n_day + 1 > cal.max_per_day:
+        soft.append(f"Would have {n_day + 1} interviews that day (daily limit {cal.max_per_day}).")
+    if n_week + 1 > cal.max_per_week:
+        soft.append(f"Would have {n_week + 1} interviews that week (weekly limit {cal.max_per_week}).")
+    return hard, soft
+
+
+def check_placement(placed: Sequence[PlacedSession], request: LoopRequest, calendars: CalendarsArg,
+                    changed: Collection[int] | None = None) -> PlacementCheck:
     """Hard conflicts and soft problems of a hand-placed itinerary.
 
     Hard (``conflicts``): someone, or the candidate, would be in two places at once; a session that ends
@@ -102,6 +127,10 @@ def check_placement(placed: Sequence[PlacedSession], request: LoopRequest, calen
     than the session asks for, sessions out of order or closer than ``buffer_min``.
 
     The calendars must not already contain this loop's own interviews (they would conflict with themselves).
+    ``changed`` (session indexes) names the sessions being placed or moved; the others stay where they are booked,
+    and a person's own calendar, hours and buffers are checked only for the changed ones (a calendar event that
+    later landed on a booked session must not refuse moving another session, nor be named as its clash). By
+    default every placed session counts as changed.
     """
     cal_map = as_calendar_map(calendars)
     conflicts: list[str] = []
@@ -171,11 +200,14 @@ def check_placement(placed: Sequence[PlacedSession], request: LoopRequest, calen
             continue
         mine.sort(key=lambda ps: ps.start)
         for ps in mine:
+            if changed is not None and ps.session_index not in changed:
+                continue
             hard = _busy_overlaps(cal, ps.start, ps.end, 0, 0)
             for iv in hard:
+                what = f" with {iv.label}" if iv.label else ""
                 conflicts.append(
-                    f"{cal.name} is already busy from {local_clock(iv.start, cal.tz)} to "
-                    f"{local_clock(iv.end, cal.tz)[-5:]} ({cal.tz}), during {title(ps)}."
+                    f"{cal.name} is already busy{what} from {local_clock(iv.start, cal.tz)} to "
+                    f"{local_clock(iv.end, cal.tz)[-5:]} ({cal.tz}), which clashes with {title(ps)}."
                 )
             if not hard and _busy_overlaps(cal, ps.start, ps.end, cal.buffer_before_min, cal.buffer_after_min):
                 problems.append(f"{title(ps)} is inside {cal.name}'s buffer around another commitment.")

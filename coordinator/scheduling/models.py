@@ -51,11 +51,14 @@ def _freeze(obj: object, *names: str) -> None:
 class Interval:
     """A half-open span of time [start, end), normalised to UTC.
 
-    Half-open so that a meeting ending at 10:00 and one starting at 10:00 do not overlap.
+    Half-open so that a meeting ending at 10:00 and one starting at 10:00 do not overlap. ``label`` says what
+    the time is ("the interview 'System design'", a calendar event's summary) for messages; it takes no part in
+    comparing intervals.
     """
 
     start: datetime
     end: datetime
+    label: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         start, end = timeutil.as_utc(self.start), timeutil.as_utc(self.end)

@@ -154,6 +154,24 @@ def tally_recommendations(recommendations: Iterable[Recommendation | None]) -> t
     return [(r, counts.get(r, 0)) for r in reversed(Recommendation)], flags
 
 
+def contradictions(areas: Sequence[tuple[int, str]], columns: Sequence[Column],
+                   cells: Mapping[tuple[int, tuple[int, int]], Cell]) -> list[str]:
+    """Interviewers whose area ratings say the opposite of their overall recommendation: every area they rated on
+    the other side of the scale, or one at the opposite extreme (Strong no beside Hire, Strong yes beside No hire)."""
+    out = []
+    for c in columns:
+        if c.state != CardState.SUBMITTED or c.recommendation is None:
+            continue
+        rated = [(name, cells[(area_id, c.key)].rating) for area_id, name in areas
+                 if (area_id, c.key) in cells and cells[(area_id, c.key)].rating is not None]
+        against = [(name, r) for name, r in rated if r.is_positive != c.recommendation.is_positive]
+        extreme = Rating.STRONG_NO if c.recommendation.is_positive else Rating.STRONG_YES
+        if against and (len(against) == len(rated) or any(r == extreme for _, r in against)):
+            said = ", ".join(f"{name} {r.label}" for name, r in against)
+            out.append(f"{c.interviewer} recommends {c.recommendation.label} but rated {said}")
+    return out
+
+
 def aggregate(areas: Sequence[tuple[int, str]], columns: Sequence[Column],
               cells: Mapping[tuple[int, tuple[int, int]], Cell]) -> Debrief:
     """The debrief of a loop from plain data: the matrix, a summary per area, the tally of recommendations."""
@@ -163,6 +181,7 @@ def aggregate(areas: Sequence[tuple[int, str]], columns: Sequence[Column],
         area_cells = [(names[c.key], cells[(area_id, c.key)]) for c in columns if (area_id, c.key) in cells]
         summaries.append(summarize_area(area_id, name, area_cells))
     tally, flags = tally_recommendations(c.recommendation for c in columns if c.state == CardState.SUBMITTED)
+    flags += contradictions(areas, columns, cells)
     return Debrief(areas=list(areas), columns=list(columns), cells=dict(cells), summaries=summaries, tally=tally,
                    recommendation_flags=flags)
 

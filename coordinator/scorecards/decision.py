@@ -14,6 +14,7 @@ from coordinator.auth.models import User
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate, CandidateStage
 from coordinator.loops.models import Loop, LoopStatus
+from coordinator.loops.state import settle
 from coordinator.scorecards.models import Decision, LoopDecision
 from coordinator.scorecards.services import RATIONALE_MAX, ScorecardError, clean_text, too_long
 
@@ -34,7 +35,7 @@ def decisions_of(loop: Loop) -> list[LoopDecision]:
     return list(db.session.scalars(_newest_first(loop)))
 
 
-#: what a decision does to the candidate's stage (another round leaves it where it is)
+#: what a decision does to the candidate's stage (another round: back to To schedule, through loops.state.settle)
 STAGE_AFTER = {Decision.HIRE: CandidateStage.OFFER, Decision.NO_HIRE: CandidateStage.NOT_HIRED}
 
 
@@ -105,6 +106,7 @@ def record_decision(loop: Loop, outcome: str, rationale: str, actor: User, missi
     if stage is not None:
         candidate.stage = stage.value
     db.session.flush()
+    settle(candidate)
     audit("debrief.decided", "loop", loop.id, detail=f"outcome={decision.value}")
     return row
 

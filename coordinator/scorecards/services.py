@@ -24,9 +24,10 @@ from coordinator.auth.permissions import FeedbackAccess
 from coordinator.extensions import db
 from coordinator.focus.models import FocusArea, JobFocusArea
 from coordinator.focus.rating import Rating, Recommendation
-from coordinator.hiring.models import CandidateStage, Job
+from coordinator.hiring.models import Job
 from coordinator.kits.models import AssignmentFocusArea, InterviewerAssignment, SessionFocusArea
 from coordinator.loops.models import Loop, LoopSession, LoopStatus, ParticipantRole, SessionStatus
+from coordinator.loops.state import settle
 from coordinator.scorecards.models import (
     STAR_FIELDS,
     CardState,
@@ -442,10 +443,8 @@ def submit(session: LoopSession, user: User, data: ScorecardInput, expected_vers
     card.updated_dt = card.submitted_dt = now
     db.session.flush()
     _add_revision(card, user, "", _area_names(card, areas), now)
-    candidate = session.loop.candidate
-    if candidate.stage == CandidateStage.SCHEDULED.value:
-        candidate.stage = CandidateStage.DEBRIEF.value
     db.session.flush()
+    settle(session.loop.candidate)
     audit("scorecard.submitted", "scorecard", card.id, detail="revision=1")
     return card
 

@@ -58,13 +58,14 @@ def test_a_decline_is_replaced_in_one_click_from_needs_action(app, client_for):
     )
 
 
-def test_when_nobody_fits_the_entry_offers_find_times(app, client_for):
+def test_when_nobody_fits_the_entry_offers_the_choice_by_hand_and_find_times(app, client_for):
     world = booked_loop(interviewers=1, hour=22)  # 22:00 in Berlin: outside everyone's working hours
     _answer(world, 0, "DECLINED")
     notice = db.session.scalar(select(Notice))
     assert notice.replacement_options == []
     page = client_for(world["recruiter"]).get("/dashboard").get_data(as_text=True)
-    assert f'href="/loops/{world["loop"].id}/find"' in page and "Nobody qualified is free then." in page
+    assert f'href="/loops/{world["loop"].id}/find"' in page and "Nobody is free then without a problem." in page
+    assert f'href="/loops/{world["loop"].id}/sessions/{notice.session_id}/replace/{notice.user_id}"' in page
 
 
 def test_a_proposal_is_accepted_through_the_booking_path(app, client_for):

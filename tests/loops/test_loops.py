@@ -214,7 +214,9 @@ def test_replace_an_interviewer_with_a_free_colleague(app, team, recruiter):
     page = recruiter.get(f"{loop_url}/sessions/{session.id}/replace/{team['jonas'].id}")
     text = text_of(page)
     assert "Priya Nair" in text  # 14:30 in Kolkata: inside her hours
-    assert "Emily Johnson" not in text  # 04:00 in New York: outside hers
+    # 04:00 in New York: outside hers, so offered lower, with the reason
+    assert text.index("Emily Johnson") > text.index("Priya Nair")
+    assert "Outside their working hours" in text.split("Emily Johnson")[1]
     response = recruiter.post(f"{loop_url}/sessions/{session.id}/replace/{team['jonas'].id}",
                               data={"joining_id": team["priya"].id})
     assert response.status_code == 302

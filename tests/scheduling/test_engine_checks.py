@@ -52,7 +52,9 @@ def test_double_booking_is_a_hard_conflict() -> None:
     ann = person(1, "Ann", busy=[span(at(9, 30), 60)])
     req = loop([one("Intro", 60, 1)], MON, MON)
     result = check([PlacedSession(0, at(9), at(10), (1,))], req, [ann])
-    assert result.conflicts == ["Ann is already busy from Mon 15 Jun 09:30 to 10:30 (Europe/Berlin), during 'Intro'."]
+    assert result.conflicts == [
+        "Ann is already busy from Mon 15 Jun 09:30 to 10:30 (Europe/Berlin), which clashes with 'Intro'."
+    ]
     assert not result.ok
 
 

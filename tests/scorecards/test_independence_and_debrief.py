@@ -171,4 +171,5 @@ def test_deciding_with_missing_scorecards_needs_an_explicit_tick(world, as_):
     accepted = recruiter.post(url, data={"outcome": "another_round", "rationale": "Need a deeper design round.",
                                          "accept_missing": "y"})
     assert accepted.status_code == 302
-    assert db.session.get(Candidate, world.candidate.id).stage == "debrief"  # another round: unchanged
+    # another round: the debrief is over and the candidate waits for a new loop (one rule, loops.state)
+    assert db.session.get(Candidate, world.candidate.id).stage == "to_schedule"
