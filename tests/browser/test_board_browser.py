@@ -107,7 +107,7 @@ def test_drag_a_session_to_a_slot_then_move_it(page: Page, live_server, board, s
     expect(emily_chip).to_have_attribute("title", re.compile(r"their time: 09:00–10:00 EST"))
     expect(page.locator(".board-card", has_text="System design")).to_contain_text("Emily Johnson")
     screenshot(page, "placed-and-moved")
-    assert axe_violations(page) == []
+    assert axe_violations(page, detail=True) == []
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
@@ -140,7 +140,7 @@ def test_keyboard_only_placement(page: Page, live_server, board, screenshot):
     page.goto(page.url.split("?")[0] + f"?day={next_monday().isoformat()}&mode=week")
     expect(page.get_by_text("Week of")).to_be_visible()
     screenshot(page, "week")
-    assert axe_violations(page) == []
+    assert axe_violations(page, detail=True) == []
 
 
 def test_a_conflict_is_refused_in_place_and_a_soft_problem_asks_why(page: Page, live_server, board, screenshot):
@@ -168,7 +168,7 @@ def test_a_conflict_is_refused_in_place_and_a_soft_problem_asks_why(page: Page, 
     expect(page.get_by_text("This time has problems. Place it anyway?")).to_be_visible()
     expect(page.get_by_label("Why is this acceptable?")).to_be_focused()
     screenshot(page, "asks-for-a-reason")
-    assert axe_violations(page) == []
+    assert axe_violations(page, detail=True) == []
     page.get_by_label("Why is this acceptable?").fill("Hannah offered an evening slot")
     page.get_by_role("button", name="Place anyway").click()
     expect(page.locator('#board [data-row="candidate"] .chip.draft')).to_contain_text("19:00–19:45")
@@ -186,7 +186,7 @@ def test_confirm_then_preview_then_send(page: Page, live_server, board, screensh
     expect(page.get_by_role("heading", name="Book this loop?")).to_be_visible()
     expect(page.get_by_text("You will see every e-mail and invite before anything is sent.")).to_be_visible()
     screenshot(page, "confirm")
-    assert axe_violations(page) == []
+    assert axe_violations(page, detail=True) == []
     page.get_by_role("button", name="Book", exact=True).click()
 
     expect(page.get_by_role("heading", name="What will be sent")).to_be_visible()
@@ -198,7 +198,7 @@ def test_confirm_then_preview_then_send(page: Page, live_server, board, screensh
     expect(page.frame_locator("iframe.mail-frame").first.get_by_text(re.compile(r"Hello Ada, see you on Monday"))) \
         .to_be_visible()
     screenshot(page, "preview")
-    assert axe_violations(page) == []
+    assert axe_violations(page, detail=True) == []
     mail = page.locator("iframe.mail-frame").first
     mail.scroll_into_view_if_needed()
     mail.screenshot(path=str(SCREENSHOTS / "test_confirm_then_preview_then_send-candidate-mail.png"))
