@@ -43,7 +43,14 @@ def _count_queries(app):
     def _count(conn, cursor, statement, parameters, context, executemany) -> None:
         if not statement.startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
             counter["n"] += 1
-            counter["sql"].append(" ".join(statement.split())[:160])
+            context._bench_started = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _timed(conn, cursor, statement, parameters, context, executemany) -> None:
+        started = getattr(context, "_bench_started", None)
+        if started is not None:
+            took = (time.perf_counter() - started) * 1000
+            counter["sql"].append(f"{took:6.2f} ms  " + " ".join(statement.split())[:150])
 
     return counter
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from coordinator.auth.models import User
 from coordinator.auth.roles import Role
 from coordinator.availability.models import BusyBlock, CandidateWindow
+from coordinator.dbtypes import epoch_seconds
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate, CandidateStage
 from coordinator.loops.changes import (
@@ -145,12 +146,15 @@ def calendars_for(user_ids: Iterable[int], start: datetime, end: datetime,
     # those; other busy time matters only where it touches the window (widened by buffers, at most hours).
     lo, hi = start - timedelta(days=8), end + timedelta(days=8)
     busy_lo, busy_hi = start - timedelta(days=1), end + timedelta(days=1)
-    busy: dict[int, list[Interval]] = defaultdict(list)
+    # Busy blocks are most of the rows (hundreds a person a month): read as Unix seconds, the engine's own form.
+    dialect = db.session.get_bind().dialect.name
+    busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for uid, s, e in db.session.execute(
-        select(BusyBlock.user_id, BusyBlock.start_dt, BusyBlock.end_dt)
+        select(BusyBlock.user_id, epoch_seconds(BusyBlock.start_dt, dialect),
+               epoch_seconds(BusyBlock.end_dt, dialect, up=True))
         .where(BusyBlock.user_id.in_(ids), BusyBlock.end_dt > busy_lo, BusyBlock.start_dt < busy_hi)
     ):
-        busy[uid].append(Interval(s, e))
+        busy[uid].append((s, e))
     interviews: dict[int, list[Interval]] = defaultdict(list)
     query = (select(SessionInterviewer.user_id, SessionInterviewer.start_dt, SessionInterviewer.end_dt)
              .join(LoopSession, LoopSession.id == SessionInterviewer.session_id)
@@ -166,7 +170,7 @@ def calendars_for(user_ids: Iterable[int], start: datetime, end: datetime,
         for wh in user.working_hours:
             hours[wh.weekday].append((wh.start_time, wh.end_time))
         calendars[user.id] = InterviewerCalendar(
-            id=user.id, name=user.name, tz=user.timezone, working_hours=dict(hours), busy=busy[user.id],
+            id=user.id, name=user.name, tz=user.timezone, working_hours=dict(hours), busy_spans=busy[user.id],
             interviews=interviews[user.id], max_per_day=user.max_interviews_per_day,
             max_per_week=user.max_interviews_per_week, buffer_before_min=user.buffer_before_min,
             buffer_after_min=user.buffer_after_min,
