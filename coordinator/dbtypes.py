@@ -43,6 +43,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def epoch_seconds(column: Any, dialect: str, *, up: bool = False) -> Any:
+    """SQL for a UTCDateTime column as whole Unix seconds, rounded down (or `up`): for reading thousands of instants
+    in the form the scheduling engine computes with, with no datetime built per row. SQLite stores naive UTC text
+    ("2026-12-05 10:00:00.250000"), PostgreSQL timestamptz."""
+    from sqlalchemy import BigInteger, Integer, cast, func
+
+    if dialect == "sqlite":
+        whole = cast(func.strftime("%s", column), Integer)
+        if not up:
+            return whole
+        return whole + (cast(func.substr(column, 21), Integer) > 0)  # any fraction of a second rounds up
+    epoch = func.extract("epoch", column)
+    return cast(func.ceil(epoch) if up else func.floor(epoch), BigInteger)
+
+
 def one_of(column: str, values: type[StrEnum], name: str | None = None) -> CheckConstraint:
     """The CHECK constraint that keeps `column` to the enum's stored values (NULL passes), named `<column>_known`
     unless `name` says otherwise: the database refuses a value the code does not know."""

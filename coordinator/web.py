@@ -174,9 +174,9 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_token: str):
-        from coordinator.auth.models import User
-
-        user = db.session.scalar(select(User).where(User.session_token == session_token))
+        """The signed-in user and their roles in one query (every page asks for both). The statement is built once:
+        only the token changes."""
+        user = db.session.scalars(_user_by_token(), {"token": session_token}).unique().first()
         return user if user is not None and user.is_enabled else None
 
     with app.app_context():
@@ -212,10 +212,31 @@ def init_app(app: Flask) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-        if current_user and getattr(current_user, "is_authenticated", False):
+        if signed_in():
             # Pages behind the login show personal data: never keep them in a shared cache.
             headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+@functools.cache
+def _user_by_token():
+    from sqlalchemy import bindparam
+    from sqlalchemy.orm import joinedload
+
+    from coordinator.auth.models import User
+
+    return (select(User).options(joinedload(User.role_rows))
+            .where(User.session_token == bindparam("token")))
+
+
+def signed_in() -> bool:
+    """Whether this request has a signed-in user, without touching the user's row: after the request's commit the
+    row is expired, and reading any attribute (Flask-Login's `is_authenticated` reads `is_active`) would load it
+    again, two more queries on every page. The loader only returns enabled users."""
+    from flask_login.mixins import AnonymousUserMixin
+
+    user = g.get("_login_user")
+    return user is not None and not isinstance(user, AnonymousUserMixin)
 
 
 # No inline script anywhere; inline style attributes are used for positions in the day view only.
@@ -302,9 +323,16 @@ def nav_items() -> list[dict]:
     endpoints.append("focus.areas")
     if can_manage_users(current_user):
         endpoints += ["auth.users", "audit.log"]
+    urls = _NAV_URLS.get(request.script_root)
+    if urls is None:  # the sections' addresses depend only on where the app is mounted: built once per mount point
+        urls = _NAV_URLS[request.script_root] = {endpoint: url_for(endpoint) for endpoint in _SECTIONS}
     items = []
     for endpoint in endpoints:
         label, section = _SECTIONS[endpoint]
-        items.append({"url": url_for(endpoint), "label": label, "active": request.endpoint in section})
+        items.append({"url": urls[endpoint], "label": label, "active": request.endpoint in section})
     g._nav_items = items
     return items
+
+
+#: script root -> {section endpoint: its URL}
+_NAV_URLS: dict[str, dict[str, str]] = {}

@@ -95,7 +95,7 @@ def _choose_people(
     if len(picks) < wanted:
         end = start + timedelta(minutes=session.duration_min)
         others = [uid for uid in pool_ids if uid not in picks]
-        calendars = loops.calendars_for(others, start, end, exclude_loop_id=session.loop_id)
+        calendars = loops.calendars_for(others, start, end, exclude_loop_id=session.loop_id, labelled=True)
         free = find_replacements(Interval(start, end), list(calendars.values()), exclude_ids=picks)
         picks += [r.person_id for r in free][: wanted - len(picks)]
     return named + tuple(picks)

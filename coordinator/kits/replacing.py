@@ -80,7 +80,7 @@ def choices(session: LoopSession, leaving: User) -> list[Choice]:
     areas = list(db.session.scalars(select(FocusArea).where(FocusArea.id.in_(area_ids)))) if area_ids else []
     levels = focus_services.qualifications_of(ids)
     meeting = _meeting_candidate(session, ids)
-    calendars = (loops.calendars_for(ids, session.start_dt, session.end_dt)
+    calendars = (loops.calendars_for(ids, session.start_dt, session.end_dt, labelled=True)
                  if session.is_booked and session.start_dt and ids else {})
     candidate = session.loop.candidate.name
     out = []

@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from coordinator.auth.models import User
 from coordinator.auth.roles import Role
 from coordinator.availability.models import BusyBlock, CandidateWindow
+from coordinator.dbtypes import epoch_seconds
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate
 from coordinator.loops.changes import (
@@ -134,7 +135,7 @@ def session_spec(session: LoopSession) -> SessionSpec:
 
 
 def calendars_for(user_ids: Iterable[int], start: datetime, end: datetime,
-                  exclude_loop_id: int | None = None) -> dict[int, InterviewerCalendar]:
+                  exclude_loop_id: int | None = None, *, labelled: bool = False) -> dict[int, InterviewerCalendar]:
     """Everything the engine needs to know about these people between start and end, in three queries."""
     ids = list(dict.fromkeys(user_ids))
     if not ids:
@@ -146,12 +147,24 @@ def calendars_for(user_ids: Iterable[int], start: datetime, end: datetime,
     # those; other busy time matters only where it touches the window (widened by buffers, at most hours).
     lo, hi = start - timedelta(days=8), end + timedelta(days=8)
     busy_lo, busy_hi = start - timedelta(days=1), end + timedelta(days=1)
-    busy: dict[int, list[Interval]] = defaultdict(list)
-    for uid, s, e, summary in db.session.execute(
-        select(BusyBlock.user_id, BusyBlock.start_dt, BusyBlock.end_dt, BusyBlock.summary)
-        .where(BusyBlock.user_id.in_(ids), BusyBlock.end_dt > busy_lo, BusyBlock.start_dt < busy_hi)
-    ):
-        busy[uid].append(Interval(s, e, "" if not summary or summary == "Busy" else f"'{summary}'"))
+    # Busy blocks are most of the rows (hundreds a person a month): read as Unix seconds, the engine's own form,
+    # unless the caller names what a clash is with (the booking checks, a replacement's problems).
+    busy_named: dict[int, list[Interval]] = defaultdict(list)
+    busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    if labelled:
+        for uid, s, e, summary in db.session.execute(
+            select(BusyBlock.user_id, BusyBlock.start_dt, BusyBlock.end_dt, BusyBlock.summary)
+            .where(BusyBlock.user_id.in_(ids), BusyBlock.end_dt > busy_lo, BusyBlock.start_dt < busy_hi)
+        ):
+            busy_named[uid].append(Interval(s, e, "" if not summary or summary == "Busy" else f"'{summary}'"))
+    else:
+        dialect = db.session.get_bind().dialect.name
+        for uid, s, e in db.session.execute(
+            select(BusyBlock.user_id, epoch_seconds(BusyBlock.start_dt, dialect),
+                   epoch_seconds(BusyBlock.end_dt, dialect, up=True))
+            .where(BusyBlock.user_id.in_(ids), BusyBlock.end_dt > busy_lo, BusyBlock.start_dt < busy_hi)
+        ):
+            busy[uid].append((s, e))
     interviews: dict[int, list[Interval]] = defaultdict(list)
     query = (select(SessionInterviewer.user_id, SessionInterviewer.start_dt, SessionInterviewer.end_dt,
                     LoopSession.title)
@@ -168,7 +181,8 @@ def calendars_for(user_ids: Iterable[int], start: datetime, end: datetime,
         for wh in user.working_hours:
             hours[wh.weekday].append((wh.start_time, wh.end_time))
         calendars[user.id] = InterviewerCalendar(
-            id=user.id, name=user.name, tz=user.timezone, working_hours=dict(hours), busy=busy[user.id],
+            id=user.id, name=user.name, tz=user.timezone, working_hours=dict(hours), busy=busy_named[user.id],
+            busy_spans=busy[user.id],
             interviews=interviews[user.id], max_per_day=user.max_interviews_per_day,
             max_per_week=user.max_interviews_per_week, buffer_before_min=user.buffer_before_min,
             buffer_after_min=user.buffer_after_min,
@@ -291,7 +305,7 @@ def check(loop: Loop, placements: Sequence[Placement], moving: Iterable[int] | N
     lo = min(ps.start for ps in placed) - timedelta(days=1)
     hi = max(ps.end for ps in placed) + timedelta(days=1)
     people = {pid for ps in placed for pid in ps.person_ids}
-    calendars = calendars_for(people, lo, hi, exclude_loop_id=loop.id)
+    calendars = calendars_for(people, lo, hi, exclude_loop_id=loop.id, labelled=True)
     missing = people - set(calendars)
     if missing:
         raise LoopError("Choose interviewers from the list.", "interviewer_ids")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Collection, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from .context import PersonIndex, local_date, working_spans
 from .intervals import from_ts, merge, ts_ceil, ts_floor
@@ -34,6 +34,12 @@ def _busy_overlaps(cal: InterviewerCalendar, start: datetime, end: datetime, bef
     for iv in (*cal.busy, *cal.interviews):
         if iv.start < hi and lo < iv.end and iv not in seen:
             seen.append(iv)
+    lo_ts, hi_ts = lo.timestamp(), hi.timestamp()
+    for s, e in cal.busy_spans:
+        if s < hi_ts and lo_ts < e:
+            iv = Interval(datetime.fromtimestamp(s, UTC), datetime.fromtimestamp(e, UTC))
+            if iv not in seen:
+                seen.append(iv)
     return sorted(seen)
 
 

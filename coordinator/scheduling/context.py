@@ -158,6 +158,7 @@ class PersonIndex:
         # place in the sort but cannot touch the result, since the working spans are already clipped to it.
         busy: list[Span] = [(floor(iv.start.timestamp()) - after, ceil(iv.end.timestamp()) + before) for iv in cal.busy]
         busy += [(floor(iv.start.timestamp()) - after, ceil(iv.end.timestamp()) + before) for iv in cal.interviews]
+        busy += [(s - after, e + before) for s, e in cal.busy_spans]
         busy.sort()
         self.free = subtract_unmerged(self.working, busy)
 

@@ -86,6 +86,9 @@ class InterviewerCalendar:
     ``interviews`` holds the already-booked interviews again so they can be counted against the load limits
     (they are treated as busy even if the caller forgot to put them in ``busy``). Buffers are minutes the person
     wants free before and after each interview; they keep interviews away from busy blocks and from each other.
+    ``busy_spans`` is more busy time, as (start, end) Unix seconds (start rounded down, end up): the form the
+    engine computes with, read that way from the database (``loops.booking.calendars_for``) so that thousands of
+    blocks cost no datetime each. Both kinds block alike.
     """
 
     id: int
@@ -98,9 +101,10 @@ class InterviewerCalendar:
     max_per_week: int = 5
     buffer_before_min: int = 0
     buffer_after_min: int = 0
+    busy_spans: Sequence[tuple[int, int]] = ()
 
     def __post_init__(self) -> None:
-        _freeze(self, "busy", "interviews")
+        _freeze(self, "busy", "interviews", "busy_spans")
         object.__setattr__(self, "working_hours", {int(k): tuple(v) for k, v in dict(self.working_hours).items()})
 
 

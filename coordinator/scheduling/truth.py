@@ -135,13 +135,13 @@ def _relaxed_inputs(search: Search, relaxes: list[Relax]):
             drop.add(rx[1])
         elif kind == "pool":
             for pid in req.sessions[rx[1]].pool_ids:
-                edit(pid, busy=(), max_per_day=BIG, max_per_week=BIG)
+                edit(pid, busy=(), busy_spans=(), max_per_day=BIG, max_per_week=BIG)
         elif kind == "panelhours":
             for pid in (*req.sessions[rx[1]].interviewer_ids, *req.sessions[rx[1]].shadow_ids):
                 edit(pid, working_hours=ALL_DAY)
         elif kind == "panel":
             for pid in (*req.sessions[rx[1]].interviewer_ids, *req.sessions[rx[1]].shadow_ids):
-                edit(pid, busy=())
+                edit(pid, busy=(), busy_spans=())
         elif kind == "day":
             edit(rx[1], max_per_day=BIG)
         elif kind == "week":
@@ -149,7 +149,7 @@ def _relaxed_inputs(search: Search, relaxes: list[Relax]):
         elif kind == "buffers":
             edit(rx[1], buffer_before_min=0, buffer_after_min=0)
         elif kind == "busy":
-            edit(rx[1], busy=())
+            edit(rx[1], busy=(), busy_spans=())
         elif kind == "hours":
             edit(rx[1], working_hours=ALL_DAY)
     if drop:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bench import orgdata
-from bench.bench_pages import PAGES, _path
+from bench.bench_pages import FLOOR, PAGES, _path, install_floor
 from coordinator.extensions import db
 from coordinator.loops.models import SessionInterviewer
 
@@ -19,9 +19,10 @@ def test_small_organisation_builds_and_every_benchmarked_page_opens(app):
                                      SessionInterviewer.end_dt).order_by("user_id", "start_dt")).all()
     for (u1, _s1, e1), (u2, s2, _e2) in zip(rows, rows[1:], strict=False):
         assert u1 != u2 or e1 <= s2
+    install_floor(app)
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     emails = {"recruiter": org.recruiter_email, "manager": org.manager_email, "interviewer": org.interviewer_email}
-    for page in PAGES:
+    for page in [FLOOR, *PAGES]:
         if page.endpoint and page.endpoint not in endpoints:
             continue
         client = app.test_client()
