@@ -177,7 +177,7 @@ def init_app(app: Flask) -> None:
         from coordinator.auth.models import User
 
         user = db.session.scalar(select(User).where(User.session_token == session_token))
-        return user if user is not None and user.is_enabled else None
+        return user if user is not None and user.is_enabled and not user.is_service else None
 
     with app.app_context():
         dblock.install(db.engine)

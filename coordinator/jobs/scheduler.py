@@ -110,6 +110,18 @@ def _calendar_poll(app: Flask) -> float:
     return min(60.0, float(app.config.get("CALENDAR_SYNC_MINUTES") or 10) * 60)
 
 
+def _deliver_webhooks(app: Flask) -> Any:
+    from coordinator.api.jobs import deliver_webhooks
+
+    return deliver_webhooks(app)
+
+
+def _purge_webhooks(app: Flask) -> Any:
+    from coordinator.api.jobs import purge_webhooks
+
+    return purge_webhooks(app)
+
+
 #: Every periodic job. Retention jobs go here too, beside the outbox and the reminders.
 JOBS: list[JobSpec] = [
     JobSpec(id="deliver_outbox", name="Deliver due outbox e-mails", run=_deliver_outbox, seconds=_outbox_interval),
@@ -128,6 +140,10 @@ JOBS: list[JobSpec] = [
     JobSpec(id="send_notices", name="E-mail recruiters what their candidates did (batched)", run=_send_notices,
             seconds=lambda app: 60),
     JobSpec(id="purge_outbox", name="Delete outbox e-mails sent or failed long ago", run=_purge_outbox,
+            seconds=lambda app: 24 * 3600, misfire_grace_time=6 * 3600),
+    JobSpec(id="deliver_webhooks", name="Send due webhook deliveries", run=_deliver_webhooks,
+            seconds=lambda app: float(app.config.get("WEBHOOK_INTERVAL_SECONDS") or 15)),
+    JobSpec(id="purge_webhooks", name="Delete webhook deliveries older than 30 days", run=_purge_webhooks,
             seconds=lambda app: 24 * 3600, misfire_grace_time=6 * 3600),
 ]
 
