@@ -29,11 +29,9 @@ from coordinator.api.schemas import (
     CandidateQuery,
     CandidateSchema,
     DecisionPage,
-    DecisionSchema,
     FindTimesResultSchema,
     FindTimesSchema,
     FocusAreaPage,
-    FocusAreaSchema,
     JobPage,
     JobPatchSchema,
     JobSchema,
@@ -44,7 +42,6 @@ from coordinator.api.schemas import (
     LoopSchema,
     ProblemSchema,
     ScorecardPage,
-    ScorecardSchema,
 )
 from coordinator.auth import permissions as rules
 from coordinator.extensions import db
@@ -80,7 +77,8 @@ for _bp in BLUEPRINTS:
     _bp.DEFAULT_PAGINATION_PARAMETERS = {}
 
 
-def _page_response(items: list[dict], next_cursor: str | None) -> dict[str, Any]:
+def _page_response(items: list[Any], next_cursor: str | None) -> dict[str, Any]:
+    """A page: its items are dumped by the page schema that @response names."""
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -115,7 +113,7 @@ def list_jobs(cursor=None, limit=50, updated_since=None):
     scoped("jobs")
     result = services.page(rules.visible_jobs(api_user()), Job.updated_dt, Job.id, cursor=cursor, limit=limit,
                            updated_since=updated_since)
-    return _page_response(JobSchema(many=True).dump(result.items), result.next_cursor)
+    return _page_response(result.items, result.next_cursor)
 
 
 @jobs_bp.route("/jobs", methods=["POST"])
@@ -182,7 +180,7 @@ def list_candidates(cursor=None, limit=50, updated_since=None, external_id=None,
         query = query.where(Candidate.job_id == job_id)
     result = services.page(query, Candidate.updated_dt, Candidate.id, cursor=cursor, limit=limit,
                            updated_since=updated_since)
-    return _page_response(CandidateSchema(many=True).dump(result.items), result.next_cursor)
+    return _page_response(result.items, result.next_cursor)
 
 
 @candidates_bp.route("/candidates", methods=["POST"])
@@ -279,7 +277,7 @@ def list_loops(cursor=None, limit=50, updated_since=None, candidate_id=None, sta
         query = query.where(Loop.status == status)
     result = services.page(query, Loop.updated_dt, Loop.id, cursor=cursor, limit=limit,
                            updated_since=updated_since)
-    return _page_response(LoopSchema(many=True).dump(result.items), result.next_cursor)
+    return _page_response(result.items, result.next_cursor)
 
 
 @loops_bp.route("/loops", methods=["POST"])
@@ -383,7 +381,7 @@ def list_focus_areas(cursor=None, limit=50, updated_since=None):
         raise services.ApiError("This key may not read focus areas.", 403)
     result = services.page(select(FocusArea), FocusArea.created_dt, FocusArea.id, cursor=cursor, limit=limit,
                            updated_since=updated_since, when_of=lambda a: a.created_dt)
-    return _page_response(FocusAreaSchema(many=True).dump(result.items), result.next_cursor)
+    return _page_response(result.items, result.next_cursor)
 
 
 # --- scorecards and decisions --------------------------------------------------------------------------------------
@@ -413,7 +411,7 @@ def list_scorecards(cursor=None, limit=50, updated_since=None, loop_id=None):
     result = services.page(query, Scorecard.updated_dt, Scorecard.id, cursor=cursor, limit=limit,
                            updated_since=updated_since)
     items = [services.submitted_scorecard(card) for card in result.items]
-    return _page_response(ScorecardSchema(many=True).dump(items), result.next_cursor)
+    return _page_response(items, result.next_cursor)
 
 
 @decisions_bp.route("/decisions", methods=["GET"])
@@ -433,7 +431,7 @@ def list_decisions(cursor=None, limit=50, updated_since=None, loop_id=None):
         query = query.where(LoopDecision.loop_id == loop_id)
     result = services.page(query, LoopDecision.decided_dt, LoopDecision.id, cursor=cursor, limit=limit,
                            updated_since=updated_since, when_of=lambda d: d.decided_dt)
-    return _page_response(DecisionSchema(many=True).dump(result.items), result.next_cursor)
+    return _page_response(result.items, result.next_cursor)
 
 
 def g_scopes() -> frozenset[str]:
