@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import request, url_for
 from flask_smorest import Api, Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -73,8 +73,18 @@ scorecards_bp = _blueprint("scorecards", "Submitted scorecards (never drafts); n
 decisions_bp = _blueprint("decisions", "Hiring decisions recorded after a loop's debrief.")
 BLUEPRINTS = (jobs_bp, candidates_bp, loops_bp, focus_bp, scorecards_bp, decisions_bp)
 
-for _bp in BLUEPRINTS:
-    _bp.DEFAULT_PAGINATION_PARAMETERS = {}
+
+
+def _scope_first(resource: str):
+    def check() -> None:
+        """The key's scope is checked before the body is read: a key without it learns nothing more."""
+        scoped(resource, "read" if request.method in ("GET", "HEAD") else "write")
+    return check
+
+
+for _bp, _resource in zip(BLUEPRINTS, ("jobs", "candidates", "loops", "focus_areas", "scorecards", "decisions"),
+                          strict=True):
+    _bp.before_request(_scope_first(_resource))
 
 
 def _page_response(items: list[Any], next_cursor: str | None) -> dict[str, Any]:
