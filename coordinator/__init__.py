@@ -45,6 +45,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     _follow_loops()
 
+    from coordinator.api import setup as api
+
+    api.init_app(app)
+
     from coordinator import cli
 
     cli.init_app(app)
@@ -64,6 +68,7 @@ def _trust_proxies(app: Flask) -> None:
 
 def _register_models() -> None:
     """Import every model module so SQLAlchemy and Alembic see the whole schema."""
+    from coordinator.api import models as _api  # noqa: F401
     from coordinator.audit import models as _audit  # noqa: F401
     from coordinator.auth import models as _auth  # noqa: F401
     from coordinator.availability import models as _availability  # noqa: F401

@@ -3,6 +3,9 @@ service raises when it refuses: its message and status become the page when no v
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -45,10 +48,20 @@ MESSAGES = {
 }
 
 
+#: (path prefix, renderer(code, detail, exc)) for parts of the site that answer in another format than pages: the
+#: API's problem+json (api.http); registered at app start
+_renderers: list[tuple[str, Callable[[int, str | None, BaseException | None], Any]]] = []
+
+
+def render_under(prefix: str, renderer: Callable[[int, str | None, BaseException | None], Any]) -> None:
+    """Errors of requests whose path starts with `prefix` are rendered by `renderer` instead of the error page."""
+    _renderers[:] = [(p, r) for p, r in _renderers if p != prefix] + [(prefix, renderer)]
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
-        return _render(400, "The form expired or was sent from elsewhere. Reload the page and submit it again.")
+        return _render(400, "The form expired or was sent from elsewhere. Reload the page and submit it again.", exc)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -62,30 +75,36 @@ def init_app(app: Flask) -> None:
             record_now("access.denied", detail=f"{request.method} {request.path}")
         # a description the view gave (abort(400, description=...)) says what to do; werkzeug's default does not
         own = exc.description if exc.description != type(exc).description else None
-        return _render(exc.code, own if exc.code in (400, 409) else None)
+        return _render(exc.code, own if exc.code in (400, 409) else None, exc)
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
-        return _render(exc.status, exc.message)
+        return _render(exc.status, exc.message, exc)
 
     @app.errorhandler(IntegrityError)
     def integrity_error(exc: IntegrityError):
         """Two requests wrote the same thing at once (a unique key, an overlap): the later one sees a 409."""
         db.session.rollback()
-        return _render(409)
+        return _render(409, None, exc)
 
     @app.errorhandler(OperationalError)
     def operational_error(exc: OperationalError):
         db.session.rollback()
-        return _render(500)
+        return _render(500, None, exc)
 
     @app.errorhandler(InternalServerError)
     def server_error(exc: InternalServerError):
         db.session.rollback()
-        return _render(500)
+        return _render(500, None, exc)
 
 
-def _render(code: int, detail: str | None = None):
+def _render(code: int, detail: str | None = None, exc: BaseException | None = None):
+    if _renderers:
+        from flask import request
+
+        for prefix, renderer in _renderers:
+            if request.path.startswith(prefix):
+                return renderer(code, detail, exc)
     title, hint = MESSAGES.get(code, ("Something went wrong", "Try again."))
     again = _current_state_url() if code == 409 else None
     return render_template("errors/error.html", code=code, title=title, hint=detail or hint, again=again), code

@@ -175,9 +175,9 @@ def init_app(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(session_token: str):
         """The signed-in user and their roles in one query (every page asks for both). The statement is built once:
-        only the token changes."""
+        only the token changes. An API key's service user never signs in through a session."""
         user = db.session.scalars(_user_by_token(), {"token": session_token}).unique().first()
-        return user if user is not None and user.is_enabled else None
+        return user if user is not None and user.is_enabled and not user.is_service else None
 
     with app.app_context():
         dblock.install(db.engine)

@@ -7,6 +7,7 @@ from datetime import datetime, time
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordinator.auth.roles import Role
@@ -55,6 +56,8 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     #: the last accepted TOTP time step, so a code cannot be used twice
     totp_last_counter: Mapped[int | None] = mapped_column()
+    #: an API key's service user (api.models.ApiKey): never signs in, not listed with the people
+    is_service: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

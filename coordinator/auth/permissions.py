@@ -339,3 +339,49 @@ def can_view_loop_reminders(user: User, loop) -> bool:
     """Who is reminded of what and when for a loop, and what was skipped and why: the hiring team (the job's
     recruiter and hiring manager, the loop's organizer) and admins."""
     return can_view_job(user, loop.candidate.job) or can_manage_loop(user, loop)
+
+
+# --- the API: keys act as service users ------------------------------------------------------------------------------
+#
+# An API key (api.models.ApiKey) acts as its own service user, who holds the admin role: the rules above then let it
+# see and change what an admin may (every job, candidate and loop), and nothing about people (no API route manages
+# users). The key's scopes narrow that per resource: `<resource>:read` reads, `<resource>:write` creates and changes
+# (and reads too). Scorecards follow the independence rule for people; a key is not an interviewer, so it reads
+# scorecards only with the `scorecards:read` scope, and only submitted ones (never drafts), of the loops it may see.
+
+#: resource -> the actions a key may be granted on it
+API_SCOPES: dict[str, tuple[str, ...]] = {
+    "jobs": ("read", "write"),
+    "candidates": ("read", "write"),
+    "loops": ("read", "write"),
+    "focus_areas": ("read",),
+    "scorecards": ("read",),
+    "decisions": ("read",),
+}
+
+
+def api_scope_names() -> list[str]:
+    return [f"{resource}:{action}" for resource, actions in API_SCOPES.items() for action in actions]
+
+
+def key_allows(scopes: list[str] | frozenset[str], resource: str, action: str) -> bool:
+    """Whether a key with `scopes` may `action` ("read" or "write") `resource`; write includes read."""
+    granted = set(scopes)
+    if action == "read":
+        return f"{resource}:read" in granted or f"{resource}:write" in granted
+    return f"{resource}:{action}" in granted
+
+
+def can_manage_api(user: User) -> bool:
+    """Create and revoke API keys, register webhook endpoints and read their deliveries: admins (people only)."""
+    return can_manage_users(user) and not getattr(user, "is_service", False)
+
+
+def key_can_read_scorecards(user: User, scopes, loop) -> bool:
+    """Submitted scorecards of `loop` through the API: a key with the scorecards scope whose service user may see
+    the loop. Drafts never (the API's query reads submitted ones only)."""
+    return key_allows(scopes, "scorecards", "read") and can_view_loop(user, loop)
+
+
+def key_can_read_decisions(user: User, scopes, loop) -> bool:
+    return key_allows(scopes, "decisions", "read") and can_view_loop(user, loop)

@@ -185,7 +185,7 @@ def set_password(token: str):
 @bp.route("/users")
 @allowed(can_manage_users)
 def users():
-    rows = db.session.scalars(select(User).order_by(User.name)).all()
+    rows = db.session.scalars(select(User).where(User.is_service.is_(False)).order_by(User.name)).all()
     return render_template("auth/users.html", users=rows)
 
 
@@ -226,6 +226,8 @@ def add_user():
 @allowed(can_manage_users)
 def edit_user(user_id: int):
     user = db.get_or_404(User, user_id)
+    if user.is_service:  # an API key's service user: managed on the API page
+        abort(404)
     form = UserForm(obj=user)
     if request.method == "GET":
         form.roles.data = [r.value for r in user.roles]

@@ -54,6 +54,8 @@ class Job(db.Model):
     feedback_due_hours: Mapped[int] = mapped_column(default=24, server_default="24")
     #: the candidate's invite e-mail text with {placeholders}; empty: the standard text
     candidate_message: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: last change to the job (the API's updated_since filter)
+    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc, index=True)
 
     hiring_manager: Mapped[User] = relationship(foreign_keys=[hiring_manager_id])
     recruiter: Mapped[User] = relationship(foreign_keys=[recruiter_id])
@@ -84,7 +86,9 @@ class Candidate(db.Model):
     #: when the candidate was added
     created_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     #: last change to the record
-    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc, index=True)
+    #: the candidate's id in the ATS that sent them (the API finds candidates by it); unique when set
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
 
     job: Mapped[Job] = relationship(back_populates="candidates")
 

@@ -119,6 +119,18 @@ def _settle_loops(app: Flask) -> Any:
     return f"{n} candidate{'s' if n != 1 else ''} brought up to date" if n else None
 
 
+def _deliver_webhooks(app: Flask) -> Any:
+    from coordinator.api.jobs import deliver_webhooks
+
+    return deliver_webhooks(app)
+
+
+def _purge_webhooks(app: Flask) -> Any:
+    from coordinator.api.jobs import purge_webhooks
+
+    return purge_webhooks(app)
+
+
 #: Every periodic job. Retention jobs go here too, beside the outbox and the reminders.
 JOBS: list[JobSpec] = [
     JobSpec(id="deliver_outbox", name="Deliver due outbox e-mails", run=_deliver_outbox, seconds=_outbox_interval),
@@ -139,6 +151,10 @@ JOBS: list[JobSpec] = [
     JobSpec(id="settle_loops", name="Complete loops whose interviews are over; candidates' stages follow",
             run=_settle_loops, seconds=lambda app: 300),
     JobSpec(id="purge_outbox", name="Delete outbox e-mails sent or failed long ago", run=_purge_outbox,
+            seconds=lambda app: 24 * 3600, misfire_grace_time=6 * 3600),
+    JobSpec(id="deliver_webhooks", name="Send due webhook deliveries", run=_deliver_webhooks,
+            seconds=lambda app: float(app.config.get("WEBHOOK_INTERVAL_SECONDS") or 15)),
+    JobSpec(id="purge_webhooks", name="Delete webhook deliveries older than 30 days", run=_purge_webhooks,
             seconds=lambda app: 24 * 3600, misfire_grace_time=6 * 3600),
 ]
 

@@ -115,6 +115,7 @@ class Loop(db.Model):
         one_of("arrangement", Arrangement),
         one_of("candidate_grouping", CandidateInviteGrouping, name="grouping_known"),
         CheckConstraint("buffer_min >= 0 AND buffer_min <= 120", name="buffer_range"),
+        Index("ix_loops_updated", "updated_dt", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -148,6 +149,9 @@ class Loop(db.Model):
     candidate_message: Mapped[str] = mapped_column(Text, default="", server_default="")
     #: bumped on every change, so a stale form is refused instead of overwriting
     version: Mapped[int] = mapped_column(default=1)
+    #: last change to the loop or its sessions (every change bumps `version`, so the row is written): the API's
+    #: updated_since filter and cursor
+    updated_dt: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
     candidate: Mapped[Candidate] = relationship()
     recruiter: Mapped[User] = relationship()

@@ -118,6 +118,21 @@ def _optional_objects(world: dict) -> None:
     except ImportError:  # pragma: no cover
         pass
     try:
+        from coordinator.api import services as api
+        from coordinator.api import webhooks
+        from coordinator.api.models import WebhookDelivery
+
+        world["api_token"] = api.create_key("Route walk", ["loops:read"], world["admin"]).token
+        world["api_key"] = api.key_for_token(world["api_token"])
+        endpoint = webhooks.create_endpoint("https://ats.example.org/hook", ["loop.booked"], "", world["admin"])
+        delivery = WebhookDelivery(endpoint_id=endpoint.endpoint.id, event_id="walk:1", event_type="loop.booked",
+                                   payload="{}", status="failed")
+        db.session.add(delivery)
+        db.session.flush()
+        world.update(webhook=endpoint.endpoint, delivery=delivery)
+    except ImportError:  # pragma: no cover
+        pass
+    try:
         from coordinator.invites.feeds import new_feed_token
 
         world["feed_token"] = new_feed_token(world["interviewer"])
@@ -164,6 +179,9 @@ def url_for_rule(rule, world: dict) -> str:
             "notice_id": world.get("notice") and world["notice"].id,
             "proposal_id": world.get("proposal") and world["proposal"].id,
             "token": _token_for(rule.endpoint, world),
+            "key_id": world.get("api_key") and world["api_key"].id,
+            "endpoint_id": world.get("webhook") and world["webhook"].id,
+            "delivery_id": world.get("delivery") and world["delivery"].id, "external_id": "ats-1",
         }[name]
     path = rule.rule
     for name, value in values.items():
@@ -193,7 +211,7 @@ def outcome(response) -> str:
         return "ERROR"
     if 300 <= status < 400 and response.headers.get("Location", "").startswith("/login"):
         return "login"
-    if status in (403, 404):
+    if status in (401, 403, 404):  # 401: the API, which takes keys, not the session cookie
         return "deny"
     return "ok"
 

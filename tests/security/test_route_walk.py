@@ -25,6 +25,38 @@ from tests.security.routewalk import (
 CODE = {"ok": "o", "deny": "d", "login": "L", "ERROR": "E"}
 
 EXPECTED: dict[tuple[str, str], str] = {
+    # the API (#21): its resources take a key, never the session cookie, so every persona is refused (401) there;
+    # a key of each scope is walked in tests/api/test_key_scopes_walk.py. The description and its page are public;
+    # keys and webhooks are managed by admins
+    ("api-docs.openapi_json", "GET"): "oooooo",
+    ("api_admin.docs", "GET"): "oooooo",
+    ("api_admin.index", "GET"): "oddddL",
+    ("api_admin.new_key", "GET"): "oddddL",
+    ("api_admin.new_key", "POST"): "oddddL",
+    ("api_admin.revoke_key", "POST"): "oddddL",
+    ("api_admin.new_webhook", "GET"): "oddddL",
+    ("api_admin.new_webhook", "POST"): "oddddL",
+    ("api_admin.webhook", "GET"): "oddddL",
+    ("api_admin.toggle_webhook", "POST"): "oddddL",
+    ("api_admin.retry_delivery", "POST"): "oddddL",
+    ("api_candidates.create_candidate", "POST"): "dddddd",
+    ("api_candidates.get_candidate", "GET"): "dddddd",
+    ("api_candidates.get_candidate_by_external_id", "GET"): "dddddd",
+    ("api_candidates.list_candidates", "GET"): "dddddd",
+    ("api_candidates.update_candidate", "PATCH"): "dddddd",
+    ("api_decisions.list_decisions", "GET"): "dddddd",
+    ("api_focus_areas.list_focus_areas", "GET"): "dddddd",
+    ("api_jobs.create_job", "POST"): "dddddd",
+    ("api_jobs.get_job", "GET"): "dddddd",
+    ("api_jobs.list_jobs", "GET"): "dddddd",
+    ("api_jobs.update_job", "PATCH"): "dddddd",
+    ("api_loops.book", "POST"): "dddddd",
+    ("api_loops.cancel_loop", "POST"): "dddddd",
+    ("api_loops.create_loop", "POST"): "dddddd",
+    ("api_loops.find_times", "POST"): "dddddd",
+    ("api_loops.get_loop", "GET"): "dddddd",
+    ("api_loops.list_loops", "GET"): "dddddd",
+    ("api_scorecards.list_scorecards", "GET"): "dddddd",
     ("audit.log", "GET"): "oddddL",
     ("audit.security", "GET"): "oddddL",
     ("audit.security", "POST"): "oddddL",
