@@ -16,8 +16,8 @@ PACKAGE = ROOT / "coordinator"
 
 #: every folder of Python code under coordinator/: a new one is added here on purpose, with the guide's picture
 FEATURES = {
-    "audit", "auth", "availability", "board", "focus", "hiring", "home", "invites", "jobs", "kits", "loops", "portal",
-    "privacy", "reminders", "scheduling", "scorecards",
+    "audit", "auth", "availability", "board", "focus", "hiring", "home", "insight", "invites", "jobs", "kits", "loops",
+    "portal", "privacy", "reminders", "scheduling", "scorecards",
 }
 
 #: modules that must import without the web stack: the engine, the clock, the invite builder, the calendar reader
