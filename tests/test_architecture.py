@@ -16,7 +16,8 @@ PACKAGE = ROOT / "coordinator"
 
 #: every folder of Python code under coordinator/: a new one is added here on purpose, with the guide's picture
 FEATURES = {
-    "api", "audit", "auth", "availability", "board", "focus", "hiring", "home", "invites", "jobs", "kits", "loops",
+    "api", "audit", "auth", "availability", "board", "focus", "hiring", "home", "insight", "invites", "jobs", "kits",
+    "loops",
     "portal", "privacy", "reminders", "scheduling", "scorecards",
 }
 
