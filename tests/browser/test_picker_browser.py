@@ -121,3 +121,12 @@ def test_pick_by_name_and_focus_area_remove_a_chip_and_save(page: Page, live_ser
     expect(picker(page, "Or any of this pool").get_by_text("Nobody chosen yet.")).to_be_visible()
     screenshot(page, "edit")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+    # placing the session by hand uses the same picker, with the session's length for "free"
+    page.goto(page.url.replace("/edit", "/place"))
+    place = picker(page, "Interviewers")
+    expect(place.get_by_role("button", name="Remove Ana Lima")).to_be_visible()
+    place.get_by_role("combobox").fill("ortiz")
+    expect(place.get_by_role("option", name=re.compile("Ben Ortiz"))).to_contain_text("Free from")
+    screenshot(page, "place")
+    assert axe_violations(page) == []
