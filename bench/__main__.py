@@ -23,6 +23,7 @@ BENCHMARKS = [
     "bench.bench_replies",
     "bench.bench_debrief",
     "bench.bench_board",
+    "bench.bench_picker",
     "bench.bench_pages",
     "bench.bench_caldav",
 ]

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
-from coordinator.auth.models import User
+from coordinator.auth.models import User, WorkingHours
 from coordinator.auth.roles import Role
 from coordinator.availability.models import BusyBlock, CandidateWindow
 from coordinator.dbtypes import epoch_seconds
@@ -136,13 +136,22 @@ def session_spec(session: LoopSession) -> SessionSpec:
 
 def calendars_for(user_ids: Iterable[int], start: datetime, end: datetime,
                   exclude_loop_id: int | None = None, *, labelled: bool = False) -> dict[int, InterviewerCalendar]:
-    """Everything the engine needs to know about these people between start and end, in three queries."""
+    """Everything the engine needs to know about these people between start and end, in four queries however many
+    people (columns only: no ORM objects, no eager loads batched per 500 people)."""
     ids = list(dict.fromkeys(user_ids))
     if not ids:
         return {}
-    users = db.session.scalars(
-        select(User).where(User.id.in_(ids)).options(selectinload(User.working_hours))
+    users = db.session.execute(
+        select(User.id, User.name, User.timezone, User.max_interviews_per_day, User.max_interviews_per_week,
+               User.buffer_before_min, User.buffer_after_min).where(User.id.in_(ids))
     ).all()
+    hours: dict[int, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    for uid, weekday, start_time, end_time in db.session.execute(
+        select(WorkingHours.user_id, WorkingHours.weekday, WorkingHours.start_time, WorkingHours.end_time)
+        .where(WorkingHours.user_id.in_(ids)).order_by(WorkingHours.user_id, WorkingHours.weekday,
+                                                       WorkingHours.start_time)
+    ):
+        hours[uid][weekday].append((start_time, end_time))
     # Load limits count interviews over whole days and ISO weeks, so look a week beyond the window on each side for
     # those; other busy time matters only where it touches the window (widened by buffers, at most hours).
     lo, hi = start - timedelta(days=8), end + timedelta(days=8)
@@ -176,16 +185,11 @@ def calendars_for(user_ids: Iterable[int], start: datetime, end: datetime,
     for uid, s, e, title in db.session.execute(query):
         interviews[uid].append(Interval(s, e, f"another interview, '{title}'"))
     calendars = {}
-    for user in users:
-        hours: dict[int, list] = defaultdict(list)
-        for wh in user.working_hours:
-            hours[wh.weekday].append((wh.start_time, wh.end_time))
-        calendars[user.id] = InterviewerCalendar(
-            id=user.id, name=user.name, tz=user.timezone, working_hours=dict(hours), busy=busy_named[user.id],
-            busy_spans=busy[user.id],
-            interviews=interviews[user.id], max_per_day=user.max_interviews_per_day,
-            max_per_week=user.max_interviews_per_week, buffer_before_min=user.buffer_before_min,
-            buffer_after_min=user.buffer_after_min,
+    for uid, name, tz, per_day, per_week, before, after in users:
+        calendars[uid] = InterviewerCalendar(
+            id=uid, name=name, tz=tz, working_hours=dict(hours[uid]), busy=busy_named[uid], busy_spans=busy[uid],
+            interviews=interviews[uid], max_per_day=per_day, max_per_week=per_week, buffer_before_min=before,
+            buffer_after_min=after,
         )
     return calendars
 

@@ -95,22 +95,54 @@ def people_facts(people: Sequence[User], *, window: Window | None = None, releva
     relevant = set(relevant_area_ids)
     areas = _areas_of(ids, relevant)
     week = _interviews_this_week(people, now)
-    calendars = calendars_for(ids, window.start, window.end, exclude_loop_id=window.loop_id) if window else {}
+    first_free = _first_free(ids, window, now) if window else {}
+    zones: dict[str, str] = {}  # most of a company shares a handful of zones
     out: dict[int, PersonFacts] = {}
     for u in people:
+        zone = zones.get(u.timezone) or zones.setdefault(u.timezone, zone_label(u.timezone, now))
         free: bool | None = None
         free_text = ""
         if window is not None:
-            cal = calendars.get(u.id)
-            starts = free_starts(cal, max(window.start, now), window.end, window.duration_min) if cal else []
-            free = bool(starts)
-            free_text = f"Free from {_when(starts[0].start, viewer_tz)}" if starts else f"Not free {_days(window)}"
+            at = first_free.get(u.id)
+            free = at is not None
+            free_text = f"Free from {_when(at, viewer_tz)}" if at else f"Not free {_days(window)}"
         out[u.id] = PersonFacts(
-            id=u.id, name=u.name, job_title=u.job_title or "", zone=zone_label(u.timezone, now),
+            id=u.id, name=u.name, job_title=u.job_title or "", zone=zone,
             areas=tuple(areas.get(u.id, ())), week_count=week[u.id], week_limit=u.max_interviews_per_week,
             free=free, free_text=free_text,
         )
     return out
+
+
+#: the first look covers this many days of the window; only people not free in them are looked at further
+FIRST_LOOK_DAYS = 3
+
+
+def _first_free(ids: list[int], window: Window, now: datetime) -> dict[int, datetime]:
+    """{person id: the first instant they could begin the session in the window}, for those who can at all.
+
+    Most people are free within the window's first days, and reading a fortnight of everyone's busy time costs
+    far more than answering: so the first days are read for everyone, and the rest of the window only for those
+    not free in them (the second look starts a session's length before the first ends, so a session across the
+    boundary is not missed). At most two rounds of the engine's loader: a constant number of queries."""
+    start, end = max(window.start, now), window.end
+    found: dict[int, datetime] = {}
+    if end <= start:
+        return found
+    cut = min(end, start + timedelta(days=FIRST_LOOK_DAYS))
+    looks = [(ids, start, cut)]
+    if cut < end:
+        looks.append(([], max(start, cut - timedelta(minutes=window.duration_min)), end))
+    for n, (who, lo, hi) in enumerate(looks):
+        if n:
+            who = [i for i in ids if i not in found]
+        if not who:
+            break
+        for uid, cal in calendars_for(who, lo, hi, exclude_loop_id=window.loop_id).items():
+            starts = free_starts(cal, lo, hi, window.duration_min)
+            if starts:
+                found[uid] = starts[0].start
+    return found
 
 
 def _when(dt: datetime, tz: str) -> str:

@@ -121,3 +121,33 @@ def test_pick_by_name_and_focus_area_remove_a_chip_and_save(page: Page, live_ser
     expect(picker(page, "Or any of this pool").get_by_text("Nobody chosen yet.")).to_be_visible()
     screenshot(page, "edit")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+    # placing the session by hand uses the same picker, with the session's length for "free"
+    page.goto(page.url.replace("/edit", "/place"))
+    place = picker(page, "Interviewers")
+    expect(place.get_by_role("button", name="Remove Ana Lima")).to_be_visible()
+    place.get_by_role("combobox").fill("ortiz")
+    expect(place.get_by_role("option", name=re.compile("Ben Ortiz"))).to_contain_text("Free from")
+    screenshot(page, "place")
+    assert axe_violations(page) == []
+
+
+def test_without_javascript_the_plain_lists_are_the_form(browser, browser_context_args, live_server, team,
+                                                         screenshot):
+    context = browser.new_context(**{**browser_context_args, "java_script_enabled": False,
+                                     "viewport": {"width": 1366, "height": 900}})
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, team["recruiter"].email)
+        page.goto(f"{live_server}/loops/{team['loop'].id}/sessions/new")
+        # the search box is not shown: the plain lists are the form
+        expect(page.get_by_role("combobox", name=re.compile("Find someone"))).to_have_count(0)
+        page.get_by_label("Title", exact=True).fill("System design")
+        page.get_by_role("listbox", name="Interviewers").select_option(label=["Ana Lima — Staff Engineer"])
+        page.get_by_role("listbox", name="Shadows").select_option(label=["Cleo Park — Engineer in training"])
+        screenshot(page, "no-script")
+        page.get_by_role("button", name="Add session").click()
+        expect(page.get_by_text("Session added.")).to_be_visible()
+        assert saved_people(team["loop"].id) == [("Ana Lima", "interviewer"), ("Cleo Park", "shadow")]
+    finally:
+        context.close()

@@ -112,6 +112,31 @@ def test_each_persons_facts(now, org, make_user):
     assert (d.free, d.free_text) == (True, "Free from Thu 11 Mar, 08:00 GMT")  # ... but does not make her busy
 
 
+def fortnight_window() -> picker.Window:
+    """Mon 15 to Fri 26 March, whole days in London: longer than the first look (FIRST_LOOK_DAYS)."""
+    start, end = window_from_dates(date(2027, 3, 15), date(2027, 3, 26), "Europe/London")
+    return picker.Window(start, end, 60, None, "Europe/London")
+
+
+def busy(user, start: datetime, end: datetime) -> None:
+    db.session.add(BusyBlock(user_id=user.id, start_dt=start, end_dt=end))
+
+
+def test_free_later_in_a_long_window_and_across_the_first_looks_end(now, make_user):
+    eve = make_user(Role.INTERVIEWER, name="Eve Stone", timezone="Europe/Berlin")
+    kai = make_user(Role.INTERVIEWER, name="Kai Akana", timezone="Pacific/Honolulu")  # 09-17 there: 19-03 GMT
+    window = fortnight_window()
+    busy(eve, window.start, datetime(2027, 3, 18, tzinfo=UTC))
+    # Kai's one free hour runs over the first look's end (midnight GMT going into Thursday)
+    busy(kai, window.start, datetime(2027, 3, 17, 23, 30, tzinfo=UTC))
+    busy(kai, datetime(2027, 3, 18, 0, 30, tzinfo=UTC), window.end)
+    db.session.commit()
+    assert picker.FIRST_LOOK_DAYS == 3
+    facts = picker.people_facts([eve, kai], window=window, viewer_tz="Europe/London")
+    assert facts[eve.id].free_text == "Free from Thu 18 Mar, 08:00 GMT"
+    assert facts[kai.id].free_text == "Free from Wed 17 Mar, 23:30 GMT"
+
+
 def test_without_a_window_it_does_not_say_who_is_free(now, make_user):
     ana = make_user(Role.INTERVIEWER, name="Ana Lima")
     facts = picker.people_facts([ana])
@@ -129,6 +154,8 @@ def _team(n: int, loop, areas) -> list:
         interview(loop, user, local_to_utc(date(2027, 3, 9), time(10), user.timezone))
         db.session.add(BusyBlock(user_id=user.id, start_dt=local_to_utc(THURSDAY, time(9), user.timezone),
                                  end_dt=local_to_utc(THURSDAY, time(10), user.timezone)))
+        if k % 2:  # busy through the first look: the picker looks at them again over the whole window
+            busy(user, datetime(2027, 3, 14, tzinfo=UTC), datetime(2027, 3, 18, 12, tzinfo=UTC))
         people.append(user)
     db.session.commit()
     return people
@@ -155,11 +182,11 @@ def test_the_number_of_queries_does_not_grow_with_the_people(now, org):
     other = loops.create_loop(org["other_candidate"], org["other_recruiter"])
     areas = [area("System design"), area("Coding"), area("Communication")]
     people = _team(24, other, areas)
-    window = thursday_window()
+    window = fortnight_window()
     few, many = _queries(people[:12], window), _queries(people, window)
     assert few == many
-    # qualifications, this week's interviews, then the engine's loader: people (with roles), hours, busy, interviews
-    assert many <= 7
+    # qualifications, this week's interviews, then twice the engine's loader (people, hours, busy, interviews)
+    assert many == 10
 
 
 # --- the forms, without JavaScript --------------------------------------------------------------------------------
