@@ -10,17 +10,22 @@ export COORDINATOR_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:
 .PHONY: setup run test lint bench vendor-assets clean
 
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	rm -f $(VENV)/.installed-*
-	touch $@
+	@echo "==> Setting up: a virtual environment in $(VENV) and the app's packages (first time: about a minute)."
+	@test -x $(BIN)/python || { echo "==> Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "==> Installing packages with pip (each one is named as it downloads, with its progress)"
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -e '.[test]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+	@echo "==> Packages ready."
 
 setup: $(STAMP)
 
 ## Set up, migrate, load the demo on first start, and serve the app with the scheduler process beside it (it
 ## delivers the invite outbox); Ctrl-C stops both.
 run: setup
+	@echo "==> Bringing the database up to date (and loading the demo organisation on first start)"
 	COORDINATOR_BASE_URL=http://$(HOST):$(PORT) $(BIN)/flask --app coordinator bootstrap
+	@echo "==> Starting the web server on http://$(HOST):$(PORT)/ and the scheduler beside it (Ctrl-C stops both)"
 	@export COORDINATOR_BASE_URL=http://$(HOST):$(PORT); \
 	$(BIN)/flask --app coordinator scheduler & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \

@@ -90,6 +90,7 @@ def _follow_loops() -> None:
     from coordinator.availability import calendar_sync
     from coordinator.invites import replies
     from coordinator.invites import services as invites
+    from coordinator.kits import services as kits
     from coordinator.loops import changes
     from coordinator.reminders import services as reminders
 
@@ -97,6 +98,7 @@ def _follow_loops() -> None:
     changes.follow("reminders", reminders.after_loop_change)
     changes.follow("replies", replies.after_loop_change)
     changes.follow("calendars", calendar_sync.after_loop_change)
+    changes.follow("kits", kits.after_loop_change)  # the newly booked get their kit (pool picks too)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import delete, select
 
+from coordinator import timeutil
 from coordinator.auth.models import User
 from coordinator.auth.roles import Role
 from coordinator.auth.services import UserData, count_users, create_user
+from coordinator.availability import services as availability
 from coordinator.extensions import db
 from coordinator.focus.demo import seed_interviewing
 from coordinator.hiring.models import Candidate, CandidateStage
@@ -71,7 +73,7 @@ CANDIDATES = [
     ("Liam O'Connor", "liam.oconnor@example.org", NY, 1, CandidateStage.TO_SCHEDULE,
      "Grew activation 18% with onboarding experiments; solid analytics.",
      "Prioritisation under conflicting stakeholder demands; technical fluency."),
-    ("Mei Chen", "mei.chen@example.org", "America/Los_Angeles", 1, CandidateStage.DEBRIEF,
+    ("Mei Chen", "mei.chen@example.org", "America/Los_Angeles", 1, CandidateStage.TO_SCHEDULE,
      "PM for a B2B SaaS growth team; strong experimentation background.",
      "Strategy beyond experiments; working with design."),
     ("Rohan Gupta", "rohan.gupta@example.org", KOLKATA, 2, CandidateStage.TO_SCHEDULE,
@@ -130,8 +132,95 @@ def seed_demo(reset: bool = False) -> DemoSummary:
                                        stage=stage.value, first_interview_emphasis=emphasis, probe_further=probe))
     seed_interviewing(users, jobs)  # focus areas, question bank, qualifications, interview plans
     seed_scorecards(users, jobs)  # a loop two days ago with its scorecards, for the debrief
+    seed_calendars(users)  # everyone's busy times, imported from a calendar file as people do
+    book_scheduled(users)  # the candidates "Scheduled" have a booked loop
     for candidate in db.session.scalars(select(Candidate)):
         settle(candidate)  # every stage as its loops say (the one rule, coordinator.loops.state)
     logins = [(", ".join(users[local].role_labels), users[local].email, DEMO_PASSWORD)
               for local in ("admin", "rita", "hannah", "jonas")]
     return DemoSummary(logins=logins, jobs=len(jobs), candidates=len(CANDIDATES))
+
+
+# --- busy times from calendars, and booked loops ----------------------------------------------------------------------
+
+#: a working week's recurring meetings (weekday, start, minutes, title); each person gets most of them, shifted
+MEETINGS = [
+    ("MO,TU,WE,TH,FR", time(9, 30), 15, "Team stand-up"),
+    ("TU", time(10, 0), 60, "Sprint planning"),
+    ("WE", time(13, 0), 120, "Focus time"),
+    ("TH", time(12, 0), 60, "Lunch & learn"),
+    ("FR", time(15, 0), 45, "Retro"),
+]
+
+
+def _calendar_file(local: str, index: int, tz: str, monday: date) -> bytes:
+    """A calendar export (.ics) of one person: recurring meetings in their zone, a 1:1, and one-off events."""
+    def stamp(day: date, at: time) -> str:
+        return f"{day:%Y%m%d}T{at:%H%M%S}"
+
+    events = []
+    for n, (days, at, minutes, title) in enumerate(MEETINGS):
+        if (index + n) % 4 == 3:
+            continue  # not everyone is in every meeting
+        start = datetime.combine(monday, at) + timedelta(minutes=15 * (index % 3) if n else 0)
+        end = start + timedelta(minutes=minutes)
+        events.append((f"{local}-{n}", f"DTSTART;TZID={tz}:{stamp(start.date(), start.time())}",
+                       f"DTEND;TZID={tz}:{stamp(end.date(), end.time())}", title,
+                       f"RRULE:FREQ=WEEKLY;BYDAY={days};COUNT={20 if ',' in days else 4}"))
+    one_to_one = monday + timedelta(days=index % 5)
+    events.append((f"{local}-11", f"DTSTART;TZID={tz}:{stamp(one_to_one, time(14 + index % 3, 0))}",
+                   f"DTEND;TZID={tz}:{stamp(one_to_one, time(14 + index % 3, 30))}", "1:1",
+                   "RRULE:FREQ=WEEKLY;COUNT=4"))
+    for week in (1, 2):  # a few one-off appointments in the coming weeks
+        day = monday + timedelta(days=7 * week + (index + week) % 5)
+        hour = 10 + (index * 3 + week) % 6
+        events.append((f"{local}-w{week}", f"DTSTART;TZID={tz}:{stamp(day, time(hour, 0))}",
+                       f"DTEND;TZID={tz}:{stamp(day, time(hour + 1, 30))}",
+                       ["Customer call", "Architecture review", "Hiring sync", "Doctor"][(index + week) % 4], ""))
+    if index % 5 == 2:  # someone is out for a day
+        day = monday + timedelta(days=8 + index % 3)
+        events.append((f"{local}-ooo", f"DTSTART;VALUE=DATE:{day:%Y%m%d}",
+                       f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}", "Out of office", ""))
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//coordinator demo//EN"]
+    for uid, start, end, title, rule in events:
+        lines += ["BEGIN:VEVENT", f"UID:{uid}@{DEMO_DOMAIN}", f"DTSTAMP:{monday:%Y%m%d}T000000Z", start, end,
+                  f"SUMMARY:{title}", *([rule] if rule else []), "END:VEVENT"]
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def seed_calendars(users: dict[str, User]) -> int:
+    """Import a calendar file for everyone who interviews, through the same import as the availability page."""
+    count = 0
+    for index, (local, _name, _title, zone, roles, _hours) in enumerate(PEOPLE):
+        if not roles & {Role.INTERVIEWER, Role.HIRING_MANAGER}:
+            continue
+        user = users[local]
+        today = timeutil.to_local(timeutil.now_utc(), zone).date()
+        monday = today - timedelta(days=today.weekday())
+        result = availability.read_calendar_file(user, _calendar_file(local, index, zone, monday))
+        availability.replace_import(user, result, f"{local}-calendar.ics")
+        count += len(result.busy)
+    return count
+
+
+def book_scheduled(users: dict[str, User]) -> int:
+    """Create and book a loop (the engine's first option, as a recruiter would) for every candidate whose stage
+    says Scheduled, so their stage and their loops agree."""
+    from coordinator.loops import services as loops
+
+    booked = 0
+    scheduled = select(Candidate).where(Candidate.stage == CandidateStage.SCHEDULED.value)
+    for candidate in list(db.session.scalars(scheduled)):
+        recruiter = db.session.get(User, candidate.job.recruiter_id)
+        loop = loops.create_loop(candidate, recruiter)
+        try:
+            result, sessions = loops.find_times(loop)
+        except loops.LoopError:
+            continue
+        if not result.options:
+            continue
+        loops.book(loop, loops.option_placements(sessions, result.options[0]), recruiter,
+                   override_reason="Demo data: booked from the first option.")
+        booked += 1
+    return booked

@@ -160,23 +160,26 @@ QUALIFIED: dict[str, tuple[list[str], list[str]]] = {
 PLANS: dict[int, tuple[list[str], list[tuple[str, str, int, int, list[str], list[str], int, str]]]] = {
     0: (["Technical depth", "System design", "Problem solving", "Collaboration", "Ownership"], [
         ("Hiring manager conversation", "one_on_one", 45, 1, ["hannah"], ["Ownership"], 0, ""),
-        ("System design", "panel", 60, 2, ["jonas", "tobias"], ["System design", "Technical depth"], 0, ""),
-        ("Pipeline exercise", "practical", 75, 1, ["lena", "priya"], ["Problem solving"], 30,
+        ("System design", "panel", 60, 2, ["jonas", "tobias", "priya", "arjun", "vikram"],
+         ["System design", "Technical depth"], 0, ""),
+        ("Pipeline exercise", "practical", 75, 1, ["lena", "priya", "carlos", "jonas"], ["Problem solving"], 30,
          "Read the attached schema of a clickstream pipeline and note where you would expect it to fail."),
-        ("Team conversation", "one_on_one", 45, 1, ["claire", "lena"], ["Collaboration"], 0, ""),
+        ("Team conversation", "one_on_one", 45, 1, ["claire", "lena", "deepa", "emily"], ["Collaboration"], 0, ""),
     ]),
     1: (["Product sense", "Problem solving", "Communication", "Collaboration", "Culture add"], [
         ("Hiring manager conversation", "one_on_one", 45, 1, ["marcus"], ["Product sense"], 0, ""),
-        ("Growth case study", "practical", 60, 1, ["david", "carlos"], ["Problem solving"], 45,
+        ("Growth case study", "practical", 60, 1, ["david", "carlos", "deepa"], ["Problem solving"], 45,
          "Review the activation funnel data we send you and prepare a 10-minute proposal."),
-        ("Cross-functional panel", "panel", 45, 2, ["claire", "emily"], ["Collaboration", "Communication"], 0, ""),
-        ("Values conversation", "one_on_one", 30, 1, ["rachel"], ["Culture add"], 0, ""),
+        ("Cross-functional panel", "panel", 45, 2, ["claire", "emily", "rachel", "david"],
+         ["Collaboration", "Communication"], 0, ""),
+        ("Values conversation", "one_on_one", 30, 1, ["rachel", "hannah"], ["Culture add"], 0, ""),
     ]),
     2: (["Technical depth", "System design", "Problem solving", "Collaboration", "Ownership"], [
         ("Hiring manager conversation", "one_on_one", 45, 1, ["anjali"], ["Ownership"], 0, ""),
-        ("Coding exercise", "practical", 75, 1, ["arjun", "priya"], ["Problem solving", "Technical depth"], 0, ""),
+        ("Coding exercise", "practical", 75, 1, ["arjun", "priya", "carlos", "jonas"],
+         ["Problem solving", "Technical depth"], 0, ""),
         ("Payments system design", "panel", 60, 2, ["vikram", "jonas", "tobias"], ["System design"], 0, ""),
-        ("Team conversation", "one_on_one", 30, 1, ["deepa"], ["Collaboration"], 0, ""),
+        ("Team conversation", "one_on_one", 30, 1, ["deepa", "carlos", "lena"], ["Collaboration"], 0, ""),
     ]),
 }
 

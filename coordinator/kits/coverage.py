@@ -200,7 +200,8 @@ def suggest_areas(areas: Sequence[Area], slots: Sequence[Slot],
                   planned: Mapping[int, Sequence[int]] | None = None) -> list[tuple[int, ...]]:
     """Focus areas for every slot so that each of the job's areas is covered once.
 
-    Pool slots keep what they have (nobody is known yet). Each area goes to one named interviewer, preferring,
+    Pool slots keep what they have (nobody is known yet); those with nothing take the areas left uncovered.
+    Each area goes to one named interviewer, preferring,
     in order: someone qualified (not shadowing), in a session planned to cover it, who has it already, with the
     fewest areas so far, in an earlier session. The scarcest areas (fewest qualified people) are placed first.
     Nobody gets more than 3 areas. An interviewer left without an area then takes one over from a colleague
@@ -244,6 +245,20 @@ def suggest_areas(areas: Sequence[Area], slots: Sequence[Slot],
             mates = [j for j in named if j != i and slots[j].session_id == slots[i].session_id and result[j]]
             if mates:
                 result[i] = list(result[mates[0]])
+    # Areas nobody named covers go to pool slots that have none yet (their session plans them; the pick gets
+    # them at booking), those planned for the slot's session first, at most three each.
+    open_pool = [i for i, s in enumerate(slots) if s.is_pool and not s.area_ids]
+    covered = fixed | {a for i in named for a in result[i]}
+    for i in open_pool:
+        result[i] = []
+    for area in areas:
+        if area.id in covered or not open_pool:
+            continue
+        room = [i for i in open_pool if len(result[i]) < MAX_AREAS_PER_INTERVIEWER]
+        if not room:
+            break
+        best = min(room, key=lambda i: (area.id not in planned.get(slots[i].session_id, ()), len(result[i]), i))
+        result[best].append(area.id)
     order = {a.id: n for n, a in enumerate(areas)}
     return [tuple(sorted(result[i], key=lambda a: order.get(a, 0))) if i in result else tuple(s.area_ids)
             for i, s in enumerate(slots)]

@@ -279,7 +279,10 @@ def save_assignment(session: LoopSession, user: User, area_ids: Sequence[int] | 
         except focus_services.FocusError as exc:
             raise LoopError(str(exc), exc.field) from exc
         question_ids.append(written.id)
+    before = effective_area_ids(session, user)
     assignment = _write(session, user, area_ids, question_ids, actor)
+    if list(before) != list(area_ids):
+        focus_changed(session)
     names = ", ".join(job_areas[i].name for i in area_ids if i in job_areas)
     services.record(loop, actor, "focus_assigned",
                     f"{user.name} covers {names} in '{session.title}' with {len(question_ids)} "
@@ -302,13 +305,32 @@ def set_session_areas(session: LoopSession, area_ids: Sequence[int], actor: User
     if len(area_ids) > MAX_AREAS_PER_INTERVIEWER * seats:
         raise LoopError(f"“{session.title}” has {seats} interviewer{'s' if seats != 1 else ''}; plan at most "
                         f"{MAX_AREAS_PER_INTERVIEWER * seats} focus areas for it.", "area_ids")
+    before = {u.id: effective_area_ids(session, u) for u in _interviewers(session)} if session.is_booked else {}
+    _plan_areas(session, area_ids)
+    services.record(session.loop, actor, "focus_planned",
+                    f"'{session.title}' covers {', '.join(job_areas[i].name for i in area_ids) or 'no focus area'}.")
+    db.session.flush()
+    if before and before != {u.id: effective_area_ids(session, u) for u in _interviewers(session)}:
+        focus_changed(session)
+
+
+def _plan_areas(session: LoopSession, area_ids: Sequence[int]) -> None:
     current = {r.focus_area_id: r for r in db.session.scalars(
         select(SessionFocusArea).where(SessionFocusArea.session_id == session.id))}
     sync_links(current, area_ids, lambda i, _: db.session.add(SessionFocusArea(session_id=session.id, focus_area_id=i)),
                db.session.delete, ordered=False)
-    services.record(session.loop, actor, "focus_planned",
-                    f"'{session.title}' covers {', '.join(job_areas[i].name for i in area_ids) or 'no focus area'}.")
     db.session.flush()
+    db.session.expire(session)
+
+
+def focus_changed(session: LoopSession) -> None:
+    """A booked session's interviewers now cover other focus areas, which their invites name: queue an invite
+    update through the loop's "after a change" path (the invites follow it like any session edit)."""
+    if not session.is_booked:
+        return
+    session.ical_sequence += 1
+    services.announce(services.Change(loop_id=session.loop_id, kind=services.ChangeKind.SESSION_EDIT,
+                                      session_id=session.id))
 
 
 def copy_plan_focus_areas(plan: Sequence[PlanSession], sessions: Sequence[LoopSession]) -> None:
@@ -330,21 +352,26 @@ def suggest(loop: Loop, actor: User) -> LoopCoverage:
     cov = loop_coverage(loop)
     if not cov.areas:
         raise LoopError("This job has no focus areas yet. Choose them on the job page first.")
-    named = [c for c in cov.columns if c.user is not None]
-    if not named:
-        raise LoopError("Nobody is named in this loop's sessions yet: they pick interviewers from pools when "
-                        "booked. Set what each session covers below instead.")
+    if not cov.columns:
+        raise LoopError("This loop has no interviewers or pools yet. Add sessions with people first.")
     planned = {sid: [a.id for a in areas] for sid, areas in cov.planned.items()}
+    before = {(c.session.id, c.user.id): list(c.slot.area_ids) for c in cov.columns if c.user is not None}
     new_areas = suggest_areas([Area(a.id, a.name) for a in cov.areas], [c.slot for c in cov.columns], planned)
     bank = db.session.scalars(focus_services.search_questions().where(
         Question.focus_area_id.in_([a.id for a in cov.areas]))).all()
     bank_infos = [QuestionInfo(q.id, q.focus_area_id, q.kind) for q in bank]
     taken: set[int] = set()
     kinds: list[str] = []
+    pooled: dict[int, list[int]] = {}
+    changed: set[int] = set()
     for column in cov.columns:
-        if column.user is None:
+        if column.user is None:  # a pool pick to come: their session plans the areas, the pick gets them at booking
+            pooled.setdefault(column.session.id, []).extend(
+                a for a in new_areas[column.index] if a not in pooled.get(column.session.id, []))
             continue
         area_ids = list(new_areas[column.index])
+        if area_ids and area_ids != before[(column.session.id, column.user.id)]:
+            changed.add(column.session.id)
         current = [QuestionInfo(q.id, q.focus_area_id, q.kind) for q in column.questions]
         question_ids = suggest_questions(area_ids, current, bank_infos, frozenset(taken), kinds)
         by_id = {q.id: q for q in [*current, *bank_infos]}
@@ -352,10 +379,52 @@ def suggest(loop: Loop, actor: User) -> LoopCoverage:
         kinds.extend(by_id[i].kind for i in question_ids)
         if area_ids:
             _write(column.session, column.user, area_ids, question_ids, actor)
-    services.record(loop, actor, "focus_suggested", "Suggested focus areas and questions for every interviewer.")
+    by_id = {c.session.id: c.session for c in cov.columns}
+    for session_id, area_ids in pooled.items():
+        if area_ids and sorted(area_ids) != sorted(planned.get(session_id, [])):
+            _plan_areas(by_id[session_id], area_ids)
+    services.record(loop, actor, "focus_suggested",
+                    "Suggested focus areas and questions for every interviewer"
+                    + (" and the areas of the sessions whose people come from a pool." if pooled else "."))
     db.session.flush()
+    for session_id in sorted(changed):
+        focus_changed(by_id[session_id])
     db.session.expire_all()
     return loop_coverage(services.load_loop(loop.id))
+
+
+# --- kits at booking -----------------------------------------------------------------------------------------------
+
+def after_loop_change(change: services.Change) -> list[str]:
+    """The follower of loops: everyone newly booked into a session (pool picks included) who has no kit of their
+    own gets one at once: the areas their session plans (or inherits) and questions from the bank for them."""
+    if change.kind is not services.ChangeKind.BOOKING or not (change.booked or change.added):
+        return []
+    loop = db.session.get(Loop, change.loop_id)
+    if loop is None or loop.status == LoopStatus.CANCELLED.value:
+        return []
+    sessions = set(change.booked) | {sid for sid, _ in change.added}
+    cov = loop_coverage(loop)
+    todo = [c for c in cov.columns if c.user is not None and c.assignment is None and c.slot.area_ids
+            and c.session.id in sessions and c.session.is_booked]
+    if not todo:
+        return []
+    bank = [QuestionInfo(q.id, q.focus_area_id, q.kind) for q in db.session.scalars(
+        focus_services.search_questions().where(Question.focus_area_id.in_([a.id for a in cov.areas])))]
+    taken = {q.id for c in cov.columns for q in c.questions}
+    kinds = [q.kind for c in cov.columns for q in c.questions]
+    filled = []
+    for column in todo:
+        area_ids = list(column.slot.area_ids)[:MAX_AREAS_PER_INTERVIEWER]
+        question_ids = suggest_questions(area_ids, [], bank, frozenset(taken), kinds)
+        by_id = {q.id: q for q in bank}
+        taken.update(question_ids)
+        kinds.extend(by_id[i].kind for i in question_ids)
+        _write(column.session, column.user, area_ids, question_ids, None)
+        filled.append(f"{column.user.name} ('{column.session.title}')")
+    services.record(loop, None, "kits_filled", "Kits ready for " + ", ".join(filled) + ".", actor_label="Coordinator")
+    db.session.flush()
+    return filled
 
 
 # --- the rule at booking -------------------------------------------------------------------------------------------

@@ -115,6 +115,8 @@ class Grid:
     range: DateRange
     chosen_count: int = 0
     recruiter_count: int = 0
+    #: the week the page opens on: the first with something marked, else the first with a weekday to choose
+    start_week: int = 0
 
 
 def _slot_start(day: date, at: time, tz: str) -> datetime | None:
@@ -207,6 +209,9 @@ def availability_grid(loop: Loop, tz: str, chosen_values: Sequence[str] | None =
         if any(d.is_open for d in week.days):
             weeks.append(week)
         monday += timedelta(days=7)
+    marked = next((i for i, w in enumerate(weeks) if w.chosen), None)
+    weekday = next((i for i, w in enumerate(weeks) if any(d.is_open and d.day.weekday() < 5 for d in w.days)), 0)
+    grid.start_week = weekday if marked is None else marked
     return grid
 
 

@@ -230,13 +230,31 @@ class OfferedOption:
     sessions: list[OptionSession] = field(default_factory=list)
 
 
+#: the engine's reasons a candidate may read (about their own time only; never about an interviewer's)
+CANDIDATE_REASONS = ("candidate_window_short", "candidate_unavailable")
+
+
+def _for_candidate(message: str) -> str:
+    return (message.replace("The candidate's windows are", "The times you marked are")
+            .replace("The candidate has", "You have").replace("The window is", "The days we plan for are")
+            .replace("the candidate's", "your"))
+
+
 def offered_options(loop: Loop, wanted: int = 5) -> list[OfferedOption]:
     """The engine's best options for the whole loop (the same search as the recruiter's), signed for this page;
     for a reschedule, the current times are left out."""
+    return offered_with_reasons(loop, wanted)[0]
+
+
+def offered_with_reasons(loop: Loop, wanted: int = 5) -> tuple[list[OfferedOption], list[str]]:
+    """`offered_options`, and when there are none, why, in the candidate's words: only the reasons about their
+    own marked times (too short for the interviews, none left), as the recruiter is told them."""
     try:
         result, sessions = loops.find_times(loop, options_wanted=wanted + 1)
     except loops.LoopError:
-        return []
+        return [], []
+    why = [] if result.options else list(dict.fromkeys(
+        _for_candidate(r.message) for r in result.reasons if r.code in CANDIDATE_REASONS))
     current = {(s.id, s.start_dt) for s in sessions if s.is_booked}
     ids = {pid for o in result.options for ps in o.sessions for pid in ps.person_ids}
     people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
@@ -251,7 +269,7 @@ def offered_options(loop: Loop, wanted: int = 5) -> list[OfferedOption]:
                 for ps in option.sessions]
         offered.append(OfferedOption(signed=sign_option(loop, sessions, option), start=option.start,
                                      end=option.end, days=option.days, sessions=rows))
-    return offered[:wanted]
+    return offered[:wanted], why
 
 
 def self_book(loop: Loop, portal: CandidatePortal, signed: str, raw_zone: str | None = None) -> loops.Change:

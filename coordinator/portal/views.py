@@ -247,8 +247,8 @@ def book(token: str):
     else:
         tz, explicit = _zone(loop, request.args.get("tz"))
     context = _context(loop, tz, explicit, form=form, message=message, conflict=status == 409)
-    options = services.offered_options(loop) if context["state"].can_choose else []
-    return render_template("portal/book.html", options=options, **context), status
+    options, why = services.offered_with_reasons(loop) if context["state"].can_choose else ([], [])
+    return render_template("portal/book.html", options=options, why=why, **context), status
 
 
 @portal.route("/<token>/calendar.ics")

@@ -69,8 +69,9 @@
       });
     }
 
-    // Start on the first week with something marked, else the first week.
-    var start = 0;
+    // Start on the first week with something marked, else the first week with a weekday to choose (the
+    // server marks it data-start: a range that begins on a Saturday does not open on a weekend-only week).
+    var start = Math.max(0, weeks.findIndex(function (week) { return week.hasAttribute("data-start"); }));
     weeks.some(function (week, i) {
       if (week.querySelector('input[name="slot"]:checked')) { start = i; return true; }
       return false;

@@ -233,3 +233,14 @@ def test_a_time_taken_while_the_candidate_looks_is_refused_cleanly(kolkata: Page
     kolkata.set_viewport_size(PHONE)
     assert fits(kolkata)
     screenshot(kolkata, "refused-409-phone")
+
+
+def test_the_grid_opens_on_the_first_week_with_weekdays(kolkata: Page, live_server, make_loop, link_for,  # noqa: F811
+                                                        screenshot):
+    monday = next_monday()
+    loop = make_loop(first=monday - timedelta(days=2), days=9)  # the days begin on a Saturday
+    token = link_for(loop)
+    kolkata.goto(f"{live_server}/c/{token}/availability")
+    expect(kolkata.locator(f'td.slot label:has(input[value="{monday.isoformat()}T14:00"])')).to_be_visible()
+    expect(kolkata.locator("[data-week-prev]:visible")).to_be_enabled()  # the weekend is one step back
+    screenshot(kolkata, "grid-opens-on-weekdays")

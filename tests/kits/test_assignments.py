@@ -170,11 +170,12 @@ def test_the_suggestion_covers_every_area_with_qualified_people_and_picks_questi
     assert kinds == {"behavioral", "situational"}  # mixed
 
 
-def test_the_suggestion_needs_areas_and_named_interviewers(world, org, client_for, make_user):
+def test_the_suggestion_plans_the_areas_of_a_pool_only_session(world, org, client_for, make_user):
     loop = make_loop(world, [{"title": "Pool only", "pool_ids": [world["jonas"], world["priya"]], "pool_count": 1}])
     client = client_for(world["recruiter"])
     response = client.post(f"/loops/{loop.id}/coverage/suggest", follow_redirects=True)
-    assert "Nobody is named in this loop's sessions yet" in text_of(response)
+    assert "Nobody is named in this loop's sessions yet" not in text_of(response)
+    assert assignments.session_planned_areas([loop.sessions[0].id])[loop.sessions[0].id]  # the pick gets them
 
 
 def test_session_planned_areas_cover_pool_picks_and_default_kits(world, client_for):
