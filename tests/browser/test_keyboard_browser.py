@@ -213,3 +213,35 @@ def test_an_error_reload_says_so_and_starts_at_the_summary(page: Page, live_serv
     expect(page.get_by_label("Sunday, to")).to_be_visible()
     page.set_viewport_size(PHONE)
     screenshot(page, "error-summary-phone")
+
+
+def test_day_view_details_by_keyboard(page: Page, live_server, org, screenshot):
+    from datetime import UTC, datetime, time, timedelta
+
+    from coordinator.extensions import db
+    from coordinator.timeutil import local_to_utc
+
+    day = datetime.now(UTC).date() + timedelta(days=9)
+    day += timedelta(days=(1 - day.weekday()) % 7)  # a Tuesday
+    loop = loops.create_loop(org["candidate"], org["recruiter"])
+    session = loops.add_session(loop, loops.SessionData("System design interview", "panel", 60,
+                                                        interviewer_ids=(org["interviewer"].id, org["manager"].id)),
+                                org["recruiter"])
+    start = local_to_utc(day, time(11), "Europe/Berlin")
+    loops.book(loop, [loops.Placement(session.id, start, (org["interviewer"].id, org["manager"].id))],
+               org["recruiter"], override_reason="test")
+    db.session.commit()
+    sign_in(page, live_server, org["recruiter"].email)
+    page.goto(f"{live_server}/loops/{loop.id}/day?date={day.isoformat()}")
+    tab_to(page, ".dayview .seg.booked")
+    label = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert label.startswith("Ada Lovelace: ") and "System design interview" in label
+    shown = page.evaluate("getComputedStyle(document.activeElement, '::after').content")
+    assert "System design interview" in shown  # the details show on focus, not only on hover
+    tab_to(page, ".dayview .seg.working")
+    expect(page.locator(".dayview .seg.working").first).to_contain_text("Working hours")
+    screenshot(page, "day-focused")
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    tab_to(page, ".dayview .seg.booked", key="Shift+Tab")
+    screenshot(page, "day-focused-phone")
