@@ -45,6 +45,8 @@ def not_under_sticky_bar(page: Page, bar: str) -> bool:
 
 def test_skip_link_is_first_and_leads_to_main(page: Page, live_server, org):
     sign_in(page, live_server, org["recruiter"].email)
+    expect(page.get_by_role("heading", name="Good to see you, Rita")).to_be_visible()
+    page.wait_for_load_state("load")
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to main content")
     expect(skip).to_be_focused()
