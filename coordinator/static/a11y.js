@@ -2,11 +2,17 @@
 (function () {
   "use strict";
 
-  // A data table that scrolls sideways inside its own box (phone widths, see a11y.css) can take focus, so it can
-  // be scrolled with the arrow keys; it gives the focus up again once it fits.
+  document.documentElement.classList.add("a11y-js");
+
+  // A data table wider than its box scrolls sideways inside it (a11y.css) instead of widening the page, and can
+  // take focus so it can be scrolled with the arrow keys; once it fits again it is an ordinary table.
   function markScrollingTables() {
-    document.querySelectorAll("main table").forEach(function (table) {
-      var scrolls = table.scrollWidth > table.clientWidth + 1;
+    document.querySelectorAll("main table:not(.slots)").forEach(function (table) {
+      table.classList.remove("a11y-scroll");
+      var box = getComputedStyle(table.parentElement);
+      var room = table.parentElement.clientWidth - parseFloat(box.paddingLeft) - parseFloat(box.paddingRight);
+      var scrolls = room > 0 && table.getBoundingClientRect().width > room + 1;
+      if (scrolls) table.classList.add("a11y-scroll");
       if (scrolls && !table.hasAttribute("tabindex")) {
         table.setAttribute("tabindex", "0");
         table.setAttribute("data-a11y-scroll", "");
@@ -15,6 +21,16 @@
         table.removeAttribute("data-a11y-scroll");
       }
     });
+  }
+
+  // Whatever takes the focus scrolls clear of the bars stuck to the bottom of the window (the scorecard's buttons,
+  // the candidate's save bar): the page's scroll padding is their height (2.4.11).
+  function clearStickyBars() {
+    var tallest = 0;
+    document.querySelectorAll(".sc-buttons, .save-bar, [data-sticky-bottom]").forEach(function (bar) {
+      if (getComputedStyle(bar).position === "sticky") tallest = Math.max(tallest, bar.getBoundingClientRect().height);
+    });
+    if (tallest) document.documentElement.style.scrollPaddingBottom = Math.ceil(tallest + 16) + "px";
   }
 
   // After a form comes back with errors, start where the problem is: the error summary, else the first invalid
@@ -37,14 +53,14 @@
     }
   });
 
-  var resizeTimer;
   window.addEventListener("resize", function () {
-    clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(markScrollingTables, 50);
+    markScrollingTables();
+    clearStickyBars();
   });
   document.addEventListener("htmx:afterSettle", markScrollingTables);
   function ready() {
     markScrollingTables();
+    clearStickyBars();
     focusFirstError();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);

@@ -1,7 +1,8 @@
 /* The candidate's page, progressively enhanced. Without JavaScript every page is a plain form:
  * the zone select has a "Show" button and the week grid is a table of checkboxes, all weeks one under another.
- * With it: the zone comes from the browser (Intl), the select applies itself, the grid shows one week at a time
- * and half-hours are marked by clicking, tapping or dragging. Vanilla JS, no inline script (CSP: script-src 'self').
+ * With it: the zone comes from the browser (Intl) until the candidate picks one, the grid shows one week at a time,
+ * half-hours are marked by clicking, tapping or dragging, and the keyboard moves inside a week with the arrow keys
+ * (one Tab stop per week: a roving tabindex) and marks with Space. Vanilla JS, no inline script (CSP: script-src 'self').
  */
 (function () {
   "use strict";
@@ -26,9 +27,7 @@
     var body = document.body;
     var select = document.querySelector("[data-zone-select]");
     if (!select) return;
-    select.addEventListener("change", function () {
-      if (select.form) select.form.submit();
-    });
+    // Choosing a zone does not reload the page by itself (3.2.2): the "Show" button applies it.
     if (body.getAttribute("data-tz-explicit") !== "0") return;
     var zone = browserZone();
     if (!zone || zone === body.getAttribute("data-tz")) return;
@@ -79,10 +78,68 @@
     show(start);
     if (weeks.length === 1) weeks[0].querySelector(".week-head").classList.add("single");
 
+    // Previous / next week: the focus stays on the same button of the week now shown (or, at the first or last
+    // week where that button is disabled, on the week's heading), never dropped to the top of the page.
     form.addEventListener("click", function (event) {
       var target = event.target;
-      if (target.closest("[data-week-prev]")) { show(current - 1); }
-      else if (target.closest("[data-week-next]")) { show(current + 1); }
+      var which = target.closest("[data-week-prev]") ? "[data-week-prev]" :
+        target.closest("[data-week-next]") ? "[data-week-next]" : null;
+      if (!which) return;
+      show(current + (which === "[data-week-prev]" ? -1 : 1));
+      var button = weeks[current].querySelector(which);
+      if (button && !button.disabled) button.focus();
+      else {
+        var heading = weeks[current].querySelector("h2");
+        heading.setAttribute("tabindex", "-1");
+        heading.focus();
+      }
+    });
+
+    // Arrow keys inside a week: Up/Down a half-hour, Left/Right a day, Home/End the first/last time of the day;
+    // a closed half-hour is skipped. Only one half-hour per week is in the Tab order (the last one focused).
+    weeks.forEach(function (week) {
+      var rows = Array.prototype.map.call(week.querySelectorAll("tbody tr"), function (tr) {
+        return Array.prototype.map.call(tr.querySelectorAll("td"), function (td) {
+          return td.querySelector('input[name="slot"]');
+        });
+      });
+      var all = Array.prototype.slice.call(week.querySelectorAll('input[name="slot"]'));
+      if (!all.length) return;
+      var first = week.querySelector('input[name="slot"]:checked') || all[0];
+      all.forEach(function (input) { input.tabIndex = input === first ? 0 : -1; });
+      function where(input) {
+        for (var r = 0; r < rows.length; r++) {
+          var c = rows[r].indexOf(input);
+          if (c >= 0) return [r, c];
+        }
+        return null;
+      }
+      function moveTo(input) {
+        all.forEach(function (other) { other.tabIndex = other === input ? 0 : -1; });
+        input.focus();
+      }
+      week.addEventListener("focusin", function (event) {
+        if (all.indexOf(event.target) >= 0) moveTo(event.target);
+      });
+      week.addEventListener("keydown", function (event) {
+        var at = all.indexOf(event.target) >= 0 ? where(event.target) : null;
+        if (!at) return;
+        var step = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[event.key];
+        var found = null;
+        if (step) {
+          for (var r = at[0] + step[0], c = at[1] + step[1]; r >= 0 && r < rows.length && c >= 0 && c < rows[r].length;
+               r += step[0], c += step[1]) {
+            if (rows[r][c]) { found = rows[r][c]; break; }
+          }
+        } else if (event.key === "Home" || event.key === "End") {
+          var column = rows.map(function (row) { return row[at[1]]; }).filter(Boolean);
+          found = event.key === "Home" ? column[0] : column[column.length - 1];
+        } else {
+          return;
+        }
+        event.preventDefault();
+        if (found) moveTo(found);
+      });
     });
 
     var inputs = form.querySelectorAll('input[name="slot"]');

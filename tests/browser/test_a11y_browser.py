@@ -111,7 +111,7 @@ def test_every_page_passes_axe_and_reflows(browser: Browser, app: Flask, world: 
         seen += 1
         for size in (WIDE, PHONE):
             page.set_viewport_size(size)
-            page.wait_for_timeout(150)  # a11y.js marks the tables that now scroll (50 ms after a resize)
+            page.wait_for_timeout(60)  # a11y.js marks the tables that now scroll (on the resize event)
             if os.environ.get("A11Y_SHOTS"):
                 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
                 shot = SCREENSHOTS / f"a11y-{visitor}-{endpoint}-{size['width']}.png"
@@ -119,6 +119,7 @@ def test_every_page_passes_axe_and_reflows(browser: Browser, app: Flask, world: 
             problems += [f"{endpoint} {size['width']}: {v}" for v in axe_violations(page, "html", detail=True)]
         for size in (PHONE, NARROW):
             page.set_viewport_size(size)
+            page.wait_for_timeout(60)
             if wide := overflow(page):
                 problems.append(f"{endpoint} {size['width']}: {wide}")
     page.context.close()
