@@ -56,8 +56,10 @@ class User(UserMixin, db.Model):
     #: the last accepted TOTP time step, so a code cannot be used twice
     totp_last_counter: Mapped[int | None] = mapped_column()
 
+    #: loaded when asked for: pages load dozens of people (interviewers, managers) whose roles they never read;
+    #: the signed-in user's come with it (web.load_user), and lists that show roles load them with the users
     role_rows: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user", cascade="all, delete-orphan"
     )
     working_hours: Mapped[list[WorkingHours]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="WorkingHours.weekday"
