@@ -24,8 +24,8 @@ DOUBLE = dataclasses.replace(
         "interviewers", "recruiters", "managers", "jobs", "candidates", "busy_per_interviewer", "scorecards",
         "reminders")})
 
-#: the most statements each page may issue (the signed-in user and roles are one of them); issue 19 found 4 / 13 /
-#: 34 / 17 / 20 / 23 / 21 / 11 / 4 for the floor and the eight pages, 22 for the board
+#: the most statements each page may issue (the signed-in user and roles are one of them); before issue 19 the
+#: large organisation's were 4 / 17 / 39 / 22 / 22 / 25 / 25 / 14 / 6 for the floor and the eight pages, 25 for the board
 BUDGET = {
     "signed-in floor": 1,
     "recruiter dashboard": 12,
