@@ -25,7 +25,8 @@ DOUBLE = dataclasses.replace(
         "reminders")})
 
 #: the most statements each page may issue (the signed-in user and roles are one of them); before issue 19 the
-#: large organisation's were 4 / 17 / 39 / 22 / 22 / 25 / 25 / 14 / 6 for the floor and the eight pages, 25 for the board
+#: large organisation's were 4 / 17 / 39 / 22 / 22 / 25 / 25 / 14 / 6 for the floor and the eight pages,
+#: 25 for the board
 BUDGET = {
     "signed-in floor": 1,
     "recruiter dashboard": 12,
