@@ -42,10 +42,14 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/bandit -q -c pyproject.toml -r coordinator
 
-## Build the large organisation (cached in bench/results/) and print every benchmark's table.
+## Build the large organisation (cached in bench/results/) and print every benchmark's table. The page table has a
+## "before" column: commit $(BEFORE) checked out (once) into $(BEFORE_DIR) and served beside this checkout.
+BEFORE     ?= 94da51b
+BEFORE_DIR ?= /tmp/coordinator-before
 bench: setup
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(BIN)/python -m bench
+	test -d $(BEFORE_DIR) || git worktree add --detach $(BEFORE_DIR) $(BEFORE)
+	$(BIN)/python -m bench --before $(BEFORE_DIR)
 
 ## Refresh the vendored front-end assets from the npm registry (versions pinned here and in VERSIONS.md).
 vendor-assets:

@@ -59,8 +59,10 @@ class User(UserMixin, db.Model):
     #: an API key's service user (api.models.ApiKey): never signs in, not listed with the people
     is_service: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
+    #: loaded when asked for: pages load dozens of people (interviewers, managers) whose roles they never read;
+    #: the signed-in user's come with it (web.load_user), and lists that show roles load them with the users
     role_rows: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user", cascade="all, delete-orphan"
     )
     working_hours: Mapped[list[WorkingHours]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="WorkingHours.weekday"

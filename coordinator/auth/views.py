@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from coordinator.audit import services as audit
 from coordinator.audit.services import client_ip
@@ -185,7 +186,8 @@ def set_password(token: str):
 @bp.route("/users")
 @allowed(can_manage_users)
 def users():
-    rows = db.session.scalars(select(User).where(User.is_service.is_(False)).order_by(User.name)).all()
+    rows = db.session.scalars(select(User).where(User.is_service.is_(False)).order_by(User.name)
+                              .options(selectinload(User.role_rows))).all()
     return render_template("auth/users.html", users=rows)
 
 

@@ -111,7 +111,7 @@ def require_interviewers(ids: Iterable[int], what: str = "interviewers", field_n
     ids = list(dict.fromkeys(ids))
     if not ids:
         return []
-    users = db.session.scalars(select(User).where(User.id.in_(ids))).all()
+    users = db.session.scalars(select(User).where(User.id.in_(ids)).options(selectinload(User.role_rows))).all()
     by_id = {u.id: u for u in users}
     missing = [i for i in ids if i not in by_id or not by_id[i].is_enabled]
     if missing:

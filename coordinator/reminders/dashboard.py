@@ -188,7 +188,7 @@ def _totals(user: User, ids: list[int] | None, scope: Select, now: datetime, tod
         not_scheduled=_count(scope.where(Loop.status == LoopStatus.PLANNING.value)),
         without_loop=_count(_without_loop(user)),
         scorecards_overdue=sum(1 for end, hours in ends if end + timedelta(hours=int(hours)) < now),
-        debrief_ready=_count(_debrief_ready_query(scope, _decided())),
+        debrief_ready=_count(_debrief_ready_query(scope, _decided(), expected=False)),
         decisions_due=_count(_decisions_due(scope, today)),
         notices=_count(_notices_query(ids)),
         unanswered=_count(_unanswered_query(ids, now).with_only_columns(LoopSession.id).distinct()),
@@ -278,8 +278,9 @@ def _overdue_scorecards(loop_ids: list[int] | None, now: datetime) -> dict[int, 
     return grouped
 
 
-def _debrief_ready_query(scope: Select, decided) -> Select:
-    """Loops whose every expected scorecard is submitted and that have no decision yet, with how many are expected.
+def _debrief_ready_query(scope: Select, decided, *, expected: bool = True) -> Select:
+    """Loops whose every expected scorecard is submitted and that have no decision yet, with how many are expected
+    (unless `expected` is False: counting the loops needs no count per loop).
 
     The expected scorecards are those of the active interviewers of the loop's booked sessions (at least one). The
     test and the count run in SQL (one query), so only the loops listed are loaded."""
@@ -291,8 +292,11 @@ def _debrief_ready_query(scope: Select, decided) -> Select:
     submitted = exists().where(Scorecard.session_id == SessionInterviewer.session_id,
                                Scorecard.interviewer_id == SessionInterviewer.user_id,
                                Scorecard.status == ScorecardStatus.SUBMITTED.value)
-    expected = seats().with_only_columns(func.count(SessionInterviewer.id)).correlate(Loop).scalar_subquery()
-    return scope.add_columns(expected).where(~decided, seats().exists(), ~seats().where(~submitted).exists())
+    ready = scope.where(~decided, seats().exists(), ~seats().where(~submitted).exists())
+    if not expected:
+        return ready.with_only_columns(Loop.id)
+    return ready.add_columns(
+        seats().with_only_columns(func.count(SessionInterviewer.id)).correlate(Loop).scalar_subquery())
 
 
 def _debrief_ready(scope: Select, decided) -> list[LoopAction]:

@@ -290,6 +290,18 @@ def of_loop(loop: Loop) -> list[Reminder]:
     return pending + rest
 
 
+def pending_summary(loop: Loop) -> tuple[int, Reminder | None]:
+    """(how many of the loop's reminders are scheduled, the soonest of them): the loop page's panel, in two small
+    queries instead of loading every reminder the loop ever had."""
+    pending = (Reminder.loop_id == loop.id, Reminder.status == ReminderStatus.PENDING.value)
+    count = db.session.scalar(select(func.count()).select_from(Reminder).where(*pending)) or 0
+    if not count:
+        return 0, None
+    return count, db.session.scalars(
+        select(Reminder).where(*pending).order_by(Reminder.due_dt, Reminder.id).limit(1)
+        .options(joinedload(Reminder.user), joinedload(Reminder.candidate))).first()
+
+
 def pending_counts(loop_ids: Iterable[int]) -> dict[int, int]:
     ids = list(set(loop_ids))
     if not ids:
@@ -302,6 +314,7 @@ def pending_counts(loop_ids: Iterable[int]) -> dict[int, int]:
 
 __all__ = [
     "Feedback", "SyncReport", "after_job_change", "after_loop_change", "chunks", "facts_of", "feedback_of",
-    "load_loops", "loops_to_sweep", "of_loop", "pending_counts", "recent_for", "sync_loops", "team_of",
+    "load_loops", "loops_to_sweep", "of_loop", "pending_counts",
+    "pending_summary", "recent_for", "sync_loops", "team_of",
     "upcoming_for",
 ]

@@ -80,8 +80,8 @@ def loop_reminder_summary(the_loop):
     """For the loop page's panel: (pending count, next reminder) when the viewer may see the loop's reminders."""
     if not can_view_loop_reminders(current_user, the_loop):
         return None
-    upcoming = [r for r in services.of_loop(the_loop) if r.status == "pending"]
-    return {"pending": len(upcoming), "next": upcoming[0] if upcoming else None}
+    pending, soonest = services.pending_summary(the_loop)
+    return {"pending": pending, "next": soonest}
 
 
 def needs_action():
