@@ -16,6 +16,7 @@ BENCHMARKS = [
     "bench.bench_reminders",
     "bench.bench_replies",
     "bench.bench_debrief",
+    "bench.bench_api",
     "bench.bench_board",
     "bench.bench_pages",
     "bench.bench_caldav",

@@ -44,6 +44,7 @@ from coordinator.api.schemas import (
     ScorecardPage,
 )
 from coordinator.auth import permissions as rules
+from coordinator.auth.models import User
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate, Job
 from coordinator.loops.models import Loop, LoopSession, SessionInterviewer
@@ -256,6 +257,15 @@ def _loop_options():
             selectinload(Loop.sessions).selectinload(LoopSession.participants).selectinload(SessionInterviewer.user))
 
 
+def _loop_page_options():
+    """A page of loops to show only, in one query per level whatever the page's size: the candidate's job, the
+    sessions, their people and those people's names (nothing else of them: a request that changes loops loads
+    them whole, `_loop_options`)."""
+    return (selectinload(Loop.candidate).load_only(Candidate.id, Candidate.job_id),
+            selectinload(Loop.sessions).selectinload(LoopSession.participants).selectinload(SessionInterviewer.user)
+            .load_only(User.id, User.name).lazyload(User.role_rows))
+
+
 def _loop_or_404(loop_id: int) -> Loop:
     loop = db.session.scalar(select(Loop).where(Loop.id == loop_id).options(*_loop_options()))
     if loop is None or not rules.can_view_loop(api_user(), loop):
@@ -280,7 +290,7 @@ def list_loops(cursor=None, limit=50, updated_since=None, candidate_id=None, sta
     """Loops this key may see with their sessions, oldest change first: poll with updated_since and follow
     next_cursor."""
     scoped("loops")
-    query = rules.visible_loops(api_user()).options(*_loop_options())
+    query = rules.visible_loops(api_user()).options(*_loop_page_options())
     if candidate_id is not None:
         query = query.where(Loop.candidate_id == candidate_id)
     if status is not None:
