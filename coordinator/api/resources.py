@@ -55,7 +55,11 @@ ERRORS = {"description": "A problem (RFC 9457)", "schema": ProblemSchema, "conte
 
 class ProblemApi(Api):
     """flask-smorest without its own error handlers: errors.py answers every error under /api/ with
-    problem+json (api.http.render_error), the rest of the site keeps its pages."""
+    problem+json (api.http.render_error), the rest of the site keeps its pages. Its error responses are described
+    as problems too, and there is no catch-all "default" response: every status an operation gives is listed."""
+
+    ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_error_handlers(self) -> None:
         return None
