@@ -22,6 +22,7 @@ BENCHMARKS = [
     "bench.bench_reminders",
     "bench.bench_replies",
     "bench.bench_debrief",
+    "bench.bench_api",
     "bench.bench_board",
     "bench.bench_picker",
     "bench.bench_pages",

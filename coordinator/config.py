@@ -139,6 +139,10 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "REMINDER_INTERVAL_SECONDS": _float("REMINDER_INTERVAL_SECONDS", 30),
         "REMINDER_SYNC_INTERVAL_SECONDS": _float("REMINDER_SYNC_INTERVAL_SECONDS", 600),
         "REMINDER_BATCH_SIZE": int(_float("REMINDER_BATCH_SIZE", 500)),
+        # The API: calls one key may make per minute (then 429 with Retry-After), and how often the scheduler
+        # sends due webhook deliveries.
+        "API_RATE_PER_MINUTE": int(_float("API_RATE_PER_MINUTE", 600)),
+        "WEBHOOK_INTERVAL_SECONDS": _float("WEBHOOK_INTERVAL_SECONDS", 15),
         # Live calendars (CalDAV): the Fernet key that encrypts stored app passwords (derived from SECRET_KEY when
         # unset), how often the scheduler syncs every connected calendar, how many servers it talks to at once,
         # and how long it waits for one answer.

@@ -291,6 +291,8 @@ _SECTIONS = {
     "scorecards.mine": ("My scorecards", {"scorecards.mine", "scorecards.edit", "scorecards.amend"}),
     "auth.users": ("Users", {"auth.users", "auth.add_user", "auth.edit_user", "auth.password_link"}),
     "audit.log": ("Audit", {"audit.log", "audit.security"}),
+    "api_admin.index": ("API", {"api_admin.index", "api_admin.new_key", "api_admin.new_webhook",
+                                "api_admin.webhook"}),
 }
 # Focus areas, the question bank and qualifications; a job's focus areas and plan count as Jobs, kits as Loops.
 _SECTIONS["focus.areas"] = ("Focus areas", {"focus.areas", "focus.area", "focus.add_area", "focus.edit_area",
@@ -322,7 +324,7 @@ def nav_items() -> list[dict]:
         endpoints.append("invites.outbox")
     endpoints.append("focus.areas")
     if can_manage_users(current_user):
-        endpoints += ["auth.users", "audit.log"]
+        endpoints += ["auth.users", "audit.log", "api_admin.index"]
     urls = _NAV_URLS.get(request.script_root)
     if urls is None:  # the sections' addresses depend only on where the app is mounted: built once per mount point
         urls = _NAV_URLS[request.script_root] = {endpoint: url_for(endpoint) for endpoint in _SECTIONS}

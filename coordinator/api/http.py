@@ -8,6 +8,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from http import HTTPStatus
+from types import SimpleNamespace
 from typing import Any
 
 from flask import Flask, Response, current_app, g, make_response, request
@@ -160,6 +161,7 @@ def init_app(app: Flask) -> None:
             return problem(401, "Send a valid API key as 'Authorization: Bearer <key>'.",
                            headers={"WWW-Authenticate": 'Bearer realm="coordinator"'})
         g.api_key_id, g.api_user, g.api_scopes = key.id, key.user, frozenset(key.scopes)
+        g.api_actor = SimpleNamespace(id=key.user.id, email=key.user.email)  # for the audit record, after commit
         wait = services.rate_wait(key.id, int(current_app.config.get("API_RATE_PER_MINUTE")
                                               or services.RATE_PER_MINUTE))
         if wait is not None:
@@ -194,7 +196,7 @@ def _audit(status: int) -> None:
             return
         if not g.get("api_throttled"):
             services.note_call(key_id)
-        record("api.call", "api_key", key_id, detail=what, actor=g.api_user)
+        record("api.call", "api_key", key_id, detail=what, actor=g.api_actor)
 
     try:
         persist_apart(write)

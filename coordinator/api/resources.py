@@ -44,6 +44,7 @@ from coordinator.api.schemas import (
     ScorecardPage,
 )
 from coordinator.auth import permissions as rules
+from coordinator.auth.models import User
 from coordinator.extensions import db
 from coordinator.hiring.models import Candidate, Job
 from coordinator.loops.models import Loop, LoopSession, SessionInterviewer
@@ -54,7 +55,11 @@ ERRORS = {"description": "A problem (RFC 9457)", "schema": ProblemSchema, "conte
 
 class ProblemApi(Api):
     """flask-smorest without its own error handlers: errors.py answers every error under /api/ with
-    problem+json (api.http.render_error), the rest of the site keeps its pages."""
+    problem+json (api.http.render_error), the rest of the site keeps its pages. Its error responses are described
+    as problems too, and there is no catch-all "default" response: every status an operation gives is listed."""
+
+    ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_error_handlers(self) -> None:
         return None
@@ -256,6 +261,15 @@ def _loop_options():
             selectinload(Loop.sessions).selectinload(LoopSession.participants).selectinload(SessionInterviewer.user))
 
 
+def _loop_page_options():
+    """A page of loops to show only, in one query per level whatever the page's size: the candidate's job, the
+    sessions, their people and those people's names (nothing else of them: a request that changes loops loads
+    them whole, `_loop_options`)."""
+    return (selectinload(Loop.candidate).load_only(Candidate.id, Candidate.job_id),
+            selectinload(Loop.sessions).selectinload(LoopSession.participants).selectinload(SessionInterviewer.user)
+            .load_only(User.id, User.name).lazyload(User.role_rows))
+
+
 def _loop_or_404(loop_id: int) -> Loop:
     loop = db.session.scalar(select(Loop).where(Loop.id == loop_id).options(*_loop_options()))
     if loop is None or not rules.can_view_loop(api_user(), loop):
@@ -280,7 +294,7 @@ def list_loops(cursor=None, limit=50, updated_since=None, candidate_id=None, sta
     """Loops this key may see with their sessions, oldest change first: poll with updated_since and follow
     next_cursor."""
     scoped("loops")
-    query = rules.visible_loops(api_user()).options(*_loop_options())
+    query = rules.visible_loops(api_user()).options(*_loop_page_options())
     if candidate_id is not None:
         query = query.where(Loop.candidate_id == candidate_id)
     if status is not None:

@@ -190,3 +190,18 @@ def test_scorecards_and_decisions_are_events_once_each(app, org, client_for, rec
     types = [json.loads(r["body"])["type"] for r in receiver.requests]
     assert types == ["scorecard.submitted", "decision.recorded"]
     assert json.loads(receiver.requests[0]["body"])["data"]["scorecard_id"] == card.id
+
+
+def test_the_candidate_booking_their_own_times_is_its_own_event(app, org, client_for, receiver):
+    """The candidate's page books as loops.book(actor=None, actor_label="Candidate") does here."""
+    _register(client_for(org["admin"]), receiver.url, ["candidate.self_booked", "loop.booked"])
+    loop = loops.create_loop(org["candidate"], org["recruiter"])
+    session = loops.add_session(loop, loops.SessionData(title="Chat", kind="one_on_one", duration_min=30,
+                                                        interviewer_ids=(org["interviewer"].id,)), org["recruiter"])
+    start = local_to_utc(datetime.now(UTC).date() + timedelta(days=9), time(11), "Europe/Berlin")
+    loops.book(loop, [loops.Placement(session.id, start, (org["interviewer"].id,))], None, "test",
+               actor_label="Candidate")
+    db.session.commit()
+    assert webhook_jobs.deliver_due().delivered == 2
+    assert sorted(json.loads(r["body"])["type"] for r in receiver.requests) == ["candidate.self_booked",
+                                                                                 "loop.booked"]
