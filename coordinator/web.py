@@ -270,6 +270,7 @@ _SECTIONS = {
     "scorecards.mine": ("My scorecards", {"scorecards.mine", "scorecards.edit", "scorecards.amend"}),
     "auth.users": ("Users", {"auth.users", "auth.add_user", "auth.edit_user", "auth.password_link"}),
     "audit.log": ("Audit", {"audit.log", "audit.security"}),
+    "insight.index": ("Insight", {"insight.index"}),
 }
 # Focus areas, the question bank and qualifications; a job's focus areas and plan count as Jobs, kits as Loops.
 _SECTIONS["focus.areas"] = ("Focus areas", {"focus.areas", "focus.area", "focus.add_area", "focus.edit_area",
@@ -283,7 +284,7 @@ def nav_items() -> list[dict]:
     """The navigation for the signed-in user's roles, with the current section marked."""
     from flask import request, url_for
 
-    from coordinator.auth.permissions import can_manage_users, can_view_outbox
+    from coordinator.auth.permissions import can_manage_users, can_view_insight, can_view_outbox
     from coordinator.auth.roles import Role
 
     if not (current_user and getattr(current_user, "is_authenticated", False)):
@@ -300,6 +301,8 @@ def nav_items() -> list[dict]:
     if can_view_outbox(current_user):
         endpoints.append("invites.outbox")
     endpoints.append("focus.areas")
+    if can_view_insight(current_user):
+        endpoints.append("insight.index")
     if can_manage_users(current_user):
         endpoints += ["auth.users", "audit.log"]
     items = []

@@ -163,7 +163,7 @@ def url_for_rule(rule, world: dict) -> str:
             "note_id": world.get("note") and world["note"].id, "filename": "app.css", "rest": "nothing-here",
             "notice_id": world.get("notice") and world["notice"].id,
             "proposal_id": world.get("proposal") and world["proposal"].id,
-            "token": _token_for(rule.endpoint, world),
+            "token": _token_for(rule.endpoint, world), "report": "schedule",
         }[name]
     path = rule.rule
     for name, value in values.items():
