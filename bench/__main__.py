@@ -17,6 +17,7 @@ BENCHMARKS = [
     "bench.bench_replies",
     "bench.bench_debrief",
     "bench.bench_board",
+    "bench.bench_insight",
     "bench.bench_pages",
     "bench.bench_caldav",
 ]

@@ -45,15 +45,15 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.0f}%"
 
 
-def _dist_rows(label: str, d: s.Distribution) -> list[list[Any]]:
-    return [[label, "count", d.count], [label, "median (h)", _r(d.median)], [label, "90th percentile (h)", _r(d.p90)],
-            [label, "mean (h)", _r(d.mean)]] + [[label, f"bucket {b}", n] for b, n in d.buckets]
+def _dist_rows(ds: Sequence[s.Distribution]) -> list[list[Any]]:
+    rows = [["count", *(d.count for d in ds)], ["median (h)", *(_r(d.median) for d in ds)],
+            ["90th percentile (h)", *(_r(d.p90) for d in ds)], ["mean (h)", *(_r(d.mean) for d in ds)]]
+    return rows + [[f"loops: {b}", *(d.buckets[n][1] for d in ds)] for n, (b, _) in enumerate(ds[0].buckets)]
 
 
 def schedule(r: s.TimeToSchedule) -> Table:
-    rows = [["loops created", "count", r.loops], ["loops booked", "count", r.booked]]
-    rows += _dist_rows("created → booked", r.to_booking) + _dist_rows("created → first interview", r.to_loop)
-    return Table("schedule", ("measure", "figure", "value"), rows)
+    rows = [["loops created", r.loops, ""], *_dist_rows((r.to_booking, r.to_loop))]
+    return Table("schedule", ("figure", "created → booked", "created → first interview"), rows)
 
 
 def changes(r: s.Changes) -> Table:
