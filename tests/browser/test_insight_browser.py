@@ -8,13 +8,14 @@ from playwright.sync_api import Page, expect
 from coordinator import timeutil
 from tests.browser.axe import axe_violations
 from tests.browser.test_foundation_browser import sign_in
-from tests.insight.support import NOW, build_reports_org
+from tests.insight.support import NOW, build_panel, build_reports_org
 
 
 def test_recruiter_reads_the_reports(page: Page, live_server, app, screenshot):
     timeutil.set_clock(lambda: NOW)
     try:
         data = build_reports_org()
+        build_panel(data["recruiter"])
         sign_in(page, live_server, data["recruiter"].email)
         page.get_by_role("link", name="Insight").click()
         expect(page.get_by_role("heading", name="Insight", level=1)).to_be_visible()
@@ -33,6 +34,12 @@ def test_recruiter_reads_the_reports(page: Page, live_server, app, screenshot):
             "/insight/load.csv?")
         assert axe_violations(page) == []
         screenshot(page, "reports")
+        page.get_by_label("Job", exact=True).select_option(label="All jobs")
+        page.get_by_role("button", name="Show").click()
+        expect(page.get_by_role("img", name="Leniency against the panel, with 95% intervals")).to_be_visible()
+        expect(page.get_by_role("row", name="Dee").get_by_text("too few to say")).to_be_visible()
+        page.locator("#calibration").scroll_into_view_if_needed()
+        screenshot(page, "all-jobs")
         page.emulate_media(media="print")
         expect(page.locator(".site-header")).to_be_hidden()
         expect(page.locator(".insight-filter")).to_be_hidden()
