@@ -25,6 +25,7 @@ BENCHMARKS = [
     "bench.bench_api",
     "bench.bench_board",
     "bench.bench_picker",
+    "bench.bench_insight",
     "bench.bench_pages",
     "bench.bench_caldav",
 ]

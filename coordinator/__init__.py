@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from coordinator.focus.views import bp as focus_bp
     from coordinator.hiring.views import bp as hiring_bp
     from coordinator.home.views import bp as home_bp
+    from coordinator.insight.views import bp as insight_bp
     from coordinator.invites.views import bp as invites_bp
     from coordinator.kits.views import bp as kits_bp
     from coordinator.loops.views import bp as loops_bp
@@ -131,5 +132,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(invites_bp)
     app.register_blueprint(reminders_bp)
     app.register_blueprint(focus_bp)
+    app.register_blueprint(insight_bp)
     app.register_blueprint(kits_bp)
     app.register_blueprint(scorecards_bp)

@@ -293,6 +293,7 @@ _SECTIONS = {
     "audit.log": ("Audit", {"audit.log", "audit.security"}),
     "api_admin.index": ("API", {"api_admin.index", "api_admin.new_key", "api_admin.new_webhook",
                                 "api_admin.webhook"}),
+    "insight.index": ("Insight", {"insight.index"}),
 }
 # Focus areas, the question bank and qualifications; a job's focus areas and plan count as Jobs, kits as Loops.
 _SECTIONS["focus.areas"] = ("Focus areas", {"focus.areas", "focus.area", "focus.add_area", "focus.edit_area",
@@ -306,7 +307,7 @@ def nav_items() -> list[dict]:
     """The navigation for the signed-in user's roles, with the current section marked."""
     from flask import request, url_for
 
-    from coordinator.auth.permissions import can_manage_users, can_view_outbox
+    from coordinator.auth.permissions import can_manage_users, can_view_insight, can_view_outbox
     from coordinator.auth.roles import Role
 
     if not (current_user and getattr(current_user, "is_authenticated", False)):
@@ -323,6 +324,8 @@ def nav_items() -> list[dict]:
     if can_view_outbox(current_user):
         endpoints.append("invites.outbox")
     endpoints.append("focus.areas")
+    if can_view_insight(current_user):
+        endpoints.append("insight.index")
     if can_manage_users(current_user):
         endpoints += ["auth.users", "audit.log", "api_admin.index"]
     urls = _NAV_URLS.get(request.script_root)

@@ -385,3 +385,17 @@ def key_can_read_scorecards(user: User, scopes, loop) -> bool:
 
 def key_can_read_decisions(user: User, scopes, loop) -> bool:
     return key_allows(scopes, "decisions", "read") and can_view_loop(user, loop)
+
+
+# --- insight: reports and calibration --------------------------------------------------------------------------------
+
+def can_view_insight(user: User) -> bool:
+    """The reports page: recruiters and hiring managers (over the jobs `visible_jobs` gives them) and admins (all).
+    Interviewers see none of it."""
+    return user.is_authenticated and user.has_role(Role.ADMIN, Role.RECRUITER, Role.HIRING_MANAGER)
+
+
+def can_view_calibration(user: User) -> bool:
+    """How each interviewer rates against the panel: the hiring team only, i.e. the recruiters and hiring managers
+    of the jobs it is computed over (`visible_jobs`) and admins; never interviewers, so never a rater's peers."""
+    return can_view_insight(user)

@@ -42,3 +42,20 @@ def _day_default(element: Any, compiler: Any, **kw: Any) -> str:
 @compiles(day_number, "sqlite")
 def _day_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
     return f"CAST(julianday(date({compiler.process(element.clauses, **kw)})) - 2440587.5 AS INTEGER)"
+
+
+class tenths(FunctionElement):  # noqa: N801
+    """A number in tenths, truncated toward zero, as an integer (grouping durations to 0.1 h)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(tenths)
+def _tenths_default(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"CAST(TRUNC({compiler.process(element.clauses, **kw)} * 10) AS INTEGER)"
+
+
+@compiles(tenths, "sqlite")
+def _tenths_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} * 10 AS INTEGER)"

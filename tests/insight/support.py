@@ -137,3 +137,28 @@ def scope_of(job, first: date = FIRST, last: date = LAST) -> Scope:
     from coordinator.hiring.models import Job
 
     return Scope(first, last, job_scope(select(Job), job_id=job.id))
+
+
+SCORE = {1: "strong_no", 2: "no", 3: "yes", 4: "strong_yes"}
+
+
+def build_panel(recruiter=None):
+    """Six candidates of one job, each rated on one area by Ann (3,3,3,3,4,4), Ben (2) and Cy (2); Dee rated two
+    of them (2). Decisions: candidates 1-3 hire, 4-6 no hire. Ann recommends hire on all, Ben no hire on all, Cy
+    strong hire on all. Returns the job."""
+    recruiter = recruiter or new_user(Role.RECRUITER, name="Rita Recruiter")
+    people = {n: new_user(Role.INTERVIEWER, name=n) for n in ("Ann", "Ben", "Cy", "Dee")}
+    job = new_job(title="Platform Engineer", department="Platform", recruiter=recruiter)
+    focus = area("Problem solving")
+    for k in range(6):
+        loop = add_loop(new_candidate(name=f"Candidate {k}", job=job), recruiter, at(3, 2))
+        ratings = {"Ann": 3 if k < 4 else 4, "Ben": 2, "Cy": 2}
+        if k < 2:
+            ratings["Dee"] = 2
+        for n, (name, score) in enumerate(ratings.items()):
+            session = add_session(loop, at(3, 3 + k, 9 + n), {people[name]: "interviewer"}, position=n)
+            add_card(session, people[name], at(3, 3 + k, 18), {focus: SCORE[score]},
+                     {"Ann": "hire", "Ben": "no_hire"}.get(name, "strong_hire"))
+        db.session.add(LoopDecision(loop_id=loop.id, outcome="hire" if k < 3 else "no_hire", decided_dt=at(3, 12)))
+    db.session.commit()
+    return job

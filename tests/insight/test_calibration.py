@@ -7,15 +7,9 @@ import math
 
 import pytest
 
-from coordinator.auth.roles import Role
-from coordinator.extensions import db
 from coordinator.insight import services as insight
 from coordinator.insight import stats
-from coordinator.scorecards.models import LoopDecision
-from tests.helpers import new_candidate, new_job, new_user
-from tests.insight.support import add_card, add_loop, add_session, area, at, scope_of
-
-SCORE = {1: "strong_no", 2: "no", 3: "yes", 4: "strong_yes"}
+from tests.insight.support import build_panel, scope_of
 
 
 def test_percentiles_interpolate_between_closest_ranks():
@@ -39,24 +33,7 @@ def test_mean_interval_is_the_t_interval():
 
 @pytest.fixture
 def panel(any_db_app):
-    """Six candidates of one job, each rated on one area by Ann (3,3,3,3,4,4), Ben (2) and Cy (2); Dee rated two
-    of them (2). Decisions: candidates 1-3 hire, 4-6 no hire. Ann recommends hire on all, Ben no hire on all."""
-    recruiter = new_user(Role.RECRUITER, name="Rita Recruiter")
-    people = {n: new_user(Role.INTERVIEWER, name=n) for n in ("Ann", "Ben", "Cy", "Dee")}
-    job = new_job(recruiter=recruiter)
-    focus = area("Problem solving")
-    for k in range(6):
-        loop = add_loop(new_candidate(name=f"Candidate {k}", job=job), recruiter, at(3, 2))
-        ratings = {"Ann": 3 if k < 4 else 4, "Ben": 2, "Cy": 2}
-        if k < 2:
-            ratings["Dee"] = 2
-        for n, (name, score) in enumerate(ratings.items()):
-            session = add_session(loop, at(3, 3 + k, 9 + n), {people[name]: "interviewer"}, position=n)
-            add_card(session, people[name], at(3, 3 + k, 18), {focus: SCORE[score]},
-                     {"Ann": "hire", "Ben": "no_hire"}.get(name, "strong_hire"))
-        db.session.add(LoopDecision(loop_id=loop.id, outcome="hire" if k < 3 else "no_hire", decided_dt=at(3, 12)))
-    db.session.commit()
-    return job
+    return build_panel()
 
 
 def test_leniency_and_agreement_with_known_answers(panel):

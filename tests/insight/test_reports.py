@@ -117,4 +117,4 @@ def test_queries_per_report_are_constant(data, any_db_app):
             run()
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
-    assert counts == [3, 3, 1, 4, 3, 3, 3, 3]
+    assert counts == [2, 3, 1, 2, 2, 3, 2, 3]

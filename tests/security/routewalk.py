@@ -181,7 +181,7 @@ def url_for_rule(rule, world: dict) -> str:
             "token": _token_for(rule.endpoint, world),
             "key_id": world.get("api_key") and world["api_key"].id,
             "endpoint_id": world.get("webhook") and world["webhook"].id,
-            "delivery_id": world.get("delivery") and world["delivery"].id, "external_id": "ats-1",
+            "delivery_id": world.get("delivery") and world["delivery"].id, "external_id": "ats-1", "report": "schedule",
         }[name]
     path = rule.rule
     for name, value in values.items():

@@ -162,6 +162,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("loops.cancel_session", "POST"): "oodddL",
     ("loops.create", "POST"): "oodddL",
     ("loops.day", "GET"): "oodddL",
+    # insight: the hiring team (recruiters and hiring managers over their own jobs) and admins; never interviewers
+    ("insight.index", "GET"): "oooddL",
+    ("insight.download", "GET"): "oooddL",
     # the scheduling board and send-when-ready: the loop's managers only, as every loop change
     ("board.show", "GET"): "oodddL",
     ("board.confirm", "GET"): "oodddL",
