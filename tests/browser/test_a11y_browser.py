@@ -27,7 +27,7 @@ VISITORS = ("admin", "recruiter", "manager", "interviewer", "candidate")
 # Routes that answer with something other than a page (calendar files, CSV, JSON, health) or only redirect.
 NOT_PAGES = {"static", "home.healthz", "invites.feed", "invites.candidate_ics", "invites.loop_ics",
              "invites.message_ics", "invites.session_ics", "scorecards.debrief_csv", "privacy.export",
-             "portal.calendar", "auth.verify_totp", "portal.unknown"}
+             "portal.calendar", "auth.verify_totp", "portal.unknown", "insight.download"}
 
 
 def build_a11y_world(app: Flask) -> dict:
