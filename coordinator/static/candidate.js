@@ -1,7 +1,7 @@
 /* The candidate's page, progressively enhanced. Without JavaScript every page is a plain form:
  * the zone select has a "Show" button and the week grid is a table of checkboxes, all weeks one under another.
  * With it: the zone comes from the browser (Intl) until the candidate picks one, the grid shows one week at a time,
- * half-hours are marked by clicking, tapping or dragging, and the keyboard moves inside a week with the arrow keys
+ * half-hours are marked by clicking, tapping or dragging (a mouse or a finger), and the keyboard moves inside a week with the arrow keys
  * (one Tab stop per week: a roving tabindex) and marks with Space. Vanilla JS, no inline script (CSP: script-src 'self').
  */
 (function () {
@@ -148,38 +148,51 @@
       input.addEventListener("change", function () { paint(input); count(); });
     });
 
-    // Drag to mark (mouse and pen). A tap, or the keyboard, toggles one half-hour through its checkbox.
-    var dragging = false;
+    // Drag to mark, with a mouse, a pen or a finger (Pointer Events). The half-hour under the pointer is found from
+    // its position, not from pointerover: a touch pointer is captured by the cell it started on, so it never
+    // "enters" the others. The markable cells have `touch-action: none` (candidate.css), so a finger that starts on
+    // one marks instead of scrolling; the page still scrolls from the times column and everywhere outside the grid.
+    // A tap or a click toggles one half-hour; the keyboard toggles through the checkbox itself.
+    var dragging = null;  // the id of the pointer that is marking
     var mode = true;
     var swallowClick = false;
+    function mark(input) {
+      if (input.checked === mode) return;
+      input.checked = mode;
+      paint(input);
+      count();
+    }
+    function slotAt(x, y) {
+      var el = document.elementFromPoint(x, y);
+      var label = el && el.closest ? el.closest("td.slot label") : null;
+      return label && form.contains(label) && !label.closest("[hidden]") ? label.querySelector("input") : null;
+    }
     form.addEventListener("pointerdown", function (event) {
-      if (event.pointerType === "touch" || event.button !== 0) return;
+      if (event.button !== 0 || !event.isPrimary) return;
       var label = event.target.closest("td.slot label");
       if (!label) return;
       var input = label.querySelector("input");
-      dragging = true;
+      dragging = event.pointerId;
       swallowClick = true;  // the label's click would toggle the box a second time
       mode = !input.checked;
       event.preventDefault();
-      input.checked = mode;
-      input.focus({ preventScroll: true });
-      paint(input);
-      count();
-    });
-    form.addEventListener("pointerover", function (event) {
-      if (!dragging) return;
-      var label = event.target.closest("td.slot label");
-      if (!label) return;
-      var input = label.querySelector("input");
-      if (input.checked !== mode) {
-        input.checked = mode;
-        paint(input);
-        count();
+      if (event.target.hasPointerCapture && event.target.hasPointerCapture(event.pointerId)) {
+        event.target.releasePointerCapture(event.pointerId);
       }
+      input.focus({ preventScroll: true });
+      mark(input);
     });
-    document.addEventListener("pointerup", function () { dragging = false; });
+    document.addEventListener("pointermove", function (event) {
+      if (event.pointerId !== dragging) return;
+      var input = slotAt(event.clientX, event.clientY);
+      if (input) mark(input);
+    });
+    function stop(event) { if (event.pointerId === dragging) dragging = null; }
+    document.addEventListener("pointerup", stop);
+    document.addEventListener("pointercancel", stop);
     form.addEventListener("click", function (event) {
-      if (swallowClick && event.target.closest("td.slot label")) {
+      // Only a pointer's click (detail > 0) is swallowed: Space on a focused half-hour still toggles it.
+      if (swallowClick && event.detail > 0 && event.target.closest("td.slot label")) {
         event.preventDefault();
       }
       swallowClick = false;
