@@ -57,7 +57,17 @@
     slot.focus({ preventScroll: false });
   }
 
-  function pick(sessionId) {
+  /* The slot under the left edge of a session on the board (its own start, on its own row), so moving it by
+     keyboard starts the arrows where it is. */
+  function slotOfChip(chip) {
+    var row = chip.closest('[data-row]');
+    var slots = row ? row.querySelectorAll('.slot') : [];
+    if (!slots.length) { return null; }
+    var i = Math.round(parseFloat(chip.style.left) * slots.length / 100);
+    return row.querySelector('.slot[data-i="' + Math.max(0, Math.min(slots.length - 1, i)) + '"]');
+  }
+
+  function pick(sessionId, source) {
     if (picked === sessionId) {
       setPicked(null);
       live('Put down.');
@@ -65,14 +75,14 @@
     }
     setPicked(sessionId);
     live('Picked up ' + titleOf(sessionId) + '. Choose a time with the arrow keys and press Enter, or click one; Escape puts it down.');
-    focusSlot(currentSlot());
+    focusSlot((source && source.classList.contains('chip') && slotOfChip(source)) || currentSlot());
   }
 
   document.addEventListener('click', function (ev) {
     if (!board() || !board().contains(ev.target)) { return; }
     if (justDragged) { ev.preventDefault(); return; }
     var source = ev.target.closest('.chip-source, .chip[data-session]');
-    if (source) { ev.preventDefault(); pick(source.dataset.session); return; }
+    if (source) { ev.preventDefault(); pick(source.dataset.session, source); return; }
     var slot = ev.target.closest('.slot');
     if (slot) {
       if (picked !== null) { placeAt(picked, slot); } else { live('Pick up a session first: its "Pick up" button, or the session on the board.'); }

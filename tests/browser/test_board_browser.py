@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from coordinator.auth.roles import Role
 from coordinator.availability.models import BusyBlock
+from coordinator.board import services as board_services
 from coordinator.extensions import db
 from coordinator.loops import services as loops
 from coordinator.timeutil import local_to_utc
@@ -206,3 +207,62 @@ def test_confirm_then_preview_then_send(page: Page, live_server, board, screensh
     expect(page.get_by_text(re.compile(r"e-mails are released|go out within a minute"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"Sent \d e-mails with invites to 3 people"))).to_be_visible()
     screenshot(page, "sent")
+
+
+def tab_to(page: Page, target, key: str = "Tab", limit: int = 200) -> None:
+    """Press Tab (or Shift+Tab) until `target` has the focus, as a keyboard user would; fail if it never does."""
+    for _ in range(limit):
+        if target.evaluate("el => el === document.activeElement"):
+            return
+        page.keyboard.press(key)
+    raise AssertionError(f"{key} never reached {target}")
+
+
+def test_keyboard_only_move_then_confirm(page: Page, live_server, board, screenshot):
+    """A session already on the board is moved to another time and booked with the keyboard alone: Tab to it on the
+    board, Enter picks it up at its own time, arrows choose the new time, Enter places it; Shift+Tab back to Review
+    and book, Enter, Tab to Book, Space."""
+    first = board["loop"].sessions[0]
+    move = board_services.place(board["loop"], first, datetime.fromisoformat(iso(10)), board["recruiter"])
+    assert not move.conflicts and not move.problems
+    db.session.commit()
+    open_board(page, live_server, board)
+    chip = page.locator('#board [data-row="candidate"] .chip.draft', has_text="Hiring manager")
+    expect(chip).to_contain_text("10:00–10:45")
+    page.locator("body").focus()
+    tab_to(page, chip)
+    expect(chip).to_have_accessible_name(re.compile(r"^Hiring manager 10:00–10:45 \w+ \(on the board, not booked"))
+    page.keyboard.press("Enter")
+    expect(chip).to_have_attribute("aria-pressed", "true")
+    # picking up a session on the board starts the arrows at its own time, on its own row
+    expect(page.locator("#board .slot:focus")).to_have_attribute("data-start", iso(10))
+    expect(page.locator("#board-live")).to_contain_text("Picked up Hiring manager")
+    for _ in range(6):  # 10:00 -> 13:00 in half hours
+        page.keyboard.press("ArrowRight")
+    expect(page.locator("#board .slot:focus")).to_have_attribute("data-start", iso(13))
+    page.keyboard.press("Enter")
+    moved = page.locator('#board [data-row="candidate"] .chip.draft', has_text="Hiring manager")
+    expect(moved).to_contain_text("13:00–13:45")
+    expect(page.locator(f'#board .board-card[data-session="{first.id}"]')).to_contain_text("13:00")
+    expect(page.locator("#board .slot:focus")).to_have_attribute("data-start", iso(13))  # focus comes back
+    screenshot(page, "moved")
+    assert axe_violations(page, detail=True) == []
+
+    # saved on the server: a fresh load shows it at the new time
+    page.reload()
+    expect(page.locator('#board [data-row="candidate"] .chip.draft', has_text="Hiring manager")) \
+        .to_contain_text("13:00–13:45")
+    review = page.get_by_role("button", name="Review and book (1)")  # a link drawn as a button
+    page.locator("#board .board-card").last.locator("button").last.focus()  # start somewhere after the bar
+    tab_to(page, review, key="Shift+Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Book this loop?")).to_be_visible()
+    row = page.get_by_role("row", name=re.compile("Hiring manager"))
+    expect(row).to_contain_text("13:00–13:45")
+    book = page.get_by_role("button", name="Book", exact=True)
+    tab_to(page, book)
+    page.keyboard.press("Space")
+    expect(page.get_by_role("heading", name="What will be sent")).to_be_visible()
+    db.session.commit()  # end the test's own read, to see what the server wrote
+    db.session.expire_all()
+    assert db.session.get(type(first), first.id).start_dt == datetime.fromisoformat(iso(13))
