@@ -87,7 +87,7 @@ def _register_models() -> None:
 def _follow_loops() -> None:
     """Invites, reminders, replies and calendar write-back follow every loop change (loops.changes.announce): no
     page keeps them in step."""
-    from coordinator.availability import calendar_sync
+    from coordinator.availability import calendar_writeback
     from coordinator.invites import replies
     from coordinator.invites import services as invites
     from coordinator.kits import services as kits
@@ -97,7 +97,7 @@ def _follow_loops() -> None:
     changes.follow("invites", invites.after_loop_change)
     changes.follow("reminders", reminders.after_loop_change)
     changes.follow("replies", replies.after_loop_change)
-    changes.follow("calendars", calendar_sync.after_loop_change)
+    changes.follow("calendars", calendar_writeback.after_loop_change)
     changes.follow("kits", kits.after_loop_change)  # the newly booked get their kit (pool picks too)
 
 

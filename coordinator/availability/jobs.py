@@ -15,8 +15,9 @@ from datetime import datetime
 
 from flask import Flask, current_app
 
-from coordinator.availability import calendar_sync
-from coordinator.availability.calendar_sync import SyncReport, WriteReport
+from coordinator.availability import calendar_sync, calendar_writeback
+from coordinator.availability.calendar_sync import SyncReport
+from coordinator.availability.calendar_writeback import WriteReport
 from coordinator.dblock import write_transaction
 from coordinator.extensions import db
 from coordinator.jobs.leader import Leadership
@@ -75,12 +76,12 @@ def write_all(*, now: datetime | None = None) -> WriteReport:
     """Work the write-back queue: every due (person, session) once, each in its own transaction."""
     now = now or now_utc()
     report = WriteReport()
-    pairs = calendar_sync.due_writes(now)
+    pairs = calendar_writeback.due_writes(now)
     db.session.commit()
     for user_id, session_id in pairs:
         with write_transaction():
             try:
-                calendar_sync.write_one(user_id, session_id, now, report)
+                calendar_writeback.write_one(user_id, session_id, now, report)
                 db.session.commit()
             except BaseException:
                 db.session.rollback()

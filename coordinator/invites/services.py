@@ -39,10 +39,11 @@ from werkzeug.routing import BuildError
 from coordinator.auth.models import User
 from coordinator.extensions import db
 from coordinator.invites import ical
+from coordinator.invites.candidate_message import candidate_message
 from coordinator.invites.email import build_invite_email
 from coordinator.invites.models import CandidateInviteEvent, OutboxKind, OutboxMessage, OutboxStatus
 from coordinator.invites.texts import TEXTS
-from coordinator.loops.changes import Change, ChangeKind, record
+from coordinator.loops.changes import Change, ChangeKind
 from coordinator.loops.kinds import SessionKind
 from coordinator.loops.models import Loop, LoopSession, ParticipantRole, SessionStatus
 from coordinator.mail import one_line
@@ -526,108 +527,6 @@ def _queue_candidate(q: _Queue, data: LoopData) -> None:
                      "replaced": bool(plan and _overlaps_plan(row, plan)), "summary": row.summary},
             uid=row.uid, sequence=sequence,
         )
-
-
-# ------------------------------------------------------------------------------- the candidate's message
-
-#: what a candidate message may name; filled per e-mail
-PLACEHOLDERS = {
-    "candidate_name": "the candidate's full name",
-    "first_name": "the candidate's first name",
-    "job_title": "the job's title",
-    "recruiter_name": "your name",
-    "first_day": "the day of the first interview, in the candidate's zone",
-}
-
-
-def check_message_template(text: str) -> None:
-    """Refuses (ValueError, with a message for the form) a template with a placeholder that is not one of
-    PLACEHOLDERS or with an unmatched brace."""
-    import string
-
-    try:
-        names = [name for _, name, spec, conv in string.Formatter().parse(text or "") if name is not None]
-    except ValueError as exc:
-        raise ValueError("A { or } has no partner. Write placeholders as {first_name}; a brace on its own as {{ "
-                         "or }}.") from exc
-    unknown = sorted({n for n in names if n not in PLACEHOLDERS})
-    if unknown:
-        raise ValueError("Unknown placeholder " + ", ".join("{" + n + "}" for n in unknown) + ". Use: "
-                         + ", ".join("{" + n + "}" for n in PLACEHOLDERS) + ".")
-
-
-def message_template(loop: Loop) -> str:
-    """The candidate's message for this loop: the loop's own, else the job's (empty: the standard text)."""
-    return (loop.candidate_message or loop.candidate.job.candidate_message or "").strip()
-
-
-def candidate_message(loop: Loop, first_start: datetime | None) -> str:
-    """The loop's candidate message with its placeholders filled; empty when there is none (or it cannot be
-    filled: the standard text is used then, never a half-filled one)."""
-    template = message_template(loop)
-    if not template:
-        return ""
-    candidate = loop.candidate
-    values = {
-        "candidate_name": one_line(candidate.name, 160), "first_name": one_line(candidate.name, 160).split(" ")[0],
-        "job_title": one_line(candidate.job.title), "recruiter_name": one_line(loop.recruiter.name, 160),
-        "first_day": format_day(to_local(first_start, candidate.timezone).date(), long=True) if first_start else "",
-    }
-    try:
-        check_message_template(template)
-        return template.format(**values)
-    except (ValueError, KeyError, IndexError):
-        return ""
-
-
-# ------------------------------------------------------------------------------- held for the recruiter
-
-
-def held_for_review(loop: Loop) -> list[OutboxMessage]:
-    """The loop's messages waiting for the recruiter's Send, the candidate's first."""
-    rows = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.loop_id == loop.id, OutboxMessage.status == OutboxStatus.REVIEW.value).order_by(OutboxMessage.id))
-    return sorted(rows, key=lambda r: (r.audience != "candidate", r.id))
-
-
-def send_held(loop: Loop, actor: User, *, now: datetime | None = None) -> int:
-    """The recruiter pressed Send: the held messages go to the deliverer (or stay held without a mail server)."""
-    rows = held_for_review(loop)
-    configured = smtp_configured()
-    for row in rows:
-        row.status = (OutboxStatus.PENDING if configured else OutboxStatus.HELD).value
-        row.next_attempt_dt = now or now_utc()
-        row.last_error = "" if configured else "No mail server is configured (COORDINATOR_SMTP_HOST)."
-    if rows:
-        people = len({r.recipient.lower() for r in rows})
-        record(loop, actor, "invites_sent", f"Sent {len(rows)} e-mail{'s' if len(rows) != 1 else ''} with invites "
-                                            f"to {people} {'people' if people != 1 else 'person'}.")
-    db.session.flush()
-    return len(rows)
-
-
-def rebuild_held_candidate_messages(loop: Loop, *, now: datetime | None = None) -> int:
-    """After the candidate's message changed: the candidate's held invitations are built again with it (same
-    event, same SEQUENCE); cancellations carry no message and stay."""
-    rows = [r for r in held_for_review(loop) if r.kind in (OutboxKind.CANDIDATE_INVITE.value,
-                                                          OutboxKind.CANDIDATE_UPDATE.value)]
-    if not rows:
-        return 0
-    q = _Queue(now=now or now_utc(), loop=loop, review=True)
-    data = LoopData(loop)
-    iloop, plan, by_uid = _candidate_plan(data)
-    events = {event.uid: event for event in plan}
-    rebuilt = 0
-    for row in rows:
-        event = events.get(row.ical_uid)
-        if event is None:
-            continue
-        kind, sequence = OutboxKind(row.kind), row.ical_sequence
-        db.session.delete(row)
-        _add_candidate_event(q, data, iloop, event, by_uid, kind, sequence)
-        rebuilt += 1
-    db.session.flush()
-    return rebuilt
 
 
 def _overlaps_plan(row: CandidateInviteEvent, plan: Sequence[ical.CandidateEvent]) -> bool:

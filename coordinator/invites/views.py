@@ -18,7 +18,8 @@ from coordinator.auth.permissions import (
     visible_outbox,
 )
 from coordinator.extensions import db
-from coordinator.invites import delivery, feeds, notices, replies, services
+from coordinator.invites import candidate_message, delivery, feeds, notices, replies, services
+from coordinator.invites import review as held_messages
 from coordinator.invites.forms import CandidateMessageForm, SendForm
 from coordinator.invites.ical import InviteError
 from coordinator.invites.models import Notice, OutboxMessage, OutboxStatus, Proposal
@@ -273,10 +274,10 @@ def review(loop_id: int):
     form = CandidateMessageForm()
     status = 200
     if request.method == "GET":
-        form.message.data = services.message_template(loop)
+        form.message.data = candidate_message.message_template(loop)
     elif form.validate_on_submit():
         try:
-            services.check_message_template(form.message.data or "")
+            candidate_message.check_message_template(form.message.data or "")
         except ValueError as exc:
             form.message.errors = [*form.message.errors, str(exc)]
             status = 400
@@ -284,17 +285,18 @@ def review(loop_id: int):
             loop.candidate_message = (form.message.data or "").strip()
             if form.for_job.data:
                 loop.candidate.job.candidate_message = loop.candidate_message
-            rebuilt = services.rebuild_held_candidate_messages(loop)
+            rebuilt = held_messages.rebuild_held_candidate_messages(loop)
             flash("The candidate's message is saved" + (" for this job's loops too" if form.for_job.data else "")
                   + (f"; {rebuilt} e-mail{'s' if rebuilt != 1 else ''} below show it." if rebuilt else "."),
                   "success")
             return redirect(url_for("invites.review", loop_id=loop.id))
     else:
         status = 400
-    held = services.held_for_review(loop)
+    held = held_messages.held_for_review(loop)
     previews = [(row, delivery.parsed(row)) for row in held]
     return render_template("invites/review.html", loop=loop, previews=previews, form=form, button=SendForm(),
-                           placeholders=services.PLACEHOLDERS, mail_configured=services.smtp_configured()), status
+                           placeholders=candidate_message.PLACEHOLDERS,
+                           mail_configured=services.smtp_configured()), status
 
 
 @bp.route("/loops/<int:loop_id>/invites/send", methods=["POST"])
@@ -302,7 +304,7 @@ def review(loop_id: int):
 def send_held(loop_id: int):
     loop = loop_or_404(loop_id, can_view_loop, can_manage_loop)
     require_valid(SendForm(), "The form expired; open the page again.")
-    sent = services.send_held(loop, current_user)
+    sent = held_messages.send_held(loop, current_user)
     if not sent:
         flash("Nothing was waiting to be sent.", "info")
     elif services.smtp_configured():
@@ -318,7 +320,7 @@ def send_held(loop_id: int):
 def hold_held(loop_id: int):
     loop = loop_or_404(loop_id, can_view_loop, can_manage_loop)
     require_valid(SendForm(), "The form expired; open the page again.")
-    count = len(services.held_for_review(loop))
+    count = len(held_messages.held_for_review(loop))
     flash(f"Nothing was sent. {count} e-mail{'s' if count != 1 else ''} wait for your Send on this loop's page.",
           "info")
     return redirect(url_for("loops.show", loop_id=loop.id))
